@@ -1,0 +1,223 @@
+"""Reverse-mode automatic differentiation.
+
+Three pieces, each small enough to read in one sitting:
+
+1. ``Function``: one differentiable primitive. ``forward`` computes on raw arrays;
+   ``backward`` receives dL/d(output) and returns dL/d(input) for each input. Backward is
+   written with Tensor operations, so with ``create_graph=True`` the backward pass builds a
+   graph of its own and can be differentiated again (second derivatives).
+2. ``topological_order``: every tensor the loss depends on, inputs before outputs, found with
+   an explicit stack (no recursion, so a 2,000-step chain is fine).
+3. ``backward``: walk that order from the loss back to the leaves, applying the chain rule
+      dL/dx = sum over uses y of x:  backward_of_y(dL/dy)
+   and adding up the contributions of every use of a tensor before passing it on.
+"""
+
+import contextlib
+import math
+import weakref
+
+from . import backend
+from .errors import BackwardError, ShapeError, TensorError
+from .tensor import Tensor, check_same_device
+
+_grad_enabled = True
+
+
+def is_grad_enabled():
+    return _grad_enabled
+
+
+@contextlib.contextmanager
+def set_grad_enabled(enabled):
+    """Turn graph building on or off inside a ``with`` block."""
+    global _grad_enabled
+    previous, _grad_enabled = _grad_enabled, bool(enabled)
+    try:
+        yield
+    finally:
+        _grad_enabled = previous
+
+
+def no_grad():
+    """``with no_grad():`` computes without recording a graph (inference, optimiser steps)."""
+    return set_grad_enabled(False)
+
+
+class Function:
+    """A differentiable primitive. Subclass it and write two methods side by side:
+
+    forward(self, *arrays, **params) -> array
+        The math on raw backend arrays (``self.xp`` is numpy or cupy). Store anything
+        backward needs on ``self``.
+    backward(self, grad) -> one gradient per input (Tensor, or None where not needed)
+        ``grad`` is dL/d(output) as a Tensor; use Tensor operations so the backward can be
+        differentiated again. ``self.inputs`` are the input tensors, ``self.output`` the
+        output tensor, ``self.needs_input_grad[i]`` says whether input i wants a gradient.
+
+    Call it with ``MyFunction.apply(*tensors, **params)``: tensors positional, everything
+    else (axes, shapes, constants) by keyword.
+    """
+
+    inputs = ()
+    needs_input_grad = ()
+
+    @classmethod
+    def apply(cls, *inputs, **params):
+        fn = cls()
+        tensors = [x if isinstance(x, Tensor) else Tensor(x) for x in inputs]
+        if len(tensors) > 1:
+            check_same_device(cls.__name__.lower(), *tensors)
+        fn.output_device = tensors[0].device  # forward may change it (only .to(device) does)
+        fn.xp = backend.get_array_module(fn.output_device)
+        try:
+            data = fn.forward(*[t.data for t in tensors], **params)
+        except TensorError:
+            raise
+        except (ValueError, TypeError, IndexError) as err:
+            got = ", ".join(f"{t.shape} {t.dtype}" for t in tensors)
+            raise ShapeError(f"{cls.__name__.lower()}: cannot apply to inputs of shape/dtype "
+                             f"{got}: {err}") from err
+        requires_grad = _grad_enabled and any(t.requires_grad for t in tensors)
+        out = Tensor._from_op(data, fn.output_device, requires_grad)
+        if requires_grad:
+            fn.inputs = tensors
+            fn.needs_input_grad = tuple(t.requires_grad for t in tensors)
+            fn._output_ref = weakref.ref(out)  # a weak link: output -> fn -> output is no cycle
+            out._ctx = fn
+        return out
+
+    @property
+    def output(self):
+        """The tensor this call produced (alive while backward runs through it)."""
+        return self._output_ref()
+
+    def forward(self, *arrays, **params):
+        raise NotImplementedError(f"{type(self).__name__} must define forward()")
+
+    def backward(self, grad):
+        raise NotImplementedError(f"{type(self).__name__} must define backward()")
+
+
+def topological_order(root):
+    """Tensors made by ops that ``root`` depends on, each after all of its inputs."""
+    order, visited = [], set()
+    stack = [(root, False)]
+    while stack:
+        tensor, inputs_done = stack.pop()
+        if inputs_done:
+            order.append(tensor)
+            continue
+        if id(tensor) in visited:
+            continue
+        visited.add(id(tensor))
+        stack.append((tensor, True))
+        for parent in tensor._ctx.inputs:
+            if parent._ctx is not None and id(parent) not in visited:
+                stack.append((parent, False))
+    return order
+
+
+def _accumulate(tensor, grad):
+    """Add ``grad`` into ``tensor.grad`` (gradients of every use of a tensor add up)."""
+    if grad.dtype != tensor.dtype:
+        grad = grad.astype(tensor.dtype)
+    tensor.grad = grad if tensor.grad is None else tensor.grad + grad
+
+
+def _store_in_grad_attribute(tensor, grad):
+    """What backward() does with a finished gradient: leaves (and retain_grad tensors) keep it."""
+    if tensor._ctx is None or tensor._retains_grad:
+        _accumulate(tensor, grad)
+
+
+def _check_root(root, grad):
+    if not root.requires_grad:
+        raise BackwardError(
+            f"backward: the tensor of shape {root.shape} does not require grad; no input it "
+            "depends on has requires_grad=True (or it was computed under no_grad())"
+        )
+    if grad is None:
+        if root.size != 1:
+            raise BackwardError(
+                f"backward: called on a tensor of shape {root.shape} without a gradient; "
+                "reduce it to a scalar first (e.g. .sum() or .mean()) or pass grad= of "
+                f"shape {root.shape}"
+            )
+        value = float(backend.to_numpy(root.data).reshape(()))
+        if not math.isfinite(value):
+            raise BackwardError(f"backward: the loss is {value}; check the inputs, the learning "
+                                "rate and log/div of zero")
+        return Tensor(root.xp.ones(root.shape, dtype=root.dtype))
+    grad = grad if isinstance(grad, Tensor) else Tensor(grad, dtype=root.dtype,
+                                                         device=root.device)
+    if grad.shape != root.shape:
+        raise ShapeError(f"backward: grad has shape {grad.shape}, expected the tensor's shape "
+                         f"{root.shape}")
+    check_same_device("backward", root, grad)
+    return grad
+
+
+def _propagate(root, grad, create_graph, deliver):
+    """The chain rule, from ``root`` back to the leaves.
+
+    ``deliver(tensor, grad)`` receives the finished gradient of every tensor on the way: of
+    each op output once all its uses have added up, and of each leaf for each use.
+    """
+    deliver(root, grad)
+    if root._ctx is None:
+        return
+    grads = {id(root): grad}
+    with set_grad_enabled(create_graph):
+        for tensor in reversed(topological_order(root)):
+            grad = grads.pop(id(tensor), None)
+            if grad is None:
+                continue
+            if tensor is not root:
+                deliver(tensor, grad)
+            fn = tensor._ctx
+            input_grads = fn.backward(grad)
+            if not isinstance(input_grads, (tuple, list)):
+                input_grads = (input_grads,)
+            if len(input_grads) != len(fn.inputs):
+                raise BackwardError(f"{type(fn).__name__}.backward returned {len(input_grads)} "
+                                    f"gradients for {len(fn.inputs)} inputs")
+            for parent, parent_grad, needed in zip(fn.inputs, input_grads, fn.needs_input_grad):
+                if not needed or parent_grad is None:
+                    continue
+                if parent_grad.shape != parent.shape:
+                    raise BackwardError(
+                        f"{type(fn).__name__}.backward: gradient of shape {parent_grad.shape} "
+                        f"for an input of shape {parent.shape}; did you forget to sum over "
+                        "broadcast axes?"
+                    )
+                if parent._ctx is None:
+                    deliver(parent, parent_grad)
+                elif id(parent) in grads:
+                    grads[id(parent)] = grads[id(parent)] + parent_grad
+                else:
+                    grads[id(parent)] = parent_grad
+
+
+def backward(root, grad=None, create_graph=False):
+    """Add d root / d x into ``x.grad`` for every leaf x with requires_grad; see Tensor.backward."""
+    _propagate(root, _check_root(root, grad), create_graph, _store_in_grad_attribute)
+
+
+def grad(output, inputs, grad_output=None, create_graph=False):
+    """d output / d input for each of ``inputs``, returned as a list; ``.grad`` is left alone.
+
+    An input that ``output`` does not depend on gets None. With create_graph=True the results
+    are themselves differentiable (this is how gradgradcheck and Hessian-vector products work).
+    """
+    inputs = list(inputs)
+    position = {id(t): i for i, t in enumerate(inputs)}
+    results = [None] * len(inputs)
+
+    def collect(tensor, tensor_grad):
+        i = position.get(id(tensor))
+        if i is not None:
+            results[i] = tensor_grad if results[i] is None else results[i] + tensor_grad
+
+    _propagate(output, _check_root(output, grad_output), create_graph, collect)
+    return results

@@ -1,0 +1,12 @@
+"""Differentiable primitives, one file per family; forward and backward side by side.
+
+elementwise  add, sub, mul, div, neg, pow, exp, log, sqrt, abs, tanh, sigmoid, relu,
+             leaky_relu, gelu, erf, clip, maximum, minimum, where, astype, comparisons
+reduce       sum, mean, var, max, min, logsumexp, argmax, argmin
+movement     reshape, transpose, swapaxes, broadcast_to, squeeze, unsqueeze, flatten,
+             getitem (slices, integer arrays, boolean masks), concatenate, stack, split, pad
+linalg       matmul
+nn           softmax, log_softmax
+"""
+
+from . import elementwise, linalg, movement, nn, reduce  # noqa: F401

@@ -1,0 +1,423 @@
+"""Elementwise ops. Each output element depends on the matching input elements only, so each
+backward is the upstream gradient times the local derivative:  dL/dx = dL/dy * dy/dx.
+
+Binary ops broadcast like NumPy; their backward sums the gradient back to each input's shape
+(``sum_to_shape``). Python numbers take the dtype of the tensor they meet (no silent float64).
+"""
+
+import math
+
+import numpy
+
+from .. import backend
+from ..autograd import Function
+from ..errors import DeviceError
+from ..tensor import Tensor
+from .broadcast import sum_to_shape
+
+
+def as_operand(value, like):
+    """Turn a number or array into a constant Tensor on ``like``'s device, keeping its dtype."""
+    if isinstance(value, Tensor):
+        return value
+    if backend.is_device_array(value):
+        if backend.device_of(value) != like.device:
+            raise DeviceError(
+                f"got a {backend.device_of(value)} array to combine with a tensor on "
+                f"'{like.device}'; wrap it as tensor(array, device='{like.device}') first"
+            )
+        return Tensor(value, dtype=like.dtype if value.dtype.kind == "f" else None)
+    host = numpy.asarray(value)
+    if host.dtype.kind == "f" or like.dtype.kind == "f":
+        dtype = like.dtype if like.dtype.kind == "f" else backend.DEFAULT_FLOAT
+    else:
+        dtype = host.dtype
+    data = like.xp.asarray(backend.from_numpy(host.astype(dtype), like.device))
+    return Tensor._from_op(data, like.device, False)
+
+
+def _operands(a, b, like):
+    like = like if like is not None else (a if isinstance(a, Tensor) else b)
+    return as_operand(a, like), as_operand(b, like)
+
+
+# ----- arithmetic ---------------------------------------------------------------------------
+class Add(Function):
+    """y = a + b;   dL/da = dL/dy,   dL/db = dL/dy   (summed over broadcast axes)."""
+
+    def forward(self, a, b):
+        return a + b
+
+    def backward(self, grad):
+        a, b = self.inputs
+        return sum_to_shape(grad, a.shape), sum_to_shape(grad, b.shape)
+
+
+class Sub(Function):
+    """y = a - b;   dL/da = dL/dy,   dL/db = -dL/dy."""
+
+    def forward(self, a, b):
+        return a - b
+
+    def backward(self, grad):
+        a, b = self.inputs
+        return sum_to_shape(grad, a.shape), sum_to_shape(-grad, b.shape)
+
+
+class Mul(Function):
+    """y = a * b;   dL/da = dL/dy * b,   dL/db = dL/dy * a."""
+
+    def forward(self, a, b):
+        return a * b
+
+    def backward(self, grad):
+        a, b = self.inputs
+        grad_a = sum_to_shape(grad * b, a.shape) if self.needs_input_grad[0] else None
+        grad_b = sum_to_shape(grad * a, b.shape) if self.needs_input_grad[1] else None
+        return grad_a, grad_b
+
+
+class Div(Function):
+    """y = a / b;   dL/da = dL/dy / b,   dL/db = -dL/dy * a / b^2."""
+
+    def forward(self, a, b):
+        return a / b
+
+    def backward(self, grad):
+        a, b = self.inputs
+        grad_a = sum_to_shape(grad / b, a.shape) if self.needs_input_grad[0] else None
+        grad_b = sum_to_shape(-grad * a / (b * b), b.shape) if self.needs_input_grad[1] else None
+        return grad_a, grad_b
+
+
+class Neg(Function):
+    """y = -x;   dL/dx = -dL/dy."""
+
+    def forward(self, x):
+        return -x
+
+    def backward(self, grad):
+        return -grad
+
+
+class PowScalar(Function):
+    """y = x^p for a fixed number p;   dL/dx = dL/dy * p x^(p-1)."""
+
+    def forward(self, x, exponent):
+        self.exponent = exponent
+        return x ** x.dtype.type(exponent) if x.dtype.kind == "f" else x ** exponent
+
+    def backward(self, grad):
+        (x,) = self.inputs
+        p = self.exponent
+        if p == 2:
+            return grad * x * 2.0
+        return grad * p * x ** (p - 1)
+
+
+class Pow(Function):
+    """y = a^b for tensors a > 0 and b;   dL/da = dL/dy * b a^(b-1),   dL/db = dL/dy * y ln a."""
+
+    def forward(self, a, b):
+        return a ** b
+
+    def backward(self, grad):
+        a, b = self.inputs
+        grad_a = sum_to_shape(grad * b * a ** (b - 1), a.shape) if self.needs_input_grad[0] else None
+        grad_b = (sum_to_shape(grad * self.output * a.log(), b.shape)
+                  if self.needs_input_grad[1] else None)
+        return grad_a, grad_b
+
+
+def add(a, b, like=None):
+    return Add.apply(*_operands(a, b, like))
+
+
+def sub(a, b, like=None):
+    return Sub.apply(*_operands(a, b, like))
+
+
+def mul(a, b, like=None):
+    return Mul.apply(*_operands(a, b, like))
+
+
+def div(a, b, like=None):
+    return Div.apply(*_operands(a, b, like))
+
+
+def neg(x):
+    return Neg.apply(x)
+
+
+def pow(base, exponent, like=None):
+    """base ** exponent; a plain-number exponent uses the simpler PowScalar."""
+    if isinstance(base, Tensor) and isinstance(exponent, (int, float)):
+        return PowScalar.apply(base, exponent=exponent)
+    return Pow.apply(*_operands(base, exponent, like))
+
+
+# ----- functions of one input --------------------------------------------------------------
+class Exp(Function):
+    """y = e^x;   dL/dx = dL/dy * y."""
+
+    def forward(self, x):
+        return self.xp.exp(x)
+
+    def backward(self, grad):
+        return grad * self.output
+
+
+class Log(Function):
+    """y = ln x (x > 0);   dL/dx = dL/dy / x."""
+
+    def forward(self, x):
+        return self.xp.log(x)
+
+    def backward(self, grad):
+        return grad / self.inputs[0]
+
+
+class Sqrt(Function):
+    """y = sqrt(x) (x > 0);   dL/dx = dL/dy / (2 y)."""
+
+    def forward(self, x):
+        return self.xp.sqrt(x)
+
+    def backward(self, grad):
+        return grad / (self.output * 2.0)
+
+
+class Abs(Function):
+    """y = |x|;   dL/dx = dL/dy * sign(x)  (0 at x = 0, the subgradient PyTorch uses)."""
+
+    def forward(self, x):
+        self.sign = self.xp.sign(x)
+        return self.xp.abs(x)
+
+    def backward(self, grad):
+        return grad * Tensor._from_op(self.sign, grad.device, False)
+
+
+class Tanh(Function):
+    """y = tanh x;   dL/dx = dL/dy * (1 - y^2)."""
+
+    def forward(self, x):
+        return self.xp.tanh(x)
+
+    def backward(self, grad):
+        y = self.output
+        return grad * (1.0 - y * y)
+
+
+class Sigmoid(Function):
+    """y = 1 / (1 + e^-x);   dL/dx = dL/dy * y (1 - y).
+
+    Computed as e^(x - log(1 + e^x)) through logaddexp, so large |x| neither overflows nor
+    loses the tiny values near 0.
+    """
+
+    def forward(self, x):
+        xp = self.xp
+        return xp.exp(-xp.logaddexp(x.dtype.type(0), -x))
+
+    def backward(self, grad):
+        y = self.output
+        return grad * y * (1.0 - y)
+
+
+class Relu(Function):
+    """y = max(x, 0);   dL/dx = dL/dy * [x > 0]  (0 at the kink x = 0, as in PyTorch)."""
+
+    def forward(self, x):
+        self.mask = x > 0
+        return x * self.mask
+
+    def backward(self, grad):
+        return grad * Tensor._from_op(self.mask.astype(grad.dtype), grad.device, False)
+
+
+class LeakyRelu(Function):
+    """y = x if x > 0 else slope * x;   dL/dx = dL/dy * (1 if x > 0 else slope)."""
+
+    def forward(self, x, negative_slope):
+        self.slope = self.xp.where(x > 0, x.dtype.type(1), x.dtype.type(negative_slope))
+        return x * self.slope
+
+    def backward(self, grad):
+        return grad * Tensor._from_op(self.slope, grad.device, False)
+
+
+class Erf(Function):
+    """y = erf(x) = 2/sqrt(pi) * integral_0^x e^(-t^2) dt;   dL/dx = dL/dy * 2/sqrt(pi) e^(-x^2)."""
+
+    def forward(self, x):
+        return backend.erf(self.xp, x)
+
+    def backward(self, grad):
+        x = self.inputs[0]
+        return grad * (-(x * x)).exp() * (2.0 / math.sqrt(math.pi))
+
+
+class Clip(Function):
+    """y = min(max(x, lo), hi);   dL/dx = dL/dy where lo <= x <= hi, else 0 (as in PyTorch)."""
+
+    def forward(self, x, lo, hi):
+        xp = self.xp
+        inside = xp.ones(x.shape, dtype=bool)
+        if lo is not None:
+            inside &= x >= lo
+        if hi is not None:
+            inside &= x <= hi
+        self.inside = inside
+        return xp.clip(x, lo, hi)
+
+    def backward(self, grad):
+        return grad * Tensor._from_op(self.inside.astype(grad.dtype), grad.device, False)
+
+
+class Cast(Function):
+    """y = x as another dtype;   dL/dx = dL/dy cast back to x's dtype."""
+
+    def forward(self, x, dtype):
+        return x.astype(dtype)
+
+    def backward(self, grad):
+        return grad.astype(self.inputs[0].dtype)
+
+
+def exp(x):
+    return Exp.apply(x)
+
+
+def log(x):
+    return Log.apply(x)
+
+
+def sqrt(x):
+    return Sqrt.apply(x)
+
+
+def abs(x):
+    return Abs.apply(x)
+
+
+def tanh(x):
+    return Tanh.apply(x)
+
+
+def sigmoid(x):
+    return Sigmoid.apply(x)
+
+
+def relu(x):
+    return Relu.apply(x)
+
+
+def leaky_relu(x, negative_slope=0.01):
+    return LeakyRelu.apply(x, negative_slope=negative_slope)
+
+
+def erf(x):
+    return Erf.apply(x)
+
+
+def gelu(x, approximate="none"):
+    """GELU(x) = x * Phi(x), Phi the standard normal CDF = (1 + erf(x / sqrt 2)) / 2.
+
+    approximate="tanh" uses 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), as PyTorch does.
+    Built from differentiable ops, so its gradient (and second derivative) come for free.
+    """
+    if approximate == "tanh":
+        inner = (x + x * x * x * 0.044715) * math.sqrt(2.0 / math.pi)
+        return x * 0.5 * (tanh(inner) + 1.0)
+    if approximate != "none":
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return x * 0.5 * (erf(x * (1.0 / math.sqrt(2.0))) + 1.0)
+
+
+def clip(x, min=None, max=None):
+    if min is None and max is None:
+        raise ValueError("clip: give at least one of min and max")
+    return Clip.apply(x, lo=min, hi=max)
+
+
+def astype(x, dtype):
+    if numpy.dtype(dtype) == x.dtype:
+        return x
+    if x.requires_grad and numpy.dtype(dtype).kind != "f":
+        return x.detach().astype(dtype)  # an integer copy carries no gradient
+    return Cast.apply(x, dtype=numpy.dtype(dtype))
+
+
+# ----- choosing between inputs --------------------------------------------------------------
+class Where(Function):
+    """y = a where condition else b;   dL/da = dL/dy * condition,   dL/db = dL/dy * (1 - condition)."""
+
+    def forward(self, a, b, condition):
+        self.condition = condition
+        return self.xp.where(condition, a, b)
+
+    def backward(self, grad):
+        a, b = self.inputs
+        chosen = Tensor._from_op(self.condition.astype(grad.dtype), grad.device, False)
+        grad_a = sum_to_shape(grad * chosen, a.shape) if self.needs_input_grad[0] else None
+        grad_b = (sum_to_shape(grad * (1.0 - chosen), b.shape)
+                  if self.needs_input_grad[1] else None)
+        return grad_a, grad_b
+
+
+class Maximum(Function):
+    """y = max(a, b) elementwise; the gradient goes to the larger input (split evenly on ties)."""
+
+    pick_larger = True
+
+    def forward(self, a, b):
+        xp = self.xp
+        a_wins = (a > b) if self.pick_larger else (a < b)
+        self.share_a = xp.where(a == b, 0.5, a_wins.astype(xp.float64)).astype(
+            xp.result_type(a, b))
+        return xp.maximum(a, b) if self.pick_larger else xp.minimum(a, b)
+
+    def backward(self, grad):
+        a, b = self.inputs
+        share_a = Tensor._from_op(self.share_a, grad.device, False)
+        grad_a = sum_to_shape(grad * share_a, a.shape) if self.needs_input_grad[0] else None
+        grad_b = (sum_to_shape(grad * (1.0 - share_a), b.shape)
+                  if self.needs_input_grad[1] else None)
+        return grad_a, grad_b
+
+
+class Minimum(Maximum):
+    """y = min(a, b) elementwise; the gradient goes to the smaller input (split evenly on ties)."""
+
+    pick_larger = False
+
+
+def where(condition, a, b):
+    """Elementwise choice; ``condition`` is a bool tensor/array and gets no gradient."""
+    like = a if isinstance(a, Tensor) else b
+    if not isinstance(like, Tensor):
+        raise TypeError("where: at least one of a and b must be a Tensor")
+    condition = as_operand(condition, like).data.astype(bool)
+    a, b = _operands(a, b, like)
+    return Where.apply(a, b, condition=condition)
+
+
+def maximum(a, b):
+    return Maximum.apply(*_operands(a, b, None))
+
+
+def minimum(a, b):
+    return Minimum.apply(*_operands(a, b, None))
+
+
+# ----- comparisons: bool results, no gradient -----------------------------------------------
+_COMPARISONS = {"eq": "equal", "ne": "not_equal", "lt": "less", "le": "less_equal",
+                "gt": "greater", "ge": "greater_equal"}
+
+
+def compare(kind, a, b):
+    """a == b, a < b, ... elementwise: a bool Tensor outside the graph."""
+    a, b = _operands(a, b, None)
+    xp = a.xp
+    return Tensor._from_op(getattr(xp, _COMPARISONS[kind])(a.data, b.data), a.device, False)

@@ -1,0 +1,158 @@
+"""Reductions over any axis or axes (None = all, an int, negative ints, a tuple, or ()).
+
+Backward of a reduction spreads the upstream gradient back over the reduced axes: first put
+the reduced axes back as size 1 (``keepdims``), then broadcast to the input's shape.
+"""
+
+import builtins
+
+import numpy
+
+from ..autograd import Function
+from ..errors import ShapeError
+from ..tensor import Tensor
+
+
+def normalize_axes(axis, ndim, op_name):
+    """None -> all axes; int or tuple -> a sorted tuple of non-negative axes."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, (int, numpy.integer)) else tuple(axis)
+    normalized = []
+    for a in axes:
+        if not -ndim <= a < builtins.max(ndim, 1):
+            raise ShapeError(f"{op_name}: axis {a} is out of range for a tensor of {ndim} dims")
+        normalized.append(int(a) % builtins.max(ndim, 1))
+    if len(set(normalized)) != len(normalized):
+        raise ShapeError(f"{op_name}: repeated axis in {axis}")
+    return tuple(sorted(normalized))
+
+
+def kept_shape(shape, axes):
+    """The shape after reducing ``axes`` with keepdims=True."""
+    return tuple(1 if i in axes else size for i, size in enumerate(shape))
+
+
+class Sum(Function):
+    """y = sum of x over ``axes``;   dL/dx = dL/dy broadcast back over the summed axes."""
+
+    def forward(self, x, axes, keepdims):
+        self.axes = axes
+        return self.xp.sum(x, axis=axes, keepdims=keepdims)
+
+    def backward(self, grad):
+        (x,) = self.inputs
+        return grad.reshape(kept_shape(x.shape, self.axes)).broadcast_to(x.shape)
+
+
+class Max(Function):
+    """y = max of x over ``axes``.
+
+    Tie rule: when several elements share the maximum, the gradient is split evenly among
+    them (so it still sums to dL/dy), like PyTorch's ``amax``.
+    dL/dx = dL/dy * [x == y] / (number of ties)
+    """
+
+    largest = True
+
+    def forward(self, x, axes, keepdims):
+        xp = self.xp
+        self.axes = axes
+        extreme = xp.max(x, axis=axes, keepdims=True) if self.largest else \
+            xp.min(x, axis=axes, keepdims=True)
+        is_extreme = (x == extreme).astype(x.dtype)
+        self.share = is_extreme / xp.sum(is_extreme, axis=axes, keepdims=True)
+        return extreme if keepdims else extreme.reshape(
+            tuple(s for i, s in enumerate(x.shape) if i not in axes))
+
+    def backward(self, grad):
+        (x,) = self.inputs
+        share = Tensor._from_op(self.share, grad.device, False)
+        return grad.reshape(kept_shape(x.shape, self.axes)) * share
+
+
+class Min(Max):
+    """y = min of x over ``axes``; ties split the gradient evenly, as for Max."""
+
+    largest = False
+
+
+class LogSumExp(Function):
+    """y = log sum_i exp(x_i), computed as m + log sum_i exp(x_i - m) with m = max x (stable).
+
+    dL/dx_i = dL/dy * exp(x_i - y)   (that is, dL/dy times softmax(x)_i)
+    """
+
+    def forward(self, x, axes, keepdims):
+        xp = self.xp
+        self.axes = axes
+        m = xp.max(x, axis=axes, keepdims=True)
+        m = xp.where(xp.isfinite(m), m, 0)
+        out = xp.log(xp.sum(xp.exp(x - m), axis=axes, keepdims=True)) + m
+        return out if keepdims else out.reshape(
+            tuple(s for i, s in enumerate(x.shape) if i not in axes))
+
+    def backward(self, grad):
+        (x,) = self.inputs
+        shape = kept_shape(x.shape, self.axes)
+        return grad.reshape(shape) * (x - self.output.reshape(shape)).exp()
+
+
+def _reduce(fn, x, axis, keepdims, name):
+    axes = normalize_axes(axis, x.ndim, name)
+    return fn.apply(x, axes=axes, keepdims=keepdims)
+
+
+def sum(x, axis=None, keepdims=False):
+    return _reduce(Sum, x, axis, keepdims, "sum")
+
+
+def max(x, axis=None, keepdims=False):
+    if x.size == 0:
+        raise ShapeError(f"max: cannot reduce an empty tensor of shape {x.shape}")
+    return _reduce(Max, x, axis, keepdims, "max")
+
+
+def min(x, axis=None, keepdims=False):
+    if x.size == 0:
+        raise ShapeError(f"min: cannot reduce an empty tensor of shape {x.shape}")
+    return _reduce(Min, x, axis, keepdims, "min")
+
+
+def logsumexp(x, axis=None, keepdims=False):
+    return _reduce(LogSumExp, x, axis, keepdims, "logsumexp")
+
+
+def _count(x, axes):
+    count = 1
+    for a in axes:
+        count *= x.shape[a]
+    return count
+
+
+def mean(x, axis=None, keepdims=False):
+    """mean = sum / n, n the number of elements reduced."""
+    axes = normalize_axes(axis, x.ndim, "mean")
+    return sum(x, axes, keepdims) * (1.0 / builtins.max(_count(x, axes), 1))
+
+
+def var(x, axis=None, keepdims=False, ddof=0):
+    """var = sum (x - mean)^2 / (n - ddof); ddof=0 is the population variance (NumPy's default)."""
+    axes = normalize_axes(axis, x.ndim, "var")
+    n = _count(x, axes)
+    if n - ddof <= 0:
+        raise ShapeError(f"var: {n} elements with ddof={ddof} leave no degrees of freedom")
+    centered = x - mean(x, axes, keepdims=True)
+    return sum(centered * centered, axes, keepdims) * (1.0 / (n - ddof))
+
+
+def argmax(x, axis=None, keepdims=False):
+    """Index of the largest element (the first one on ties); an int64 tensor, no gradient."""
+    out = x.xp.argmax(x.data, axis=axis, keepdims=keepdims)
+    return Tensor._from_op(out, x.device, False)
+
+
+def argmin(x, axis=None, keepdims=False):
+    out = x.xp.argmin(x.data, axis=axis, keepdims=keepdims)
+    return Tensor._from_op(out, x.device, False)
+
