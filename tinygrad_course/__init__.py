@@ -6,19 +6,42 @@ Start with tensor.py (the Tensor), autograd.py (Function and backward), then any
 from . import backend
 from . import tensor as _tensor  # first: it loads the engine and the ops in order  # noqa: F401
 from .autograd import Function, grad, is_grad_enabled, no_grad, set_grad_enabled
-from .errors import (BackwardError, DeviceError, DTypeError, GradcheckError, ShapeError,
-                     TensorError)
+from .errors import BackwardError, DeviceError, DTypeError, GradcheckError, ShapeError, TensorError
 from .gradcheck import gradcheck, gradgradcheck
 from .graphviz import to_dot
-from .ops.elementwise import (abs, clip, erf, exp, gelu, leaky_relu, log, maximum, minimum,
-                              relu, sigmoid, sqrt, tanh, where)
+from .ops.elementwise import (
+                     abs,
+                     clip,
+                     erf,
+                     exp,
+                     gelu,
+                     leaky_relu,
+                     log,
+                     maximum,
+                     minimum,
+                     relu,
+                     sigmoid,
+                     sqrt,
+                     tanh,
+                     where,
+)
 from .ops.linalg import matmul
-from .ops.movement import (broadcast_to, concatenate, flatten, pad, reshape, split, squeeze,
-                           stack, swapaxes, transpose, unsqueeze)
+from .ops.movement import (
+                     broadcast_to,
+                     concatenate,
+                     flatten,
+                     pad,
+                     reshape,
+                     split,
+                     squeeze,
+                     stack,
+                     swapaxes,
+                     transpose,
+                     unsqueeze,
+)
 from .ops.nn import log_softmax, softmax
 from .ops.reduce import argmax, argmin, logsumexp, max, mean, min, sum, var
-from .tensor import (Tensor, arange, full, ones, ones_like, rand, randn, tensor, zeros,
-                     zeros_like)
+from .tensor import Tensor, arange, full, ones, ones_like, rand, randn, tensor, zeros, zeros_like
 
 __all__ = [
     "Tensor", "tensor", "zeros", "ones", "full", "arange", "randn", "rand", "zeros_like",

@@ -148,7 +148,7 @@ def _check_root(root, grad):
         if not math.isfinite(value):
             raise BackwardError(f"backward: the loss is {value}; check the inputs, the learning "
                                 "rate and log/div of zero")
-        return Tensor(root.xp.ones(root.shape, dtype=root.dtype))
+        return Tensor(root.xp.ones(root.shape, dtype=root.dtype), device=root.device)
     grad = grad if isinstance(grad, Tensor) else Tensor(grad, dtype=root.dtype,
                                                          device=root.device)
     if grad.shape != root.shape:

@@ -18,6 +18,7 @@ import os
 
 import numpy
 
+from . import strict
 from .errors import DeviceError
 
 DEVICES = ("cpu", "cuda", "strict")
@@ -65,8 +66,6 @@ def get_array_module(device):
     if device == "cpu":
         return numpy
     if device == "strict":
-        from . import strict
-
         return strict.xp
     if device == "cuda":
         cupy = _load_cupy()
@@ -80,10 +79,10 @@ def get_array_module(device):
 
 
 def device_of(array):
-    """The device an array lives on, from its type."""
-    if isinstance(array, numpy.ndarray) and type(array).__name__ != "StrictArray":
+    """The device an array lives on, from its type ("cpu" for anything that is not on a device)."""
+    if isinstance(array, numpy.ndarray):
         return "cpu"
-    if type(array).__name__ == "StrictArray":
+    if isinstance(array, strict.StrictArray):
         return "strict"
     if _cupy_module is not None and isinstance(array, _cupy_module.ndarray):
         return "cuda"
@@ -92,19 +91,18 @@ def device_of(array):
 
 def is_device_array(value):
     """True for an array of any device (numpy, cupy or strict), False for lists and scalars."""
-    if isinstance(value, numpy.ndarray):
+    if isinstance(value, (numpy.ndarray, strict.StrictArray)):
         return True
     return _cupy_module is not None and isinstance(value, _cupy_module.ndarray)
 
 
 def to_numpy(array):
-    """Copy an array of any device to a NumPy array on the host (explicitly, as CuPy's .get())."""
-    device = device_of(array)
-    if device == "cuda":
+    """The data of an array of any device as a NumPy array on the host (CuPy's explicit .get())."""
+    if isinstance(array, numpy.ndarray):
+        return array
+    if isinstance(array, strict.StrictArray) or device_of(array) == "cuda":
         return array.get()
-    if device == "strict":
-        return array.to_host()
-    return array
+    return numpy.asarray(array)
 
 
 def from_numpy(array, device):
@@ -112,8 +110,6 @@ def from_numpy(array, device):
     if device == "cpu":
         return array
     if device == "strict":
-        from . import strict
-
         return strict.to_device(array)
     return get_array_module(device).asarray(array)
 

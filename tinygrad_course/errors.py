@@ -1,4 +1,4 @@
-"""The errors the engine raises. Each message names the operation, what it got and what it expected."""
+"""The errors the engine raises; each message names the op, what it got and what it expected."""
 
 
 class TensorError(Exception):

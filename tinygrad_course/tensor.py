@@ -37,12 +37,12 @@ class Tensor:
     def __init__(self, data, requires_grad=False, dtype=None, device=None):
         if isinstance(data, Tensor):
             data = data.data
-        if backend.is_device_array(data):
-            source = backend.device_of(data)
+        if backend.is_device_array(data) and not isinstance(data, numpy.ndarray):
+            source = backend.device_of(data)  # already on a device: stay unless told to move
             target = source if device is None else backend.normalize_device(device)
             if target != source:
                 data = backend.from_numpy(backend.to_numpy(data), target)
-        else:
+        else:  # host data (numbers, lists, NumPy arrays) goes to the default device
             target = backend.normalize_device(device)
             data = backend.from_numpy(numpy.asarray(data), target)
         xp = backend.get_array_module(target)
@@ -355,7 +355,7 @@ def _filled(fill, shape, dtype, requires_grad, device):
     device = backend.normalize_device(device)
     xp = backend.get_array_module(device)
     dtype = backend.DEFAULT_FLOAT if dtype is None else dtype
-    return Tensor(xp.full(shape, fill, dtype=dtype), requires_grad=requires_grad)
+    return Tensor(xp.full(shape, fill, dtype=dtype), requires_grad=requires_grad, device=device)
 
 
 def zeros(*shape, dtype=None, requires_grad=False, device=None):

@@ -26,7 +26,8 @@ def as_operand(value, like):
                 f"got a {backend.device_of(value)} array to combine with a tensor on "
                 f"'{like.device}'; wrap it as tensor(array, device='{like.device}') first"
             )
-        return Tensor(value, dtype=like.dtype if value.dtype.kind == "f" else None)
+        return Tensor(value, dtype=like.dtype if value.dtype.kind == "f" else None,
+                      device=like.device)
     host = numpy.asarray(value)
     if host.dtype.kind == "f" or like.dtype.kind == "f":
         dtype = like.dtype if like.dtype.kind == "f" else backend.DEFAULT_FLOAT
@@ -123,7 +124,8 @@ class Pow(Function):
 
     def backward(self, grad):
         a, b = self.inputs
-        grad_a = sum_to_shape(grad * b * a ** (b - 1), a.shape) if self.needs_input_grad[0] else None
+        grad_a = (sum_to_shape(grad * b * a ** (b - 1), a.shape)
+                  if self.needs_input_grad[0] else None)
         grad_b = (sum_to_shape(grad * self.output * a.log(), b.shape)
                   if self.needs_input_grad[1] else None)
         return grad_a, grad_b
@@ -351,7 +353,10 @@ def astype(x, dtype):
 
 # ----- choosing between inputs --------------------------------------------------------------
 class Where(Function):
-    """y = a where condition else b;   dL/da = dL/dy * condition,   dL/db = dL/dy * (1 - condition)."""
+    """y = a where condition else b.
+
+    dL/da = dL/dy * condition,   dL/db = dL/dy * (1 - condition).
+    """
 
     def forward(self, a, b, condition):
         self.condition = condition

@@ -21,7 +21,10 @@ def _shape_arg(shape):
 
 
 class Reshape(Function):
-    """y = x viewed with another shape (same elements, same order);   dL/dx = dL/dy reshaped back."""
+    """y = x viewed with another shape (same elements, same order).
+
+    dL/dx = dL/dy reshaped back to x's shape.
+    """
 
     def forward(self, x, shape):
         return x.reshape(shape)
@@ -31,7 +34,10 @@ class Reshape(Function):
 
 
 class Transpose(Function):
-    """y = x with its axes permuted: y.shape[i] = x.shape[axes[i]];   dL/dx = dL/dy permuted back."""
+    """y = x with its axes permuted: y.shape[i] = x.shape[axes[i]].
+
+    dL/dx = dL/dy permuted back (by the inverse permutation).
+    """
 
     def forward(self, x, axes):
         self.axes = axes
@@ -252,7 +258,8 @@ def stack(tensors, axis=0):
     if not tensors:
         raise ShapeError("stack: needs at least one tensor")
     if len({t.shape for t in tensors}) != 1:
-        raise ShapeError(f"stack: all tensors need the same shape, got {[t.shape for t in tensors]}")
+        shapes = [t.shape for t in tensors]
+        raise ShapeError(f"stack: all tensors need the same shape, got {shapes}")
     return concatenate([unsqueeze(t, axis) for t in tensors], axis=axis % (tensors[0].ndim + 1))
 
 

@@ -1,0 +1,9 @@
+"""One runnable script per idea of the course; ``python -m demos`` runs them all in --quick mode.
+
+Each demo module has ``main(argv=None)`` that prints what it measured and returns it as a dict.
+``DEMOS`` lists them in the order of the course.
+"""
+
+DEMOS = [
+    "autograd_basics",
+]

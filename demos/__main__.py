@@ -1,0 +1,66 @@
+"""The demo tour: run every demo in --quick mode, one progress line each, then a table of results.
+
+    python -m demos            all demos, --quick
+    python -m demos --list     just the names
+    python -m demos NAME ...   only these (add --full for the full-size runs)
+"""
+
+import argparse
+import contextlib
+import importlib
+import io
+import sys
+import time
+
+from demos import DEMOS
+
+
+def _format(results):
+    parts = []
+    for key, value in results.items():
+        if isinstance(value, float):
+            parts.append(f"{key}={value:.4g}")
+        elif isinstance(value, (int, str, bool)):
+            parts.append(f"{key}={value}")
+    return ", ".join(parts)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="Run the tinygrad_course demos.")
+    parser.add_argument("names", nargs="*", help="demos to run (default: all)")
+    parser.add_argument("--list", action="store_true", help="list the demos and stop")
+    parser.add_argument("--full", action="store_true", help="full mode instead of --quick")
+    parser.add_argument("--verbose", action="store_true", help="show each demo's own output")
+    args = parser.parse_args(argv)
+    if args.list:
+        print("\n".join(DEMOS))
+        return 0
+    names = args.names or DEMOS
+    unknown = [n for n in names if n not in DEMOS]
+    if unknown:
+        parser.error(f"unknown demo(s) {unknown}; choose from {DEMOS}")
+    rows, failed = [], 0
+    for i, name in enumerate(names, 1):
+        print(f"[{i}/{len(names)}] {name} ...", end=" ", flush=True)
+        start = time.perf_counter()
+        output = io.StringIO()
+        try:
+            module = importlib.import_module(f"demos.{name}")
+            with contextlib.redirect_stdout(sys.stdout if args.verbose else output):
+                results = module.main([] if args.full else ["--quick"])
+            status = "ok"
+        except Exception as err:  # report and go on with the next demo
+            results, status = {"error": f"{type(err).__name__}: {err}"}, "FAILED"
+            failed += 1
+        seconds = time.perf_counter() - start
+        print(f"{status} ({seconds:.1f} s)")
+        rows.append((name, status, seconds, _format(results or {})))
+    width = max(len(r[0]) for r in rows)
+    print("\nMeasured results" + ("" if args.full else " (--quick mode)") + ":")
+    for name, status, seconds, summary in rows:
+        print(f"  {name:<{width}}  {status:<6} {seconds:6.1f} s  {summary}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
