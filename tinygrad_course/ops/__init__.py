@@ -7,6 +7,7 @@ movement     reshape, transpose, swapaxes, broadcast_to, squeeze, unsqueeze, fla
              getitem (slices, integer arrays, boolean masks), concatenate, stack, split, pad
 linalg       matmul
 nn           softmax, log_softmax
+normalization  layer_norm (fused forward and backward)
 """
 
-from . import elementwise, linalg, movement, nn, reduce  # noqa: F401
+from . import elementwise, linalg, movement, nn, normalization, reduce  # noqa: F401

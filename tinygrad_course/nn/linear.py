@@ -1,0 +1,68 @@
+"""Linear (fully connected) layer, and the two shape helpers Identity and Flatten."""
+
+import math
+
+from ..errors import ShapeError
+from ..tensor import zeros
+from . import init
+from .module import Module, Parameter
+
+
+class Linear(Module):
+    """y = x W^T + b.
+
+    x: (..., in_features)   W: (out_features, in_features)   b: (out_features,)
+    y: (..., out_features)
+
+    Init (as PyTorch): W and b ~ U(-1/sqrt(in_features), 1/sqrt(in_features)), which keeps the
+    variance of y close to a third of the variance of x whatever in_features is.
+    Pass ``seed`` or ``generator`` for reproducible weights (see nn.init).
+    """
+
+    def __init__(self, in_features, out_features, bias=True, seed=None, generator=None,
+                 dtype=None, device=None):
+        super().__init__()
+        self.in_features, self.out_features = in_features, out_features
+        rng = init.get_generator(seed, generator)
+        bound = 1.0 / math.sqrt(in_features) if in_features > 0 else 0.0
+        self.weight = Parameter(zeros(out_features, in_features, dtype=dtype, device=device))
+        init.uniform_(self.weight, -bound, bound, generator=rng)
+        if bias:
+            self.bias = Parameter(zeros(out_features, dtype=dtype, device=device))
+            init.uniform_(self.bias, -bound, bound, generator=rng)
+        else:
+            self.register_parameter("bias", None)
+
+    def forward(self, x):
+        if x.ndim == 0 or x.shape[-1] != self.in_features:
+            raise ShapeError(f"Linear: expected input of shape (..., {self.in_features}), got "
+                             f"{x.shape}")
+        y = x @ self.weight.T
+        return y + self.bias if self.bias is not None else y
+
+    def extra_repr(self):
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"bias={self.bias is not None}")
+
+
+class Identity(Module):
+    """y = x (a placeholder where a layer is optional)."""
+
+    def forward(self, x):
+        return x
+
+
+class Flatten(Module):
+    """(N, d1, d2, ...) -> (N, d1 * d2 * ...): axes start_dim..end_dim merged into one."""
+
+    def __init__(self, start_dim=1, end_dim=-1):
+        super().__init__()
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, x):
+        return x.flatten(self.start_dim, self.end_dim)
+
+    def extra_repr(self):
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+

@@ -1,0 +1,320 @@
+"""Module and Parameter: how layers hold their weights and find each other.
+
+A ``Module`` is a function with state. Assigning a ``Parameter`` or another ``Module`` to an
+attribute registers it, so ``model.parameters()`` walks the whole tree and finds every weight
+an optimiser must update, and ``state_dict()`` names each one by its path
+("encoder.layers.0.weight"). ``__call__`` runs ``forward``.
+"""
+
+from collections import OrderedDict
+
+import numpy
+
+from .. import backend
+from ..errors import DeviceError, ShapeError
+from ..tensor import Tensor
+
+
+class Parameter(Tensor):
+    """A tensor that is a learnable weight: requires_grad=True, found by Module.parameters()."""
+
+    __slots__ = ()
+
+    def __init__(self, data, requires_grad=True):
+        if isinstance(data, Tensor):
+            super().__init__(data.data, requires_grad=requires_grad, dtype=data.dtype,
+                             device=data.device)
+        else:
+            super().__init__(data, requires_grad=requires_grad)
+
+    def __repr__(self):
+        return "Parameter containing:\n" + super().__repr__()
+
+
+class Module:
+    """Base class of every layer and model.
+
+    Subclasses set attributes in ``__init__`` (parameters, sub-modules, buffers) and define
+    ``forward``. ``training`` switches behaviour of layers like Dropout and BatchNorm.
+    """
+
+    def __init__(self):
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "training", True)
+
+    # ----- registration ---------------------------------------------------------------------
+    def __setattr__(self, name, value):
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(f"{type(self).__name__}: call super().__init__() before "
+                                 "assigning attributes")
+        for registry in (self._parameters, self._modules, self._buffers):
+            registry.pop(name, None)
+        if isinstance(value, Parameter):
+            self._parameters[name] = value
+        elif isinstance(value, Module):
+            self._modules[name] = value
+        elif value is None and name in self.__dict__.get("_none_parameters", ()):
+            self._parameters[name] = None
+        object.__setattr__(self, name, value)
+
+    def register_parameter(self, name, parameter):
+        """Register ``parameter`` (may be None, e.g. a Linear without bias) under ``name``."""
+        if parameter is None:
+            self.__dict__.setdefault("_none_parameters", set()).add(name)
+        setattr(self, name, parameter)
+
+    def register_buffer(self, name, tensor):
+        """State that is saved in state_dict but not trained (e.g. BatchNorm running mean)."""
+        object.__setattr__(self, name, tensor)
+        self._buffers[name] = tensor
+
+    def __delattr__(self, name):
+        for registry in (self._parameters, self._modules, self._buffers):
+            registry.pop(name, None)
+        object.__delattr__(self, name)
+
+    # ----- calling ------------------------------------------------------------------------------
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} must define forward()")
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    # ----- walking the tree ---------------------------------------------------------------------
+    def named_children(self):
+        yield from ((name, m) for name, m in self._modules.items() if m is not None)
+
+    def children(self):
+        for _, module in self.named_children():
+            yield module
+
+    def named_modules(self, prefix=""):
+        """(path, module) for this module and everything below it, each module once."""
+        seen, stack = set(), [(prefix, self)]
+        while stack:
+            path, module = stack.pop()
+            if id(module) in seen:
+                continue
+            seen.add(id(module))
+            yield path, module
+            children = list(module.named_children())
+            for name, child in reversed(children):
+                stack.append((f"{path}.{name}" if path else name, child))
+
+    def modules(self):
+        for _, module in self.named_modules():
+            yield module
+
+    def named_parameters(self, recurse=True):
+        """(path, parameter) pairs; a parameter shared by two layers is listed once."""
+        seen = set()
+        modules = self.named_modules() if recurse else [("", self)]
+        for path, module in modules:
+            for name, param in module._parameters.items():
+                if param is None or id(param) in seen:
+                    continue
+                seen.add(id(param))
+                yield (f"{path}.{name}" if path else name), param
+
+    def parameters(self, recurse=True):
+        for _, param in self.named_parameters(recurse):
+            yield param
+
+    def named_buffers(self):
+        for path, module in self.named_modules():
+            for name, buf in module._buffers.items():
+                if buf is not None:
+                    yield (f"{path}.{name}" if path else name), buf
+
+    def buffers(self):
+        for _, buf in self.named_buffers():
+            yield buf
+
+    def num_parameters(self):
+        """How many numbers the model learns."""
+        return sum(p.size for p in self.parameters())
+
+    # ----- modes and housekeeping -----------------------------------------------------------
+    def train(self, mode=True):
+        for module in self.modules():
+            object.__setattr__(module, "training", bool(mode))
+        return self
+
+    def eval(self):
+        return self.train(False)
+
+    def zero_grad(self, set_to_none=True):
+        for param in self.parameters():
+            if set_to_none or param.grad is None:
+                param.grad = None
+            else:
+                param.grad = Tensor._from_op(param.xp.zeros_like(param.grad.data),
+                                             param.device, False)
+
+    def apply(self, fn):
+        """Call ``fn(module)`` on every module below and including this one (e.g. to init)."""
+        for module in list(self.modules()):
+            fn(module)
+        return self
+
+    # ----- devices and dtypes: change the data of every parameter and buffer in place -------
+    def _convert(self, convert):
+        for module in self.modules():
+            for registry in (module._parameters, module._buffers):
+                for tensor in registry.values():
+                    if tensor is None:
+                        continue
+                    tensor.data, tensor.device = convert(tensor)
+                    if tensor.grad is not None:
+                        tensor.grad = None
+        return self
+
+    def to(self, device):
+        """Move every parameter and buffer to ``device`` in place (optimisers keep working:
+        the Parameter objects stay the same, only their data moves)."""
+        device = backend.normalize_device(device)
+        if device == "cuda" and not backend.cuda_available():
+            raise DeviceError("to: device 'cuda' asked for, but CuPy or a GPU is not "
+                                      "available (pip install -e '.[gpu]')")
+        return self._convert(lambda t: (t.data if t.device == device else
+                                        backend.from_numpy(t.numpy(), device), device))
+
+    def _cast_floats(self, dtype):
+        return self._convert(lambda t: (t.data.astype(dtype) if t.dtype.kind == "f" else t.data,
+                                        t.device))
+
+    def double(self):
+        """float64 parameters: what gradcheck needs."""
+        return self._cast_floats(numpy.float64)
+
+    def float(self):
+        return self._cast_floats(numpy.float32)
+
+    # ----- saving and loading -------------------------------------------------------------------
+    def state_dict(self):
+        """Every parameter and buffer by path, as NumPy copies on the host."""
+        state = OrderedDict()
+        for name, param in self.named_parameters():
+            state[name] = param.numpy().copy()
+        for name, buf in self.named_buffers():
+            state[name] = buf.numpy().copy()
+        return state
+
+    def load_state_dict(self, state_dict, strict=True):
+        """Copy values from ``state_dict`` into the parameters and buffers.
+
+        Everything is checked before anything changes: a missing or unexpected key (with
+        strict=True), or a shape that differs, raises and leaves the model as it was.
+        Returns (missing_keys, unexpected_keys).
+        """
+        targets = OrderedDict(self.named_parameters())
+        targets.update(self.named_buffers())
+        missing = [k for k in targets if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in targets]
+        if strict and (missing or unexpected):
+            raise KeyError(f"load_state_dict: {type(self).__name__} missing keys {missing}, "
+                           f"unexpected keys {unexpected}")
+        values = {}
+        for name, target in targets.items():
+            if name not in state_dict:
+                continue
+            value = state_dict[name]
+            value = value.numpy() if isinstance(value, Tensor) else numpy.asarray(value)
+            if tuple(value.shape) != target.shape:
+                raise ShapeError(f"load_state_dict: '{name}' has shape {tuple(value.shape)} in "
+                                 f"the state_dict, but the model expects {target.shape}")
+            values[name] = value
+        for name, value in values.items():
+            target = targets[name]
+            target.data = backend.from_numpy(value.astype(target.dtype, copy=True),
+                                             target.device)
+        return missing, unexpected
+
+    # ----- printing -------------------------------------------------------------------------------
+    def extra_repr(self):
+        return ""
+
+    def __repr__(self):
+        lines = [f"({name}): " + repr(child).replace("\n", "\n  ")
+                 for name, child in self.named_children()]
+        head = f"{type(self).__name__}({self.extra_repr()}"
+        if not lines:
+            return head + ")"
+        return head + "\n  " + "\n  ".join(lines) + "\n)"
+
+
+class Sequential(Module):
+    """Modules applied one after the other: y = f_n(... f_2(f_1(x)))."""
+
+    def __init__(self, *modules):
+        super().__init__()
+        for i, module in enumerate(modules):
+            setattr(self, str(i), module)
+
+    def __getitem__(self, i):
+        return list(self._modules.values())[i]
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def forward(self, x):
+        for module in self._modules.values():
+            x = module(x)
+        return x
+
+
+class ModuleList(Module):
+    """A list of modules whose parameters the parent can find (a plain list would hide them)."""
+
+    def __init__(self, modules=()):
+        super().__init__()
+        for module in modules:
+            self.append(module)
+
+    def append(self, module):
+        setattr(self, str(len(self._modules)), module)
+        return self
+
+    def __getitem__(self, i):
+        return list(self._modules.values())[i]
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+
+class ModuleDict(Module):
+    """A dict of modules by name, registered like attributes."""
+
+    def __init__(self, modules=None):
+        super().__init__()
+        for name, module in (modules or {}).items():
+            setattr(self, name, module)
+
+    def __getitem__(self, name):
+        return self._modules[name]
+
+    def __setitem__(self, name, module):
+        setattr(self, name, module)
+
+    def __contains__(self, name):
+        return name in self._modules
+
+    def __len__(self):
+        return len(self._modules)
+
+    def keys(self):
+        return self._modules.keys()
+
+    def items(self):
+        return self._modules.items()
+
+    def values(self):
+        return self._modules.values()

@@ -1,0 +1,96 @@
+"""Normalisation layers: LayerNorm (per example) and BatchNorm1d (per feature over the batch)."""
+
+import numpy
+
+from ..errors import ShapeError
+from ..ops.normalization import layer_norm
+from ..tensor import ones, zeros
+from .module import Module, Parameter
+
+
+class LayerNorm(Module):
+    """y = gamma * (x - mean) / sqrt(var + eps) + beta, statistics over the last axes.
+
+    x: (..., *normalized_shape)   gamma, beta: normalized_shape (ones and zeros at init).
+    Each example is normalised on its own, so it behaves the same in training and eval.
+    """
+
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, dtype=None,
+                 device=None):
+        super().__init__()
+        if isinstance(normalized_shape, int):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape, self.eps = tuple(normalized_shape), eps
+        if elementwise_affine:
+            self.weight = Parameter(ones(self.normalized_shape, dtype=dtype, device=device))
+            self.bias = Parameter(zeros(self.normalized_shape, dtype=dtype, device=device))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def forward(self, x):
+        return layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return f"{self.normalized_shape}, eps={self.eps}"
+
+
+class BatchNorm1d(Module):
+    """Normalise each feature with the statistics of the batch.
+
+    x: (N, C) or (N, C, L); statistics per channel C over N (and L).
+    Training:  y = gamma * (x - mean_B) / sqrt(var_B + eps) + beta  (biased var_B), and
+               running = (1 - momentum) * running + momentum * batch  (unbiased var here).
+    Eval:      the running mean and variance replace the batch's.
+    """
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
+                 track_running_stats=True, dtype=None, device=None):
+        super().__init__()
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        if affine:
+            self.weight = Parameter(ones(num_features, dtype=dtype, device=device))
+            self.bias = Parameter(zeros(num_features, dtype=dtype, device=device))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        if track_running_stats:
+            self.register_buffer("running_mean", zeros(num_features, dtype=dtype, device=device))
+            self.register_buffer("running_var", ones(num_features, dtype=dtype, device=device))
+            self.register_buffer("num_batches_tracked",
+                                 zeros(1, dtype=numpy.int64, device=device).reshape(()))
+
+    def forward(self, x):
+        if x.ndim not in (2, 3) or x.shape[1] != self.num_features:
+            raise ShapeError(f"BatchNorm1d: expected input of shape (N, {self.num_features}) or "
+                             f"(N, {self.num_features}, L), got {x.shape}")
+        axes = (0,) if x.ndim == 2 else (0, 2)
+        shape = (1, self.num_features) + ((1,) if x.ndim == 3 else ())
+        use_batch = self.training or not self.track_running_stats
+        if use_batch:
+            count = x.size // self.num_features
+            if count < 2 and self.training:
+                raise ShapeError(f"BatchNorm1d: training needs more than one value per channel, "
+                                 f"got input of shape {x.shape}")
+            mean = x.mean(axis=axes, keepdims=True)
+            var = ((x - mean) ** 2).mean(axis=axes, keepdims=True)
+            if self.training and self.track_running_stats:
+                m = self.momentum
+                unbiased = var.data.reshape(-1) * (count / max(count - 1, 1))
+                dtype = self.running_mean.dtype
+                self.running_mean.data = ((1 - m) * self.running_mean.data
+                                          + m * mean.data.reshape(-1)).astype(dtype)
+                self.running_var.data = ((1 - m) * self.running_var.data
+                                         + m * unbiased).astype(dtype)
+                self.num_batches_tracked.data = self.num_batches_tracked.data + 1
+        else:
+            mean = self.running_mean.detach().reshape(shape)
+            var = self.running_var.detach().reshape(shape)
+        y = (x - mean) / (var + self.eps).sqrt()
+        if self.affine:
+            y = y * self.weight.reshape(shape) + self.bias.reshape(shape)
+        return y
+
+    def extra_repr(self):
+        return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"

@@ -1,0 +1,50 @@
+"""Gradient clipping: keep one bad batch from throwing the weights far away.
+
+clip_grad_norm_: with the global norm ||g|| = (sum over all parameters of sum g^2)^(1/2),
+    g <- g * min(1, max_norm / (||g|| + 1e-6))
+so the direction of the step is kept and only its length is capped (the usual fix for
+exploding gradients in RNNs). clip_grad_value_ clips each element to [-clip, clip].
+"""
+
+import math
+
+from ..errors import BackwardError
+from ..tensor import Tensor
+
+
+def _with_grads(parameters):
+    if isinstance(parameters, Tensor):
+        parameters = [parameters]
+    return [p for p in parameters if p.grad is not None]
+
+
+def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False):
+    """Scale all gradients in place so their global norm is at most max_norm.
+
+    Returns the total norm before clipping, as a 0-d Tensor (``float(norm)`` gives the number).
+    """
+    params = _with_grads(parameters)
+    if not params:
+        return Tensor(0.0)
+    xp = params[0].xp
+    if norm_type == math.inf:
+        total = max(float(xp.abs(p.grad.data).max().item()) for p in params)
+    else:
+        total = sum(float((xp.abs(p.grad.data) ** norm_type).sum().item())
+                    for p in params) ** (1.0 / norm_type)
+    if not math.isfinite(total):
+        if error_if_nonfinite:
+            raise BackwardError(f"clip_grad_norm_: the total gradient norm is {total}")
+        return Tensor(total)
+    coef = max_norm / (total + 1e-6)
+    if coef < 1.0:
+        for p in params:
+            p.grad = Tensor._from_op((p.grad.data * coef).astype(p.grad.dtype), p.device, False)
+    return Tensor(total)
+
+
+def clip_grad_value_(parameters, clip_value):
+    """Clip every gradient element to [-clip_value, clip_value] in place."""
+    for p in _with_grads(parameters):
+        clipped = p.xp.clip(p.grad.data, -clip_value, clip_value)
+        p.grad = Tensor._from_op(clipped, p.device, False)

@@ -1,0 +1,39 @@
+"""Stochastic gradient descent, with momentum, Nesterov momentum and weight decay.
+
+With g = dL/dw + weight_decay * w (L2 regularisation folded into the gradient):
+
+    plain       w <- w - lr * g
+    momentum    b <- momentum * b + (1 - dampening) * g   (b = g on the first step)
+                w <- w - lr * b
+    nesterov    w <- w - lr * (g + momentum * b)          (look ahead along the velocity)
+
+These are PyTorch's formulas (lr multiplies the velocity, not the gradient inside it), so
+changing lr mid-training changes the step at once.
+"""
+
+from .optimizer import Optimizer
+
+
+class SGD(Optimizer):
+    def __init__(self, params, lr, momentum=0.0, dampening=0.0, weight_decay=0.0,
+                 nesterov=False):
+        if lr < 0 or momentum < 0 or weight_decay < 0:
+            raise ValueError(f"SGD: lr, momentum and weight_decay must be >= 0, got lr={lr}, "
+                             f"momentum={momentum}, weight_decay={weight_decay}")
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("SGD: nesterov needs momentum > 0 and dampening = 0")
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
+                                      weight_decay=weight_decay, nesterov=nesterov))
+
+    def update(self, w, g, state, group, xp):
+        if group["weight_decay"]:
+            g = g + group["weight_decay"] * w
+        momentum = group["momentum"]
+        if momentum:
+            if "momentum_buffer" not in state:
+                buf = g.copy()
+            else:
+                buf = momentum * state["momentum_buffer"] + (1 - group["dampening"]) * g
+            state["momentum_buffer"] = buf
+            g = g + momentum * buf if group["nesterov"] else buf
+        return w - group["lr"] * g
