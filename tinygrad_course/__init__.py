@@ -3,7 +3,7 @@
 Start with tensor.py (the Tensor), autograd.py (Function and backward), then any ops/ file.
 """
 
-from . import backend, nn, optim  # noqa: E402  (after the engine: they build on it)
+from . import backend, nn, optim  # nn and optim import the engine (tensor.py) themselves
 from . import tensor as _tensor  # first: it loads the engine and the ops in order  # noqa: F401
 from .autograd import Function, grad, is_grad_enabled, no_grad, set_grad_enabled
 from .errors import BackwardError, DeviceError, DTypeError, GradcheckError, ShapeError, TensorError
