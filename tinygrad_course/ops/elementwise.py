@@ -111,6 +111,8 @@ class PowScalar(Function):
     def backward(self, grad):
         (x,) = self.inputs
         p = self.exponent
+        if p == 0:  # x^0 = 1 is constant; p x^(p-1) would give 0 * inf = nan at x = 0
+            return grad * 0.0
         if p == 2:
             return grad * x * 2.0
         return grad * p * x ** (p - 1)
