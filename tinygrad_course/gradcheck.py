@@ -34,7 +34,8 @@ def _float64_inputs(inputs):
         else:
             host = numpy.asarray(x)
             checked = host.dtype.kind == "f"
-            prepared.append((host.astype(numpy.float64) if checked else host, "cpu", checked))
+            device = backend.normalize_device(None)  # the default device, as tensor(host) uses
+            prepared.append((host.astype(numpy.float64) if checked else host, device, checked))
     return prepared
 
 

@@ -39,7 +39,20 @@ def as_operand(value, like):
 
 def _operands(a, b, like):
     like = like if like is not None else (a if isinstance(a, Tensor) else b)
-    return as_operand(a, like), as_operand(b, like)
+    a, b = as_operand(a, like), as_operand(b, like)
+    # An integer tensor meeting a floating one takes its dtype, as in PyTorch (NumPy would
+    # silently turn int64 with float32 into float64).
+    if a.dtype.kind == "f" and b.dtype.kind != "f":
+        b = b.astype(a.dtype)
+    elif b.dtype.kind == "f" and a.dtype.kind != "f":
+        a = a.astype(b.dtype)
+    return a, b
+
+
+def floating(x):
+    """``x`` as is when floating, else in float32: exp, log, 1/x ... of integers give float32,
+    as in PyTorch (NumPy would give float64)."""
+    return x if x.dtype.kind == "f" else x.astype(backend.DEFAULT_FLOAT)
 
 
 # ----- arithmetic ---------------------------------------------------------------------------
@@ -146,7 +159,8 @@ def mul(a, b, like=None):
 
 
 def div(a, b, like=None):
-    return Div.apply(*_operands(a, b, like))
+    a, b = _operands(a, b, like)
+    return Div.apply(floating(a), floating(b))
 
 
 def neg(x):
@@ -156,6 +170,8 @@ def neg(x):
 def pow(base, exponent, like=None):
     """base ** exponent; a plain-number exponent uses the simpler PowScalar."""
     if isinstance(base, Tensor) and isinstance(exponent, (int, float)):
+        if isinstance(exponent, float):
+            base = floating(base)
         return PowScalar.apply(base, exponent=exponent)
     return Pow.apply(*_operands(base, exponent, like))
 
@@ -290,15 +306,15 @@ class Cast(Function):
 
 
 def exp(x):
-    return Exp.apply(x)
+    return Exp.apply(floating(x))
 
 
 def log(x):
-    return Log.apply(x)
+    return Log.apply(floating(x))
 
 
 def sqrt(x):
-    return Sqrt.apply(x)
+    return Sqrt.apply(floating(x))
 
 
 def abs(x):
@@ -306,11 +322,11 @@ def abs(x):
 
 
 def tanh(x):
-    return Tanh.apply(x)
+    return Tanh.apply(floating(x))
 
 
 def sigmoid(x):
-    return Sigmoid.apply(x)
+    return Sigmoid.apply(floating(x))
 
 
 def relu(x):
@@ -322,7 +338,7 @@ def leaky_relu(x, negative_slope=0.01):
 
 
 def erf(x):
-    return Erf.apply(x)
+    return Erf.apply(floating(x))
 
 
 def gelu(x, approximate="none"):

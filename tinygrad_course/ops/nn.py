@@ -8,6 +8,7 @@ log_softmax(x)_i = x_i - logsumexp(x). With y = log_softmax(x):
 """
 
 from ..autograd import Function
+from .elementwise import floating
 from .reduce import normalize_axes
 
 
@@ -40,8 +41,8 @@ class LogSoftmax(Function):
 
 
 def softmax(x, axis=-1):
-    return Softmax.apply(x, axis=normalize_axes(axis, x.ndim, "softmax"))
+    return Softmax.apply(floating(x), axis=normalize_axes(axis, x.ndim, "softmax"))
 
 
 def log_softmax(x, axis=-1):
-    return LogSoftmax.apply(x, axis=normalize_axes(axis, x.ndim, "log_softmax"))
+    return LogSoftmax.apply(floating(x), axis=normalize_axes(axis, x.ndim, "log_softmax"))

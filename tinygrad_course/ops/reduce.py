@@ -11,6 +11,7 @@ import numpy
 from ..autograd import Function
 from ..errors import ShapeError
 from ..tensor import Tensor
+from .elementwise import floating
 
 
 def normalize_axes(axis, ndim, op_name):
@@ -120,7 +121,7 @@ def min(x, axis=None, keepdims=False):
 
 
 def logsumexp(x, axis=None, keepdims=False):
-    return _reduce(LogSumExp, x, axis, keepdims, "logsumexp")
+    return _reduce(LogSumExp, floating(x), axis, keepdims, "logsumexp")
 
 
 def _count(x, axes):

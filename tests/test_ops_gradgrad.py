@@ -1,0 +1,31 @@
+"""Second derivatives: gradgradcheck for the elementwise, matmul and reduction ops.
+
+Each backward in ops/ is written with Tensor operations, so backward(create_graph=True)
+builds a graph of its own. gradgradcheck differentiates the map x -> d sum(v * op(x)) / dx
+once more and compares with finite differences of it; passing means Hessian-vector products
+through these ops (and optimisers or losses that use them) are right.
+"""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from op_table import SECOND_ORDER_OPS, call, tensors_of
+
+import tinygrad_course as tg
+
+
+@pytest.mark.parametrize("spec", SECOND_ORDER_OPS, ids=[spec.name for spec in SECOND_ORDER_OPS])
+@settings(max_examples=6)
+@given(data=st.data())
+def test_second_derivative_matches_finite_differences(spec, data):
+    case = data.draw(spec.cases, label="case")
+    inputs = tensors_of(case, dtype=np.float64)
+    assert tg.gradgradcheck(lambda *xs: call(spec, case, xs), *inputs)
+
+
+def test_second_order_rows_cover_elementwise_matmul_and_reductions():
+    names = {spec.name for spec in SECOND_ORDER_OPS}
+    assert {"add", "mul", "div", "exp", "log", "tanh", "sigmoid", "gelu", "erf", "maximum",
+            "where", "matmul", "sum", "mean", "max", "var", "logsumexp", "softmax",
+            "log_softmax"} <= names
