@@ -1,0 +1,276 @@
+"""Scaled dot-product attention as one op: forward and backward side by side.
+
+    scores   S  = Q K^T * scale + B         scale = 1 / sqrt(d_k) unless given
+    weights  P  = softmax(S) over the keys   (a row whose keys are all masked gets P = 0)
+    dropout  P~ = P * M / (1 - p)            M ~ Bernoulli(1 - p); only when dropout_p > 0
+    output   O  = P~ V
+
+Shapes: Q (..., L, d_k), K (..., S, d_k), V (..., S, d_v) -> O (..., L, d_v). The batch axes
+"..." broadcast: (N, H) for N sequences of H heads each. B, the mask, broadcasts to
+(..., L, S): 0 where query i may look at key j, -inf where it may not, or any float bias.
+
+Why the scale: if the entries of q and k are independent with mean 0 and variance 1, the
+score q.k is a sum of d_k such products, so its variance is d_k. Unscaled scores grow like
+sqrt(d_k), the softmax saturates towards one-hot and its gradient vanishes
+(demos/attention_scaling.py measures it). Dividing by sqrt(d_k) keeps the variance at 1.
+
+Backward, with G = dL/dO, reusing the saved P (no second softmax):
+    dV = P~^T G
+    dP = (G V^T) * M / (1 - p)
+    dS = P * (dP - rowsum(dP * P))                  the softmax backward, row by row
+    dQ = dS K * scale,     dK = dS^T Q * scale,     dB = dS
+(each summed over batch axes that were broadcast).
+
+Masks follow torch.nn.functional.scaled_dot_product_attention (PyTorch 2.x):
+    attn_mask bool    True = the key TAKES PART in attention; False -> -inf
+    attn_mask float   added to the scores (a learnable bias gets its gradient dS)
+    is_causal=True    query i sees keys j <= i (lower triangle of an L x S matrix); it cannot
+                      be combined with attn_mask (PyTorch raises too)
+A row with every key masked gives weights 0 and output 0, as PyTorch's F.sdpa does (softmax
+of all -inf would be NaN, and one NaN there would poison every gradient).
+nn.MultiheadAttention uses the opposite convention for its masks (True = NOT allowed);
+it converts them before calling this function.
+"""
+
+import math
+
+import numpy
+
+from .. import backend
+from ..autograd import Function, is_grad_enabled
+from ..errors import DTypeError, ShapeError
+from ..tensor import Tensor
+from .broadcast import sum_to_shape
+from .elementwise import where
+
+_OP = "scaled_dot_product_attention"
+
+
+def _const(array, device):
+    """A saved array as a Tensor outside the graph."""
+    return Tensor._from_op(array, device, False)
+
+
+def _add_into(scores, addend):
+    """scores + addend, in place when the result has the scores' shape (it usually has)."""
+    if numpy.broadcast_shapes(scores.shape, addend.shape) == scores.shape:
+        scores += addend
+        return scores
+    return scores + addend
+
+
+class ScaledDotProductAttention(Function):
+    """O = dropout(softmax(Q K^T * scale + B)) V; inputs (Q, K, V) or (Q, K, V, float mask).
+
+    Params: ``scale``; ``blocked``, an additive array of 0 / -inf built from boolean masks
+    (or None); ``keep``, the dropout mask already divided by (1 - p) (or None).
+    """
+
+    def forward(self, q, k, v, *float_mask, scale, blocked, keep):
+        xp = self.xp
+        self.scale, self.blocked, self.keep = scale, blocked, keep
+        scores = xp.matmul(q, xp.swapaxes(k, -1, -2))
+        scores *= scale
+        if float_mask:
+            scores = _add_into(scores, float_mask[0])
+        if blocked is not None:
+            scores = _add_into(scores, blocked)
+        row_max = scores.max(axis=-1, keepdims=True)
+        self.empty = None
+        if float_mask or blocked is not None:
+            empty = xp.isneginf(row_max)  # every key masked: keep this row at zero
+            if bool(empty.any()):
+                self.empty = empty
+                row_max = xp.where(empty, 0.0, row_max).astype(scores.dtype)
+        scores -= row_max
+        weights = xp.exp(scores, out=scores)
+        total = weights.sum(axis=-1, keepdims=True)
+        if self.empty is not None:
+            total = xp.where(self.empty, 1.0, total).astype(total.dtype)
+        weights /= total
+        self.weights = weights
+        self.dropped = weights if keep is None else weights * keep
+        return xp.matmul(self.dropped, v)
+
+    def _saved_weights(self):
+        """P and P~: the saved arrays, or (for a differentiable backward) rebuilt as ops."""
+        if is_grad_enabled():  # create_graph=True: P must depend on Q, K (and the float mask)
+            q, k = self.inputs[0], self.inputs[1]
+            float_mask = self.inputs[3] if len(self.inputs) > 3 else None
+            weights = attention_weights(q, k, float_mask, self.blocked, self.scale, self.empty)
+        else:
+            weights = _const(self.weights, self.inputs[0].device)
+        if self.keep is None:
+            return weights, weights
+        return weights, weights * _const(self.keep, weights.device)
+
+    def backward(self, grad):
+        q, k, v = self.inputs[:3]
+        weights, dropped = self._saved_weights()
+        grad_v = None
+        if self.needs_input_grad[2]:
+            grad_v = sum_to_shape(dropped.swapaxes(-1, -2) @ grad, v.shape)
+        if not any(self.needs_input_grad[:2]) and not any(self.needs_input_grad[3:]):
+            return (None, None, grad_v) + (None,) * (len(self.inputs) - 3)
+        grad_weights = grad @ v.swapaxes(-1, -2)
+        if self.keep is not None:
+            grad_weights = grad_weights * _const(self.keep, grad.device)
+        grad_scores = weights * (grad_weights - (grad_weights * weights).sum(axis=-1,
+                                                                              keepdims=True))
+        grad_q = grad_k = None
+        if self.needs_input_grad[0]:
+            grad_q = sum_to_shape((grad_scores @ k) * self.scale, q.shape)
+        if self.needs_input_grad[1]:
+            grad_k = sum_to_shape((grad_scores.swapaxes(-1, -2) @ q) * self.scale, k.shape)
+        grads = (grad_q, grad_k, grad_v)
+        if len(self.inputs) > 3:
+            mask = self.inputs[3]
+            grads += (sum_to_shape(grad_scores, mask.shape) if self.needs_input_grad[3]
+                      else None,)
+        return grads
+
+
+def attention_weights(query, key, float_mask=None, blocked=None, scale=None, empty=None):
+    """P = softmax(Q K^T * scale + mask) built from differentiable ops (no fusion).
+
+    The readable reference for the fused op above, and what nn.MultiheadAttention returns as
+    its attention weights. ``blocked`` is an additive 0 / -inf array (see ``mask_to_bias``);
+    ``empty`` marks rows whose keys are all masked (found here when not given): their
+    weights are 0.
+    """
+    if scale is None:
+        scale = 1.0 / math.sqrt(query.shape[-1])
+    scores = (query @ key.swapaxes(-1, -2)) * scale
+    if float_mask is not None:
+        scores = scores + float_mask
+    if blocked is not None:
+        scores = scores + _const(blocked, scores.device)
+    if empty is None and (float_mask is not None or blocked is not None):
+        row_max = scores.data.max(axis=-1, keepdims=True)
+        empty = scores.xp.isneginf(row_max) if bool(scores.xp.isneginf(row_max).any()) else None
+    if empty is None:
+        return scores.softmax(axis=-1)
+    keep_row = _const((~empty).astype(scores.dtype), scores.device)
+    return where(empty, 0.0, scores).softmax(axis=-1) * keep_row
+
+
+# ----- turning user arguments into what the op needs ---------------------------------------
+def as_mask_tensor(mask, like, name, op=_OP):
+    """A mask (Tensor, NumPy array or list) as a Tensor on ``like``'s device: bool stays bool,
+    anything else becomes ``like``'s float dtype."""
+    if not isinstance(mask, Tensor):
+        host = numpy.asarray(mask)
+        mask = Tensor(host, dtype=bool if host.dtype == bool else like.dtype,
+                      device=like.device)
+    if mask.device != like.device:
+        raise ShapeError(f"{op}: {name} is on '{mask.device}', the query on '{like.device}'")
+    if mask.dtype != bool and mask.dtype.kind != "f":
+        raise DTypeError(f"{op}: {name} must be bool or floating, got {mask.dtype}")
+    return mask if mask.dtype == bool else mask.astype(like.dtype)
+
+
+def mask_to_bias(allowed, dtype, xp):
+    """A boolean 'may attend' array -> additive array: 0 where True, -inf where False."""
+    return xp.where(allowed, 0.0, -numpy.inf).astype(dtype)
+
+
+def causal_mask(length_q, length_k, xp):
+    """allowed[i, j] = j <= i: query i sees itself and the keys before it."""
+    return xp.tri(length_q, length_k, dtype=bool)
+
+
+def _check_shapes(query, key, value):
+    for name, t in (("query", query), ("key", key), ("value", value)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{_OP}: {name} must be a Tensor, got {type(t).__name__}")
+        if t.ndim < 2:
+            raise ShapeError(f"{_OP}: {name} must have shape (..., length, features), got "
+                             f"{t.shape}")
+        if t.dtype.kind != "f":
+            raise DTypeError(f"{_OP}: {name} must be floating, got {t.dtype}")
+    if query.shape[-1] != key.shape[-1]:
+        raise ShapeError(f"{_OP}: query (..., L, {query.shape[-1]}) and key (..., S, "
+                         f"{key.shape[-1]}) need the same feature size d_k")
+    if key.shape[-2] != value.shape[-2]:
+        raise ShapeError(f"{_OP}: key {key.shape} and value {value.shape} need the same "
+                         "length S (axis -2)")
+    try:
+        batch = numpy.broadcast_shapes(query.shape[:-2], key.shape[:-2], value.shape[:-2])
+    except ValueError:
+        raise ShapeError(f"{_OP}: batch axes of query {query.shape}, key {key.shape} and value "
+                         f"{value.shape} do not broadcast") from None
+    return batch + (query.shape[-2], key.shape[-2])
+
+
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0,
+                                 is_causal=False, scale=None, generator=None):
+    """softmax(Q K^T / sqrt(d_k) + mask) V with PyTorch's arguments (see the module docstring).
+
+    query (..., L, d_k), key (..., S, d_k), value (..., S, d_v) -> (..., L, d_v)
+    attn_mask  bool (True = takes part) or float (added), broadcastable to (..., L, S)
+    dropout_p  dropout on the attention weights; needs ``generator`` (a numpy Generator or an
+               int seed), since randomness in this library is always explicit
+    scale      replaces 1 / sqrt(d_k)
+    """
+    scores_shape = _check_shapes(query, key, value)
+    if not 0.0 <= dropout_p < 1.0:
+        raise ValueError(f"{_OP}: dropout_p must be in [0, 1), got {dropout_p}")
+    if is_causal and attn_mask is not None:
+        raise ValueError(f"{_OP}: give attn_mask or is_causal=True, not both (fold the causal "
+                         "mask into attn_mask)")
+    float_mask = allowed = None
+    if is_causal:
+        allowed = causal_mask(query.shape[-2], key.shape[-2], query.xp)
+    if attn_mask is not None:
+        attn_mask = as_mask_tensor(attn_mask, query, "attn_mask")
+        try:
+            fits = numpy.broadcast_shapes(attn_mask.shape, scores_shape) == scores_shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ShapeError(f"{_OP}: attn_mask of shape {attn_mask.shape} does not broadcast "
+                             f"to the scores' shape {scores_shape} (..., L, S)")
+        if attn_mask.dtype == bool:
+            allowed = attn_mask.data
+        else:
+            float_mask = attn_mask
+    output, _ = masked_attention(query, key, value, float_mask, allowed, dropout_p, scale,
+                                 generator, scores_shape=scores_shape)
+    return output
+
+
+def dropout_keep(shape, dropout_p, generator, dtype, device):
+    """The dropout mask M / (1 - p) of the attention weights, drawn on the host from a seeded
+    generator (so a seed gives the same mask on every device)."""
+    if generator is None:
+        raise ValueError(f"{_OP}: dropout_p > 0 needs generator= (a numpy.random.Generator "
+                         "or an int seed); randomness is explicit in this library")
+    rng = numpy.random.default_rng(generator)
+    host = (rng.random(shape) >= dropout_p) / (1.0 - dropout_p)
+    return backend.from_numpy(host.astype(dtype), device)
+
+
+def masked_attention(query, key, value, float_mask=None, allowed=None, dropout_p=0.0,
+                     scale=None, generator=None, need_weights=False, scores_shape=None):
+    """Attention with masks already in one convention; returns (output, weights or None).
+
+    float_mask  a float Tensor added to the scores (may require grad), or None
+    allowed     a bool backend array, True = may attend, broadcastable to (..., L, S), or None
+    need_weights=False runs the fused op; True builds P from ops (``attention_weights``) and
+    returns it too (after dropout, as PyTorch's MultiheadAttention does).
+    """
+    if scores_shape is None:
+        scores_shape = _check_shapes(query, key, value)
+    scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else float(scale)
+    blocked = None if allowed is None else mask_to_bias(allowed, query.dtype, query.xp)
+    keep = None
+    if dropout_p > 0.0:
+        keep = dropout_keep(scores_shape, dropout_p, generator, query.dtype, query.device)
+    if not need_weights:
+        inputs = [query, key, value] + ([float_mask] if float_mask is not None else [])
+        return ScaledDotProductAttention.apply(*inputs, scale=scale, blocked=blocked,
+                                               keep=keep), None
+    weights = attention_weights(query, key, float_mask, blocked, scale)
+    if keep is not None:
+        weights = weights * _const(keep, weights.device)
+    return weights @ value, weights
