@@ -3,7 +3,7 @@
 Start with tensor.py (the Tensor), autograd.py (Function and backward), then any ops/ file.
 """
 
-from . import backend, nn, optim  # nn and optim import the engine (tensor.py) themselves
+from . import backend, checkpoint, data, functional, nn, optim  # these import the engine
 from . import tensor as _tensor  # first: it loads the engine and the ops in order  # noqa: F401
 from .autograd import Function, grad, is_grad_enabled, no_grad, set_grad_enabled
 from .errors import BackwardError, DeviceError, DTypeError, GradcheckError, ShapeError, TensorError
@@ -46,7 +46,8 @@ from .tensor import Tensor, arange, full, ones, ones_like, rand, randn, tensor, 
 __all__ = [
     "Tensor", "tensor", "zeros", "ones", "full", "arange", "randn", "rand", "zeros_like",
     "ones_like", "Function", "no_grad", "set_grad_enabled", "is_grad_enabled", "grad",
-    "gradcheck", "gradgradcheck", "to_dot", "backend", "nn", "optim",
+    "gradcheck", "gradgradcheck", "to_dot", "backend", "nn", "optim", "functional", "data",
+    "checkpoint",
     "TensorError", "ShapeError", "DTypeError", "DeviceError", "BackwardError", "GradcheckError",
     "exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "leaky_relu", "gelu", "erf", "clip",
     "maximum", "minimum", "where", "matmul", "sum", "mean", "max", "min", "var", "logsumexp",

@@ -22,6 +22,9 @@ class Embedding(Module):
                  generator=None, dtype=None, device=None):
         super().__init__()
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
+        if padding_idx is not None and not -num_embeddings <= padding_idx < num_embeddings:
+            raise ValueError(f"Embedding: padding_idx must be in [-{num_embeddings}, "
+                             f"{num_embeddings}), got {padding_idx}")
         if padding_idx is not None and padding_idx < 0:
             padding_idx += num_embeddings
         self.padding_idx = padding_idx

@@ -2,7 +2,7 @@
 
 import math
 
-from ..errors import ShapeError
+from ..errors import DTypeError, ShapeError
 from ..tensor import zeros
 from . import init
 from .module import Module, Parameter
@@ -34,6 +34,9 @@ class Linear(Module):
             self.register_parameter("bias", None)
 
     def forward(self, x):
+        if x.dtype.kind != "f":
+            raise DTypeError(f"Linear: expected a floating input, got dtype {x.dtype} (convert "
+                             "with .float())")
         if x.ndim == 0 or x.shape[-1] != self.in_features:
             raise ShapeError(f"Linear: expected input of shape (..., {self.in_features}), got "
                              f"{x.shape}")

@@ -49,6 +49,11 @@ class Module:
         if "_parameters" not in self.__dict__:
             raise AttributeError(f"{type(self).__name__}: call super().__init__() before "
                                  "assigning attributes")
+        plain_tensor = isinstance(value, Tensor) and not isinstance(value, Parameter)
+        if name in self._buffers and (value is None or plain_tensor):
+            self._buffers[name] = value  # a re-assigned buffer stays a buffer (saved, not trained)
+            object.__setattr__(self, name, value)
+            return
         for registry in (self._parameters, self._modules, self._buffers):
             registry.pop(name, None)
         if isinstance(value, Parameter):
@@ -254,6 +259,8 @@ class Sequential(Module):
             setattr(self, str(i), module)
 
     def __getitem__(self, i):
+        if isinstance(i, slice):
+            return Sequential(*list(self._modules.values())[i])
         return list(self._modules.values())[i]
 
     def __len__(self):

@@ -31,10 +31,15 @@ class Optimizer:
     def add_param_group(self, group):
         group = dict(group)
         group["params"] = list(group["params"])
+        known = {id(p) for g in self.param_groups for p in g["params"]}
         for p in group["params"]:
             if not isinstance(p, Tensor) or not p.requires_grad:
                 raise ValueError(f"{type(self).__name__}: every parameter must be a Tensor "
                                  "with requires_grad=True")
+            if id(p) in known:
+                raise ValueError(f"{type(self).__name__}: a parameter appears twice (in one "
+                                 "group or in two); it would be updated twice per step")
+            known.add(id(p))
         for key, value in self.defaults.items():
             group.setdefault(key, value)
         self.param_groups.append(group)
@@ -95,12 +100,13 @@ class Optimizer:
             p = params[i]
             converted = {}
             for k, v in s.items():
-                if isinstance(v, numpy.ndarray) and v.ndim > 0:
+                if backend.is_device_array(v):  # a buffer like the momentum: one per weight
+                    v = backend.to_numpy(v)
                     if v.shape != p.shape:
                         raise ShapeError(f"{name}.load_state_dict: state '{k}' of parameter {i} "
                                          f"has shape {v.shape}, the parameter has {p.shape}")
                     v = backend.from_numpy(v.astype(p.dtype), p.device)
-                elif isinstance(v, numpy.ndarray):
+                elif isinstance(v, numpy.generic):  # a counter like Adam's step
                     v = v.item()
                 converted[k] = v
             new_state[p] = converted
