@@ -1,0 +1,205 @@
+"""Transformer blocks (Vaswani et al. 2017) with PyTorch's names, arguments and layouts.
+
+An encoder layer is self-attention then a position-wise feed-forward network, each wrapped
+in a residual connection and a LayerNorm:
+
+    post-LN (norm_first=False, the paper):     x = LN1(x + SA(x));     x = LN2(x + FF(x))
+    pre-LN  (norm_first=True, GPT-2 onwards):  x = x + SA(LN1(x));     x = x + FF(LN2(x))
+    SA(x) = Dropout(MultiheadAttention(x, x, x))
+    FF(x) = Dropout(W2 Dropout(activation(W1 x + b1)) + b2)   (d_model -> dim_ff -> d_model)
+
+Pre-LN keeps an untouched residual path from input to output, so gradients reach the first
+layers at full size and deep stacks train without learning-rate warm-up.
+
+A decoder layer adds cross-attention between the two: its queries come from the decoder, its
+keys and values from the encoder output ``memory``:
+
+    post-LN:  x = LN1(x + SA(x, tgt_mask));  x = LN2(x + CA(x, memory));  x = LN3(x + FF(x))
+    pre-LN:   x = x + SA(LN1(x));            x = x + CA(LN2(x), memory);  x = x + FF(LN3(x))
+
+Shapes: src/tgt (L, N, E), memory (S, N, E), or (N, L, E)... with batch_first=True. Masks
+follow nn.MultiheadAttention (bool True = NOT allowed; float added).
+"""
+
+import copy
+
+import numpy
+
+from ..ops.attention import mask_to_bias
+from ..ops.elementwise import gelu, relu
+from ..tensor import Tensor
+from . import init
+from .attention import MultiheadAttention
+from .dropout import Dropout
+from .linear import Linear
+from .module import Module, ModuleList
+from .normalization import LayerNorm
+
+_ACTIVATIONS = {"relu": relu, "gelu": gelu}
+
+
+def _activation(activation):
+    if callable(activation):
+        return activation
+    if activation not in _ACTIVATIONS:
+        raise ValueError(f"transformer: activation must be 'relu', 'gelu' or a callable, got "
+                         f"{activation!r}")
+    return _ACTIVATIONS[activation]
+
+
+def generate_square_subsequent_mask(size, device=None, dtype=None):
+    """The causal mask as PyTorch makes it: float (size, size), 0 on and below the diagonal,
+    -inf above (position i may not look at j > i)."""
+    allowed = numpy.tri(size, size, dtype=bool)
+    bias = mask_to_bias(allowed, numpy.float32 if dtype is None else dtype, numpy)
+    return Tensor(bias, dtype=bias.dtype, device=device)
+
+
+class _Block(Module):
+    """What encoder and decoder layers share: the feed-forward network and the norms."""
+
+    def _build_common(self, d_model, dim_feedforward, dropout, activation, layer_norm_eps,
+                      norm_first, bias, num_norms, rng, dtype, device):
+        self.d_model, self.norm_first = d_model, norm_first
+        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, generator=rng, dtype=dtype,
+                              device=device)
+        self.dropout = Dropout(dropout, generator=rng)
+        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, generator=rng, dtype=dtype,
+                              device=device)
+        for i in range(1, num_norms + 1):
+            norm = LayerNorm(d_model, eps=layer_norm_eps, dtype=dtype, device=device)
+            if not bias:
+                norm.register_parameter("bias", None)
+            setattr(self, f"norm{i}", norm)
+            setattr(self, f"dropout{i}", Dropout(dropout, generator=rng))
+        self.activation = _activation(activation)
+
+    def _ff_block(self, x, dropout):
+        """FF(x) on (..., d_model), as 2-D matrix products (one big GEMM, not one per row)."""
+        shape = x.shape
+        h = self.linear1(x.reshape(-1, self.d_model))
+        h = self.linear2(self.dropout(self.activation(h)))
+        return dropout(h.reshape(shape))
+
+
+class TransformerEncoderLayer(_Block):
+    """Self-attention + feed-forward, post-LN or pre-LN (see the module docstring)."""
+
+    def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu",
+                 layer_norm_eps=1e-5, batch_first=False, norm_first=False, bias=True, *,
+                 seed=None, generator=None, dtype=None, device=None):
+        super().__init__()
+        rng = init.get_generator(seed, generator)
+        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
+                                            batch_first=batch_first, generator=rng, dtype=dtype,
+                                            device=device)
+        self._build_common(d_model, dim_feedforward, dropout, activation, layer_norm_eps,
+                           norm_first, bias, 2, rng, dtype, device)
+
+    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal):
+        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
+                           need_weights=False, is_causal=is_causal)[0]
+        return self.dropout1(x)
+
+    def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
+        x = src
+        if self.norm_first:
+            x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
+            return x + self._ff_block(self.norm2(x), self.dropout2)
+        x = self.norm1(x + self._sa_block(x, src_mask, src_key_padding_mask, is_causal))
+        return self.norm2(x + self._ff_block(x, self.dropout2))
+
+
+class TransformerDecoderLayer(_Block):
+    """Masked self-attention + cross-attention to ``memory`` + feed-forward."""
+
+    def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu",
+                 layer_norm_eps=1e-5, batch_first=False, norm_first=False, bias=True, *,
+                 seed=None, generator=None, dtype=None, device=None):
+        super().__init__()
+        rng = init.get_generator(seed, generator)
+        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
+                                            batch_first=batch_first, generator=rng, dtype=dtype,
+                                            device=device)
+        self.multihead_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
+                                                 batch_first=batch_first, generator=rng,
+                                                 dtype=dtype, device=device)
+        self._build_common(d_model, dim_feedforward, dropout, activation, layer_norm_eps,
+                           norm_first, bias, 3, rng, dtype, device)
+
+    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal):
+        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
+                           need_weights=False, is_causal=is_causal)[0]
+        return self.dropout1(x)
+
+    def _mha_block(self, x, memory, attn_mask, key_padding_mask, is_causal):
+        x = self.multihead_attn(x, memory, memory, attn_mask=attn_mask,
+                                key_padding_mask=key_padding_mask, need_weights=False,
+                                is_causal=is_causal)[0]
+        return self.dropout2(x)
+
+    def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
+                memory_key_padding_mask=None, tgt_is_causal=False, memory_is_causal=False):
+        x = tgt
+        if self.norm_first:
+            x = x + self._sa_block(self.norm1(x), tgt_mask, tgt_key_padding_mask, tgt_is_causal)
+            x = x + self._mha_block(self.norm2(x), memory, memory_mask,
+                                    memory_key_padding_mask, memory_is_causal)
+            return x + self._ff_block(self.norm3(x), self.dropout3)
+        x = self.norm1(x + self._sa_block(x, tgt_mask, tgt_key_padding_mask, tgt_is_causal))
+        x = self.norm2(x + self._mha_block(x, memory, memory_mask, memory_key_padding_mask,
+                                           memory_is_causal))
+        return self.norm3(x + self._ff_block(x, self.dropout3))
+
+
+def _clones(layer, num_layers):
+    """num_layers deep copies of ``layer``: the same initial weights, as PyTorch's
+    TransformerEncoder makes them, but each copy with its own random stream for dropout
+    (copies of one generator would drop the same units in every layer)."""
+    layers = []
+    for i in range(num_layers):
+        clone = copy.deepcopy(layer)
+        streams = {}
+        for module in clone.modules():
+            rng = getattr(module, "generator", None)
+            if isinstance(rng, numpy.random.Generator):
+                if id(rng) not in streams:
+                    streams[id(rng)] = numpy.random.default_rng([i, int(rng.integers(2**32))])
+                module.generator = streams[id(rng)]
+        layers.append(clone)
+    return ModuleList(layers)
+
+
+class TransformerEncoder(Module):
+    """num_layers copies of an encoder layer, one after the other, then an optional norm."""
+
+    def __init__(self, encoder_layer, num_layers, norm=None):
+        super().__init__()
+        self.layers = _clones(encoder_layer, num_layers)
+        self.num_layers, self.norm = num_layers, norm
+
+    def forward(self, src, mask=None, src_key_padding_mask=None, is_causal=False):
+        x = src
+        for layer in self.layers:
+            x = layer(x, src_mask=mask, src_key_padding_mask=src_key_padding_mask,
+                      is_causal=is_causal)
+        return self.norm(x) if self.norm is not None else x
+
+
+class TransformerDecoder(Module):
+    """num_layers copies of a decoder layer, each attending to the same ``memory``."""
+
+    def __init__(self, decoder_layer, num_layers, norm=None):
+        super().__init__()
+        self.layers = _clones(decoder_layer, num_layers)
+        self.num_layers, self.norm = num_layers, norm
+
+    def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
+                memory_key_padding_mask=None, tgt_is_causal=False, memory_is_causal=False):
+        x = tgt
+        for layer in self.layers:
+            x = layer(x, memory, tgt_mask=tgt_mask, memory_mask=memory_mask,
+                      tgt_key_padding_mask=tgt_key_padding_mask,
+                      memory_key_padding_mask=memory_key_padding_mask,
+                      tgt_is_causal=tgt_is_causal, memory_is_causal=memory_is_causal)
+        return self.norm(x) if self.norm is not None else x
