@@ -25,6 +25,7 @@ Conventions shared by every loss:
 import numpy
 
 from .errors import DeviceError, DTypeError, ShapeError
+from .ops.attention import scaled_dot_product_attention
 from .ops.elementwise import gelu, leaky_relu, maximum, relu, tanh, where  # noqa: F401
 from .tensor import Tensor
 
@@ -367,4 +368,5 @@ __all__ = [
     "sigmoid", "softmax", "log_softmax", "relu", "tanh", "gelu", "leaky_relu", "entropy",
     "cross_entropy", "nll_loss", "kl_div", "mse_loss", "l1_loss", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "one_hot", "REDUCTIONS",
+    "scaled_dot_product_attention",
 ]
