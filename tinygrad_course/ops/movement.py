@@ -95,6 +95,8 @@ def transpose(x, *axes):
 
 
 def swapaxes(x, axis1, axis2):
+    axis1, axis2 = normalize_axes(axis1, x.ndim, "swapaxes") + normalize_axes(axis2, x.ndim,
+                                                                              "swapaxes")
     axes = list(range(x.ndim))
     axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
     return transpose(x, tuple(axes))
@@ -116,6 +118,9 @@ def broadcast_to(x, *shape):
 
 def squeeze(x, axis=None):
     """Drop size-1 axes (all of them, or the ones named)."""
+    if x.ndim == 0:  # nothing to drop (axis 0 or -1 is accepted, as in PyTorch)
+        normalize_axes(axis, 0, "squeeze")
+        return x
     if axis is None:
         axes = tuple(i for i, s in enumerate(x.shape) if s == 1)
     else:
@@ -141,7 +146,10 @@ def flatten(x, start_axis=0, end_axis=-1):
     """Merge axes start_axis..end_axis into one (like torch.flatten)."""
     if x.ndim == 0:
         return reshape(x, (1,))
-    start, end = start_axis % x.ndim, end_axis % x.ndim
+    start, end = (normalize_axes(a, x.ndim, "flatten")[0] for a in (start_axis, end_axis))
+    if start > end:
+        raise ShapeError(f"flatten: start_axis {start_axis} comes after end_axis {end_axis} "
+                         f"for a tensor of shape {x.shape}")
     merged = int(numpy.prod(x.shape[start:end + 1]))
     return reshape(x, x.shape[:start] + (merged,) + x.shape[end + 1:])
 

@@ -147,13 +147,22 @@ def var(x, axis=None, keepdims=False, ddof=0):
     return sum(centered * centered, axes, keepdims) * (1.0 / (n - ddof))
 
 
+def _arg_extreme(name, x, axis, keepdims):
+    if axis is not None:
+        axes = normalize_axes(axis, x.ndim, name)
+        if len(axes) != 1:
+            raise ShapeError(f"{name}: axis must be one int or None, got {axis}")
+        axis = axes[0] if x.ndim else None  # a 0-d tensor: its one element is at index 0
+    out = getattr(x.xp, name)(x.data, axis=axis, keepdims=keepdims)
+    return Tensor._from_op(out, x.device, False)
+
+
 def argmax(x, axis=None, keepdims=False):
     """Index of the largest element (the first one on ties); an int64 tensor, no gradient."""
-    out = x.xp.argmax(x.data, axis=axis, keepdims=keepdims)
-    return Tensor._from_op(out, x.device, False)
+    return _arg_extreme("argmax", x, axis, keepdims)
 
 
 def argmin(x, axis=None, keepdims=False):
-    out = x.xp.argmin(x.data, axis=axis, keepdims=keepdims)
-    return Tensor._from_op(out, x.device, False)
+    """Index of the smallest element (the first one on ties); an int64 tensor, no gradient."""
+    return _arg_extreme("argmin", x, axis, keepdims)
 
