@@ -1,0 +1,319 @@
+"""Time every benchmark workload on each implementation, interleaved, and print the ratios.
+
+    python -m benchmarks.run                 all workloads, full timing (a few minutes)
+    python -m benchmarks.run --quick         a smoke run (seconds; numbers are rough)
+    python -m benchmarks.run mlp_b8 lstm     only these workloads (or bench_<module> names: mlp)
+    python -m benchmarks.run --malloc keep   glibc keeps freed memory (see below) for ALL sides
+
+The workload protocol (one ``benchmarks/bench_<name>.py`` per family):
+
+    WORKLOADS = {"name": setup, ...}
+    setup() -> {"tinygrad_course": step, "numpy": step, "torch": step, ...}
+
+Each step is a zero-argument callable that runs ONE full training step (forward, backward,
+parameter update) and returns the loss as a float, or None where an implementation has no
+comparable loss (e.g. gensim's word2vec). Keys starting with "_" are options, not steps:
+
+    "_work": (count, "words")   each step processes ``count`` units: the table adds units/s
+    "_rtol": 1e-3               loss tolerance for this workload (default 1e-4, float32)
+
+How it measures:
+1. Correctness first. The losses of the first two calls must agree with NumPy's (relative
+   tolerance rtol): the first checks the forward pass, the second that the backward and the
+   update moved the weights the same way. A workload that disagrees is reported, not timed.
+2. Warm-up calls, then a calibration: each implementation gets a repeat count n so that one
+   block of n steps takes about ``--block-time`` seconds.
+3. ``--blocks`` rounds; in each round every implementation runs one block, in a rotated
+   order (so none always runs first, right after another's garbage). The time per step of an
+   implementation is the MEDIAN over rounds of block_time / n, robust to a noisy neighbour.
+4. Ratios are tinygrad_course / numpy and tinygrad_course / torch in the same process run.
+
+Threads and clock: BLAS and PyTorch get ``--threads`` threads (default 1: the Python overhead
+is what we compare, and a shared 2-core machine gives noisy multi-thread numbers). With one
+thread the clock is the process's CPU time (``--clock cpu``, time.process_time: kernel time
+such as page faults included, time spent waiting for a core while other programs run
+excluded); ``--clock wall`` uses time.perf_counter (and is forced when threads > 1, since
+CPU time adds up over threads).
+
+Memory: glibc's malloc serves big arrays with mmap and gives freed memory back to the OS, so
+a step that allocates fresh multi-megabyte temporaries pays page faults on first touch every
+time. ``--malloc keep`` calls mallopt(M_MMAP_THRESHOLD = 32 MiB, M_TRIM_THRESHOLD = 1 GiB)
+for the whole process, so freed blocks are reused instead; it applies to every implementation
+in the run alike. The default leaves malloc as a user's program would find it.
+"""
+
+import argparse
+import gc
+import importlib
+import os
+import pkgutil
+import platform
+import statistics
+import sys
+import time
+
+GOALS = {  # tinygrad_course / hand-written NumPy, same run (issue 10)
+    "mlp_b128": 1.10,
+    "mlp_b8": 1.5,
+    "lstm": 1.0,
+    "gru": 1.0,
+    "encoder_block": 1.0,
+    "clip": 1.10,
+}
+ORDER = ("tinygrad_course", "numpy", "torch")
+DEFAULT_RTOL = 1e-4
+
+
+class LossMismatch(Exception):
+    pass
+
+
+# ----- discovering workloads ----------------------------------------------------------------
+def discover():
+    """{workload name: (module name, setup)} from every benchmarks/bench_*.py, in file order."""
+    import benchmarks
+
+    found = {}
+    names = sorted(m.name for m in pkgutil.iter_modules(benchmarks.__path__)
+                   if m.name.startswith("bench_"))
+    for module_name in names:
+        module = importlib.import_module(f"benchmarks.{module_name}")
+        for name, setup in getattr(module, "WORKLOADS", {}).items():
+            found[name] = (module_name[len("bench_"):], setup)
+    return found
+
+
+def select(found, names):
+    """Workloads named exactly, or all of a module's (``mlp`` -> mlp_b128, mlp_b8)."""
+    if not names:
+        return list(found)
+    chosen = []
+    for name in names:
+        matches = [w for w, (module, _) in found.items() if name in (w, module)]
+        if not matches:
+            raise SystemExit(f"benchmarks.run: no workload or module named {name!r}; "
+                             f"known: {', '.join(found)}")
+        chosen += [m for m in matches if m not in chosen]
+    return chosen
+
+
+# ----- the process environment ------------------------------------------------------------
+def set_threads(n):
+    """BLAS and torch thread pools to ``n`` threads; returns a description of what was set."""
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(n)
+        how = "threadpoolctl"
+    except ImportError:  # environment variables only work before numpy is imported
+        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ[var] = str(n)
+        how = "environment"
+    try:
+        import torch
+
+        torch.set_num_threads(n)
+    except ImportError:
+        pass
+    return f"{n} ({how})"
+
+
+def set_malloc(mode):
+    """'keep': glibc reuses freed memory instead of returning it to the OS (see module doc)."""
+    if mode == "default":
+        return "glibc default"
+    import ctypes
+
+    libc = ctypes.CDLL("libc.so.6")
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    ok = libc.mallopt(m_mmap_threshold, 32 * 1024 * 1024) and \
+        libc.mallopt(m_trim_threshold, 1024 * 1024 * 1024)
+    if not ok:
+        raise SystemExit("benchmarks.run: mallopt failed (not glibc?); use --malloc default")
+    return "keep (mallopt: mmap threshold 32 MiB, trim threshold 1 GiB)"
+
+
+def describe_machine():
+    import numpy
+
+    parts = [f"python {platform.python_version()}", f"numpy {numpy.__version__}"]
+    try:
+        import torch
+
+        parts.append(f"torch {torch.__version__}")
+    except ImportError:
+        parts.append("torch not installed")
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if "model name" in line)
+    except (OSError, StopIteration):
+        pass
+    return ", ".join(parts) + f"; {cpu}, {os.cpu_count()} cpus"
+
+
+# ----- measuring ----------------------------------------------------------------------------
+def check_losses(losses, rtol):
+    """Raise LossMismatch unless every comparable loss agrees with the reference (numpy).
+
+    ``losses``: {implementation: [loss of call 1, loss of call 2, ...]}; None means "no
+    comparable loss" and is skipped.
+    """
+    reference = "numpy" if "numpy" in losses else next(iter(losses))
+    for name, values in losses.items():
+        for call, (value, expected) in enumerate(zip(values, losses[reference]), start=1):
+            if value is None or expected is None:
+                continue
+            if not abs(value - expected) <= rtol * abs(expected) + 1e-7:
+                raise LossMismatch(f"{name} call {call}: loss {value!r}, {reference} gave "
+                                   f"{expected!r} (rtol {rtol})")
+
+
+CLOCKS = {"cpu": time.process_time, "wall": time.perf_counter}
+
+
+def time_block(step, n, clock=time.perf_counter):
+    start = clock()
+    for _ in range(n):
+        step()
+    return (clock() - start) / n
+
+
+def time_interleaved(steps, warmup, blocks, block_time, clock=time.perf_counter):
+    """{name: median seconds per step} for zero-argument callables, timed in rotated rounds."""
+    names = list(steps)
+    repeats = {}
+    for name in names:
+        for _ in range(warmup):
+            steps[name]()
+        one = time_block(steps[name], 1, time.perf_counter)
+        repeats[name] = max(1, int(block_time / max(one, 1e-9)))
+    per_step = {name: [] for name in names}
+    for r in range(blocks):
+        gc.collect()
+        for name in names[r % len(names):] + names[:r % len(names)]:
+            per_step[name].append(time_block(steps[name], repeats[name], clock))
+    return {name: statistics.median(times) for name, times in per_step.items()}
+
+
+def run_workload(name, setup, warmup, blocks, block_time, clock=time.perf_counter):
+    """Check losses, then time; returns a result dict (``error`` set when it was not timed)."""
+    made = setup()
+    options = {k: v for k, v in made.items() if k.startswith("_")}
+    steps = {k: v for k, v in made.items() if not k.startswith("_")}
+    steps = dict(sorted(steps.items(), key=lambda kv: (ORDER + (kv[0],)).index(kv[0])))
+    result = {"name": name, "times": {}, "work": options.get("_work"), "error": None}
+    losses = {impl: [step(), step()] for impl, step in steps.items()}
+    result["losses"] = losses
+    try:
+        check_losses(losses, options.get("_rtol", DEFAULT_RTOL))
+    except LossMismatch as err:
+        result["error"] = f"losses disagree: {err}"
+        return result
+    result["times"] = time_interleaved(steps, warmup, blocks, block_time, clock)
+    return result
+
+
+# ----- the table ----------------------------------------------------------------------------
+def ratio(result, a, b):
+    times = result["times"]
+    return times[a] / times[b] if a in times and b in times else None
+
+
+def format_table(results):
+    impls = []
+    for r in results:
+        impls += [i for i in r["times"] if i not in impls]
+    impls.sort(key=lambda i: (ORDER + (i,)).index(i))
+    header = ["workload"] + [f"{i} ms" for i in impls] + ["tg/numpy", "goal", "tg/torch"]
+    rows = []
+    for r in results:
+        if r["error"]:
+            rows.append([r["name"], r["error"]])
+            continue
+        row = [r["name"]]
+        for i in impls:
+            t = r["times"].get(i)
+            cell = "-" if t is None else f"{t * 1e3:.3f}"
+            if t is not None and r["work"]:
+                count, unit = r["work"]
+                cell += f" ({count / t:,.0f} {unit}/s)"
+            row.append(cell)
+        vs_numpy, vs_torch = ratio(r, "tinygrad_course", "numpy"), \
+            ratio(r, "tinygrad_course", "torch")
+        goal = GOALS.get(r["name"])
+        row.append("-" if vs_numpy is None else f"{vs_numpy:.2f}")
+        if goal is None or vs_numpy is None:
+            row.append("-")
+        else:
+            row.append(f"<= {goal:.2f} " + ("ok" if vs_numpy <= goal else "ABOVE"))
+        row.append("-" if vs_torch is None else f"{vs_torch:.2f}")
+        rows.append(row)
+    widths = [max(len(str(row[c])) for row in [header] + rows if c < len(row))
+              for c in range(len(header))]
+    lines = ["| " + " | ".join(h.ljust(w) for h, w in zip(header, widths)) + " |",
+             "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
+    for row in rows:
+        if len(row) == 2:  # an error spans the row
+            lines.append(f"| {row[0].ljust(widths[0])} | {row[1]} |")
+        else:
+            lines.append("| " + " | ".join(str(c).ljust(w) for c, w in zip(row, widths)) + " |")
+    return "\n".join(lines)
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("names", nargs="*", help="workloads or bench modules (default: all)")
+    parser.add_argument("--quick", action="store_true", help="smoke run: 1 warm-up call, "
+                        "3 short blocks (rough numbers)")
+    parser.add_argument("--blocks", type=int, default=None, help="timed rounds (default 9)")
+    parser.add_argument("--block-time", type=float, default=None,
+                        help="seconds per block per implementation (default 0.3)")
+    parser.add_argument("--warmup", type=int, default=None, help="warm-up calls (default 3)")
+    parser.add_argument("--threads", type=int, default=1, help="BLAS / torch threads")
+    parser.add_argument("--malloc", choices=("default", "keep"), default="default")
+    parser.add_argument("--clock", choices=tuple(CLOCKS), default="cpu",
+                        help="cpu: process CPU time (default, one thread); wall: perf_counter")
+    parser.add_argument("--list", action="store_true", help="list the workloads and exit")
+    args = parser.parse_args(argv)
+    quick = args.quick
+    args.blocks = args.blocks if args.blocks is not None else (3 if quick else 9)
+    args.block_time = args.block_time if args.block_time is not None else \
+        (0.02 if quick else 0.3)
+    args.warmup = args.warmup if args.warmup is not None else (1 if quick else 3)
+    if args.threads > 1:
+        args.clock = "wall"
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    found = discover()
+    if args.list:
+        for name, (module, _) in found.items():
+            print(f"{name:20s} benchmarks/bench_{module}.py")
+        return []
+    chosen = select(found, args.names)
+    threads = set_threads(args.threads)
+    malloc = set_malloc(args.malloc)
+    print(describe_machine())
+    print(f"threads {threads}; malloc {malloc}; clock {args.clock}; {args.warmup} warm-up "
+          f"calls, {args.blocks} interleaved blocks of ~{args.block_time:g} s, median per step")
+    results = []
+    for name in chosen:
+        result = run_workload(name, found[name][1], args.warmup, args.blocks, args.block_time,
+                              CLOCKS[args.clock])
+        results.append(result)
+        status = result["error"] or ", ".join(f"{i} {t * 1e3:.3f} ms"
+                                              for i, t in result["times"].items())
+        print(f"  {name}: {status}", flush=True)
+    print()
+    print(format_table(results))
+    if any(r["error"] for r in results):
+        sys.exit(1)
+    return results
+
+
+if __name__ == "__main__":
+    main()
