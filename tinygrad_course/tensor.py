@@ -355,7 +355,8 @@ def _filled(fill, shape, dtype, requires_grad, device):
     device = backend.normalize_device(device)
     xp = backend.get_array_module(device)
     dtype = backend.DEFAULT_FLOAT if dtype is None else dtype
-    return Tensor(xp.full(shape, fill, dtype=dtype), requires_grad=requires_grad, device=device)
+    return Tensor(xp.full(shape, fill, dtype=dtype), requires_grad=requires_grad, dtype=dtype,
+                  device=device)
 
 
 def zeros(*shape, dtype=None, requires_grad=False, device=None):
