@@ -6,4 +6,5 @@ Each demo module has ``main(argv=None)`` that prints what it measured and return
 
 DEMOS = [
     "autograd_basics",
+    "perceptron",
 ]
