@@ -5,14 +5,28 @@ Read module.py first: it is how every layer finds its weights.
 
 from . import init, utils
 from .activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from .attention import MultiheadAttention
 from .dropout import Dropout
 from .embedding import Embedding
 from .linear import Flatten, Identity, Linear
 from .module import Module, ModuleDict, ModuleList, Parameter, Sequential
 from .normalization import BatchNorm1d, LayerNorm
+from .positional import LearnedPositionalEmbedding, SinusoidalPositionalEncoding
+from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
+from .transformer import (
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+    generate_square_subsequent_mask,
+)
 
 __all__ = [
     "init", "utils", "Module", "Parameter", "Sequential", "ModuleList", "ModuleDict",
     "Linear", "Identity", "Flatten", "Dropout", "Embedding", "LayerNorm", "BatchNorm1d",
     "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "GELU", "Softmax", "LogSoftmax",
+    "RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU",
+    "MultiheadAttention", "SinusoidalPositionalEncoding", "LearnedPositionalEmbedding",
+    "TransformerEncoderLayer", "TransformerDecoderLayer", "TransformerEncoder",
+    "TransformerDecoder", "generate_square_subsequent_mask",
 ]

@@ -1,0 +1,334 @@
+"""Recurrent networks as ops: the lecture's update equations, one step and a whole sequence.
+
+The same math is written twice, for two readers:
+
+1. ``rnn_cell``, ``lstm_cell``, ``gru_cell``: one time step composed of Tensor ops. Autograd
+   derives their backward (and their second derivatives). Read these first: they are the
+   lecture's equations line by line.
+2. ``RNNSequence``, ``LSTMSequence``, ``GRUSequence``: one layer over a whole sequence as ONE
+   op, forward and backward written on raw arrays side by side. The forward loops over time
+   (the recurrence demands it) and keeps what each step computed; the backward walks the
+   steps in reverse (backpropagation through time) and adds every step's share into
+   dL/dW. One op per layer instead of ~20 small Tensor ops per step is what makes
+   ``nn.LSTM`` as fast as a hand-written NumPy LSTM. (We also tried projecting x_t W_ih^T
+   for all steps with one big matmul before the loop, and dL/dW from one big matmul after
+   it: with NumPy on a CPU the (T, B, 4H) temporaries that needs cost more than the small
+   per-step matmuls, which stay in cache, so each step does its own.)
+   The price of a raw-array backward: it cannot be differentiated again;
+   ``backward(create_graph=True)`` through a sequence op raises BackwardError. For second
+   derivatives, loop over ``nn.LSTMCell`` (the composed cell) instead.
+
+Shapes and names follow PyTorch (G = number of gate blocks: RNN 1, LSTM 4, GRU 3):
+
+    x: (T, B, I)  h0, c0: (B, H)  w_ih: (G*H, I)  w_hh: (G*H, H)  b_ih, b_hh: (G*H,)
+
+Gate blocks are stacked along the rows of w_ih and w_hh in the order LSTM (i, f, g, o) and
+GRU (r, z, n), so all gates of a step come out of ONE matmul and are then sliced apart.
+
+Variable lengths. A sequence op takes ``mask`` (T, B, 1) bool, True where step t of example
+b is real. At a padded step the state is carried over unchanged and the output is 0:
+
+    h_t = h_new  if mask[t, b] else h_{t-1};     output_t = h_new if mask[t, b] else 0
+
+so the final state is the state after each example's last real step, also when the sequence
+is read backwards (a reversed pass starts with the state untouched until it reaches the last
+real step of each example).
+
+A Function has one output, so a sequence op returns one packed array:
+    y[:T] = outputs (T, B, H),  y[T] = h_n (B, H),  and for the LSTM  y[T + 1] = c_n (B, H).
+"""
+
+import numpy
+
+from ..autograd import Function, is_grad_enabled
+from ..errors import BackwardError
+from ..tensor import Tensor
+
+
+# ----- one step, composed of Tensor ops (autograd does the backward) ---------------------------
+def _affine(x, h, w_ih, w_hh, b_ih, b_hh):
+    """x W_ih^T + b_ih + h W_hh^T + b_hh: every gate block of a step from one matmul each."""
+    z = x @ w_ih.T + h @ w_hh.T
+    if b_ih is not None:
+        z = z + b_ih + b_hh
+    return z
+
+
+def rnn_cell(x, h, w_ih, w_hh, b_ih=None, b_hh=None, nonlinearity="tanh"):
+    """Elman RNN step:  h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)   (or relu).
+
+    x: (B, I)   h: (B, H)   w_ih: (H, I)   w_hh: (H, H)   ->  h_t: (B, H)
+    """
+    z = _affine(x, h, w_ih, w_hh, b_ih, b_hh)
+    return z.tanh() if nonlinearity == "tanh" else z.relu()
+
+
+def lstm_cell(x, h, c, w_ih, w_hh, b_ih=None, b_hh=None):
+    """LSTM step (the lecture's equations; W = rows of W_ih, U = rows of W_hh):
+
+        i_t = sigmoid(W_i x_t + U_i h_{t-1} + b_i)      input gate: how much new memory enters
+        f_t = sigmoid(W_f x_t + U_f h_{t-1} + b_f)      forget gate: how much old memory stays
+        g_t = tanh(W_g x_t + U_g h_{t-1} + b_g)         candidate memory  (c~_t)
+        o_t = sigmoid(W_o x_t + U_o h_{t-1} + b_o)      output gate
+        c_t = f_t * c_{t-1} + i_t * g_t
+        h_t = o_t * tanh(c_t)
+
+    x: (B, I)   h, c: (B, H)   w_ih: (4H, I)   w_hh: (4H, H)   ->  (h_t, c_t), each (B, H)
+    """
+    n = h.shape[-1]
+    z = _affine(x, h, w_ih, w_hh, b_ih, b_hh)
+    input_gate = z[..., 0:n].sigmoid()
+    forget_gate = z[..., n:2 * n].sigmoid()
+    candidate = z[..., 2 * n:3 * n].tanh()
+    output_gate = z[..., 3 * n:4 * n].sigmoid()
+    c_new = forget_gate * c + input_gate * candidate
+    h_new = output_gate * c_new.tanh()
+    return h_new, c_new
+
+
+def gru_cell(x, h, w_ih, w_hh, b_ih=None, b_hh=None):
+    """GRU step (PyTorch's form of the lecture's equations):
+
+        r_t = sigmoid(W_r x_t + b_ir + U_r h_{t-1} + b_hr)          reset gate
+        z_t = sigmoid(W_z x_t + b_iz + U_z h_{t-1} + b_hz)          update gate
+        n_t = tanh(W_n x_t + b_in + r_t * (U_n h_{t-1} + b_hn))     candidate  (h~_t)
+        h_t = z_t * h_{t-1} + (1 - z_t) * n_t
+
+    x: (B, I)   h: (B, H)   w_ih: (3H, I)   w_hh: (3H, H)   ->  h_t: (B, H)
+    """
+    n = h.shape[-1]
+    from_x = x @ w_ih.T
+    from_h = h @ w_hh.T
+    if b_ih is not None:
+        from_x, from_h = from_x + b_ih, from_h + b_hh
+    reset_gate = (from_x[..., 0:n] + from_h[..., 0:n]).sigmoid()
+    update_gate = (from_x[..., n:2 * n] + from_h[..., n:2 * n]).sigmoid()
+    candidate = (from_x[..., 2 * n:3 * n] + reset_gate * from_h[..., 2 * n:3 * n]).tanh()
+    return update_gate * h + (1.0 - update_gate) * candidate
+
+
+# ----- a whole layer over time as one op ----------------------------------------------------------
+def _sigmoid(xp, z):
+    """1 / (1 + e^-z); e^-z may overflow to inf for z < -88 (float32), which still gives 0."""
+    return 1.0 / (1.0 + xp.exp(-z))
+
+
+def _no_double_backward(name):
+    if is_grad_enabled():
+        raise BackwardError(
+            f"{name}: its backward is written on raw arrays for speed and cannot be "
+            "differentiated again (backward/grad with create_graph=True); for second "
+            "derivatives loop over the cell (nn.LSTMCell / nn.GRUCell / nn.RNNCell) instead")
+
+
+class _Sequence(Function):
+    """What the three sequence ops share: the order of the time steps, padding, gradients."""
+
+    def _start(self, x, mask, reverse):
+        self.mask = mask
+        self.order = range(x.shape[0] - 1, -1, -1) if reverse else range(x.shape[0])
+        self.saved = [None] * x.shape[0]  # what backward needs from each step
+
+    def _carry(self, t, new, old):
+        """The state after step t: the new one at real steps, the old one at padding."""
+        return new if self.mask is None else self.xp.where(self.mask[t], new, old)
+
+    def _only_real(self, t, value):
+        """``value`` at real steps, 0 at padding (outputs, and gradients into a step)."""
+        return value if self.mask is None else self.xp.where(self.mask[t], value, 0)
+
+    def _gradient_buffers(self, first_weight):
+        """Zeroed dL/dW_ih, dL/dW_hh, dL/db_ih, dL/db_hh to add each step into, and dL/dx."""
+        xp = self.xp
+        grads = [xp.zeros_like(p.data) for p in self.inputs[first_weight:]]
+        d_x = xp.empty_like(self.inputs[0].data) if self.needs_input_grad[0] else None
+        return d_x, grads
+
+    def _tensors(self, grads):
+        device = self.inputs[0].device
+        return tuple(None if g is None or not needed else Tensor._from_op(g, device, False)
+                     for g, needed in zip(grads, self.needs_input_grad))
+
+
+class RNNSequence(_Sequence):
+    """Elman RNN layer over a sequence: h_t = act(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh).
+
+    Inputs: x (T, B, I), h0 (B, H), w_ih (H, I), w_hh (H, H)[, b_ih (H,), b_hh (H,)].
+    Params: mask (T, B, 1) bool or None, reverse (bool), nonlinearity "tanh" or "relu".
+    Output: packed (T + 1, B, H) = outputs, then h_n.
+
+    Backward through time, with a_t the pre-activation and dh the gradient reaching h_t:
+        dL/da_t = dh * act'(a_t)      tanh' = 1 - h_t^2,  relu' = [h_t > 0]
+        dL/dW_ih += dL/da_t^T x_t     dL/dW_hh += dL/da_t^T h_{t-1}     dL/db += sum dL/da_t
+        dL/dx_t = dL/da_t W_ih        dh_{t-1} = dL/da_t W_hh
+    """
+
+    def forward(self, x, h0, w_ih, w_hh, *biases, mask=None, reverse=False,
+                nonlinearity="tanh"):
+        xp = self.xp
+        self._start(x, mask, reverse)
+        self.nonlinearity = nonlinearity
+        bias = biases[0] + biases[1] if biases else None
+        packed = xp.empty((x.shape[0] + 1,) + h0.shape, dtype=x.dtype)
+        h = h0
+        for t in self.order:
+            a = x[t] @ w_ih.T
+            a += h @ w_hh.T
+            if bias is not None:
+                a += bias
+            h_new = xp.tanh(a) if nonlinearity == "tanh" else xp.maximum(a, 0)
+            self.saved[t] = (h, h_new)
+            packed[t] = self._only_real(t, h_new)
+            h = self._carry(t, h_new, h)
+        packed[-1] = h
+        return packed
+
+    def backward(self, grad):
+        _no_double_backward("RNNSequence")
+        grad = grad.data
+        x, w_ih, w_hh = self.inputs[0].data, self.inputs[2].data, self.inputs[3].data
+        d_x, (d_w_ih, d_w_hh, *d_biases) = self._gradient_buffers(first_weight=2)
+        dh = grad[-1]
+        for t in reversed(self.order):
+            h_prev, h_new = self.saved[t]
+            dh_new = self._only_real(t, dh + grad[t])
+            if self.nonlinearity == "tanh":
+                d_a = dh_new * (1 - h_new * h_new)
+            else:
+                d_a = dh_new * (h_new > 0)
+            d_w_ih += d_a.T @ x[t]
+            d_w_hh += d_a.T @ h_prev
+            for d_b in d_biases:
+                d_b += d_a.sum(axis=0)
+            if d_x is not None:
+                d_x[t] = d_a @ w_ih
+            dh = self._carry(t, d_a @ w_hh, dh)
+        return self._tensors([d_x, dh, d_w_ih, d_w_hh] + d_biases)
+
+
+class LSTMSequence(_Sequence):
+    """LSTM layer over a sequence (the equations of ``lstm_cell``, gates i, f, g, o).
+
+    Inputs: x (T, B, I), h0 (B, H), c0 (B, H), w_ih (4H, I), w_hh (4H, H)[, b_ih, b_hh (4H,)].
+    Params: mask (T, B, 1) bool or None, reverse (bool).
+    Output: packed (T + 2, B, H) = outputs, then h_n, then c_n.
+
+    Backward through time. With dh, dc the gradients reaching h_t, c_t (from the output at t
+    and from step t + 1):
+        dc += dh * o * (1 - tanh(c_t)^2)
+        dz = [dc g i(1-i),  dc c_{t-1} f(1-f),  dc i (1-g^2),  dh tanh(c_t) o(1-o)]
+             (the gradient of the four pre-activations, in the gate order i, f, g, o)
+        dL/dW_ih += dz^T x_t    dL/dW_hh += dz^T h_{t-1}    dL/db += sum dz
+        dL/dx_t = dz W_ih       dh_{t-1} = dz W_hh          dc_{t-1} = dc f
+    """
+
+    def forward(self, x, h0, c0, w_ih, w_hh, *biases, mask=None, reverse=False):
+        xp = self.xp
+        self._start(x, mask, reverse)
+        n = h0.shape[1]
+        bias = biases[0] + biases[1] if biases else None
+        packed = xp.empty((x.shape[0] + 2,) + h0.shape, dtype=x.dtype)
+        h, c = h0, c0
+        with numpy.errstate(over="ignore"):  # see _sigmoid
+            for t in self.order:
+                z = x[t] @ w_ih.T  # all four gates of the step from one matmul with x ...
+                z += h @ w_hh.T  # ... and one with h
+                if bias is not None:
+                    z += bias
+                input_gate = _sigmoid(xp, z[:, 0:n])
+                forget_gate = _sigmoid(xp, z[:, n:2 * n])
+                candidate = xp.tanh(z[:, 2 * n:3 * n])
+                output_gate = _sigmoid(xp, z[:, 3 * n:4 * n])
+                c_new = forget_gate * c + input_gate * candidate
+                tanh_c = xp.tanh(c_new)
+                h_new = output_gate * tanh_c
+                self.saved[t] = (h, c, input_gate, forget_gate, candidate, output_gate, tanh_c)
+                packed[t] = self._only_real(t, h_new)
+                h, c = self._carry(t, h_new, h), self._carry(t, c_new, c)
+        packed[-2], packed[-1] = h, c
+        return packed
+
+    def backward(self, grad):
+        _no_double_backward("LSTMSequence")
+        xp, grad = self.xp, grad.data
+        x, w_ih, w_hh = self.inputs[0].data, self.inputs[3].data, self.inputs[4].data
+        d_x, (d_w_ih, d_w_hh, *d_biases) = self._gradient_buffers(first_weight=3)
+        dh, dc = grad[-2], grad[-1]
+        for t in reversed(self.order):
+            h_prev, c_prev, i, f, g, o, tanh_c = self.saved[t]
+            dh_new = self._only_real(t, dh + grad[t])
+            dc_new = self._only_real(t, dc) + dh_new * o * (1 - tanh_c * tanh_c)
+            dz = xp.concatenate([dc_new * g * i * (1 - i), dc_new * c_prev * f * (1 - f),
+                                 dc_new * i * (1 - g * g), dh_new * tanh_c * o * (1 - o)],
+                                axis=1)
+            d_w_ih += dz.T @ x[t]
+            d_w_hh += dz.T @ h_prev
+            for d_b in d_biases:
+                d_b += dz.sum(axis=0)
+            if d_x is not None:
+                d_x[t] = dz @ w_ih
+            dh, dc = self._carry(t, dz @ w_hh, dh), self._carry(t, dc_new * f, dc)
+        return self._tensors([d_x, dh, dc, d_w_ih, d_w_hh] + d_biases)
+
+
+class GRUSequence(_Sequence):
+    """GRU layer over a sequence (the equations of ``gru_cell``, gates r, z, n).
+
+    Inputs: x (T, B, I), h0 (B, H), w_ih (3H, I), w_hh (3H, H)[, b_ih, b_hh (3H,)].
+    Params: mask (T, B, 1) bool or None, reverse (bool).
+    Output: packed (T + 1, B, H) = outputs, then h_n.
+
+    Backward through time, with a = x_t W_ih^T + b_ih, u = h_{t-1} W_hh^T + b_hh (so
+    n = tanh(a_n + r u_n)) and dh the gradient reaching h_t:
+        da_n = dh (1 - z) (1 - n^2)       da_r = da_n u_n r(1-r)
+        da_z = dh (h_{t-1} - n) z(1-z)    du = [da_r, da_z, da_n r]
+        dL/dW_ih += [da_r, da_z, da_n]^T x_t      dL/dW_hh += du^T h_{t-1}
+        dh_{t-1} = dh z + du W_hh
+    """
+
+    def forward(self, x, h0, w_ih, w_hh, *biases, mask=None, reverse=False):
+        xp = self.xp
+        self._start(x, mask, reverse)
+        n = h0.shape[1]
+        packed = xp.empty((x.shape[0] + 1,) + h0.shape, dtype=x.dtype)
+        h = h0
+        with numpy.errstate(over="ignore"):  # see _sigmoid
+            for t in self.order:
+                from_x, from_h = x[t] @ w_ih.T, h @ w_hh.T  # the three gates in one matmul each
+                if biases:
+                    from_x += biases[0]
+                    from_h += biases[1]
+                reset_gate = _sigmoid(xp, from_x[:, 0:n] + from_h[:, 0:n])
+                update_gate = _sigmoid(xp, from_x[:, n:2 * n] + from_h[:, n:2 * n])
+                hidden_n = from_h[:, 2 * n:3 * n]
+                candidate = xp.tanh(from_x[:, 2 * n:3 * n] + reset_gate * hidden_n)
+                h_new = update_gate * h + (1 - update_gate) * candidate
+                self.saved[t] = (h, reset_gate, update_gate, candidate, hidden_n)
+                packed[t] = self._only_real(t, h_new)
+                h = self._carry(t, h_new, h)
+        packed[-1] = h
+        return packed
+
+    def backward(self, grad):
+        _no_double_backward("GRUSequence")
+        xp, grad = self.xp, grad.data
+        x, w_ih, w_hh = self.inputs[0].data, self.inputs[2].data, self.inputs[3].data
+        d_x, (d_w_ih, d_w_hh, *d_biases) = self._gradient_buffers(first_weight=2)
+        dh = grad[-1]
+        for t in reversed(self.order):
+            h_prev, r, z, candidate, hidden_n = self.saved[t]
+            dh_new = self._only_real(t, dh + grad[t])
+            da_n = dh_new * (1 - z) * (1 - candidate * candidate)
+            da_r = da_n * hidden_n * r * (1 - r)
+            da_z = dh_new * (h_prev - candidate) * z * (1 - z)
+            d_from_x = xp.concatenate([da_r, da_z, da_n], axis=1)
+            d_from_h = xp.concatenate([da_r, da_z, da_n * r], axis=1)
+            d_w_ih += d_from_x.T @ x[t]
+            d_w_hh += d_from_h.T @ h_prev
+            if d_biases:
+                d_biases[0] += d_from_x.sum(axis=0)
+                d_biases[1] += d_from_h.sum(axis=0)
+            if d_x is not None:
+                d_x[t] = d_from_x @ w_ih
+            dh = self._carry(t, dh_new * z + d_from_h @ w_hh, dh)
+        return self._tensors([d_x, dh, d_w_ih, d_w_hh] + d_biases)
