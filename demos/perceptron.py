@@ -18,6 +18,7 @@ import numpy as np
 
 import tinygrad_course as tg
 from demos import _plotting
+from tinygrad_course.data import make_xor
 from tinygrad_course.models.perceptron import MLP, Perceptron
 
 
@@ -35,14 +36,6 @@ def separable_points(n, margin, seed):
     score = np.concatenate([x, np.ones((len(x), 1))], axis=1) @ w_star
     keep = np.abs(score) >= margin
     return x[keep][:n].astype(np.float32), (score[keep][:n] > 0).astype(np.int64), w_star
-
-
-def xor_clusters(n, seed, spread=0.35):
-    """n points around the four corners (+-1, +-1); label 1 where exactly one coordinate > 0."""
-    rng = np.random.default_rng(seed)
-    corners = rng.choice([-1.0, 1.0], size=(n, 2))
-    x = (corners + spread * rng.standard_normal((n, 2))).astype(np.float32)
-    return x, ((corners[:, 0] > 0) != (corners[:, 1] > 0)).astype(np.int64)
 
 
 def novikoff(x, labels, w_star):
@@ -103,8 +96,8 @@ def main(argv=None):
     fit, bound = separable[0]
 
     print(f"2. XOR clusters (n={n}): the perceptron never settles")
-    x, t = xor_clusters(n, seed=1)
-    x_test, t_test = xor_clusters(n, seed=2)
+    x, t = make_xor(n, noise=0.35, seed=1)
+    x_test, t_test = make_xor(n, noise=0.35, seed=2)
     best = []
     for seed in seeds:
         p_xor, accuracies = perceptron_epochs(x, t, epochs, seed)
