@@ -7,4 +7,6 @@ Each demo module has ``main(argv=None)`` that prints what it measured and return
 DEMOS = [
     "autograd_basics",
     "perceptron",
+    "sigmoid_temperature",
+    "losses",
 ]

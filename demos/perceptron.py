@@ -80,7 +80,7 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="small sizes, seconds")
     parser.add_argument("--no-plot", action="store_true", help="skip the figure")
     args = parser.parse_args(argv)
-    n, epochs, steps, seeds = (200, 15, 300, [0]) if args.quick else (1000, 40, 1500, range(3))
+    n, epochs, steps, seeds = (200, 8, 200, [0]) if args.quick else (1000, 40, 1500, range(3))
 
     print(f"1. Separable points (n={n}, margin >= 0.05): the rule stops after finitely many "
           "updates")

@@ -1,6 +1,10 @@
 """Lectures 2 and 3 as demos: each --quick run must show the claim its lecture makes."""
 
-from demos import perceptron
+import math
+
+import pytest
+
+from demos import losses, perceptron, sigmoid_temperature
 
 
 def test_perceptron_converges_on_separable_data_not_on_xor_and_an_mlp_fits_xor():
@@ -10,3 +14,28 @@ def test_perceptron_converges_on_separable_data_not_on_xor_and_an_mlp_fits_xor()
     assert results["worst_updates_over_bound"] <= 1.0
     assert results["xor_perceptron_best_accuracy"] <= 0.8   # no line does much better than 3/4
     assert results["xor_mlp_test_accuracy"] >= 0.95
+
+
+def test_sigmoid_with_small_temperature_approaches_the_step():
+    results = sigmoid_temperature.main(["--quick", "--no-plot"])
+    assert results["gap_shrinks_monotonically"]
+    assert results["max_gap_vs_closed_form"] < 1e-9          # gap = sigma(-delta / tau)
+    assert results["gap_tau_1"] > 0.4 and results["gap_tau_0.01"] < 1e-4
+    assert results["slope_at_0_tau_0.01"] == pytest.approx(25.0, rel=1e-6)   # 1 / (4 tau)
+    assert results["slope_band_tau_0.01"] < 0.1
+
+
+def test_losses_cross_entropy_is_entropy_plus_kl_and_mse_mae_pick_mean_and_median():
+    results = losses.main(["--quick", "--no-plot"])
+    assert results["entropy_uniform4"] == pytest.approx(math.log(4), rel=1e-12)
+    assert results["entropy_one_hot"] == 0.0
+    assert results["ce_minus_h_plus_kl"] < 1e-10
+    assert results["kl_min"] >= 0.0 and results["kl_self_max"] < 1e-12
+    assert results["entropy_soft"] > 0.5                        # CE's floor is H(p), not 0
+    assert results["ce_final"] == pytest.approx(results["entropy_soft"], abs=1e-6)
+    assert abs(results["kl_final"]) < 1e-6                       # KL's floor is 0
+    assert results["mse_example"] == pytest.approx(1.3125) and results["mae_example"] == 0.875
+    assert results["mse_constant"] == pytest.approx(22.0, abs=1e-3)   # the mean
+    assert results["mae_constant"] == pytest.approx(3.0, abs=0.05)    # the median
+    assert results["bce_right"] == pytest.approx(-math.log(0.9), rel=1e-5)
+    assert results["bce_wrong"] == pytest.approx(-math.log(0.1), rel=1e-5)

@@ -85,7 +85,11 @@ class Perceptron(Module):
         adds up the corrections of all its examples, computed with the same weights.
         Returns the number of mistakes (output units that were wrong) in the batch.
         """
-        target = self._check_target(target, x.shape[0])
+        self._check_input(x)
+        return self._apply_rule(x, self._check_target(target, x.shape[0]), lr)
+
+    def _apply_rule(self, x, target, lr):
+        """The rule itself, on checked inputs: target is (N, out_features) of 0/1 floats."""
         with no_grad():
             error = target - self(x)                       # (N, out) in {-1, 0, +1}
             self.weight.data = self.weight.data + lr * (error.T @ x).data
@@ -112,7 +116,7 @@ class Perceptron(Module):
             mistakes = 0
             for start in range(0, n, batch_size):
                 index = order[start:start + batch_size]
-                wrong = self.rosenblatt_update(x[index], target[index], lr)
+                wrong = self._apply_rule(x[index], target[index], lr)
                 mistakes += wrong
                 updates += wrong > 0
             history.append(mistakes)
