@@ -9,4 +9,6 @@ DEMOS = [
     "perceptron",
     "sigmoid_temperature",
     "losses",
+    "mlp_digits",
+    "multiclass_strategies",
 ]

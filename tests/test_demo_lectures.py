@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from demos import losses, perceptron, sigmoid_temperature
+from demos import losses, multiclass_strategies, perceptron, sigmoid_temperature
 
 
 def test_perceptron_converges_on_separable_data_not_on_xor_and_an_mlp_fits_xor():
@@ -39,3 +39,12 @@ def test_losses_cross_entropy_is_entropy_plus_kl_and_mse_mae_pick_mean_and_media
     assert results["mae_constant"] == pytest.approx(3.0, abs=0.05)    # the median
     assert results["bce_right"] == pytest.approx(-math.log(0.9), rel=1e-5)
     assert results["bce_wrong"] == pytest.approx(-math.log(0.1), rel=1e-5)
+
+
+def test_one_vs_rest_and_one_vs_one_leave_the_plane_undefined_softmax_does_not():
+    results = multiclass_strategies.main(["--quick", "--no-plot"])
+    assert results["ovr_undefined_fraction"] > 0.2
+    assert 0.0 < results["ovo_undefined_fraction"] < results["ovr_undefined_fraction"]
+    assert results["softmax_undefined_fraction"] == 0.0
+    assert results["softmax_test_accuracy"] >= 0.95
+    assert results["ovr_test_accuracy"] < results["softmax_test_accuracy"]
