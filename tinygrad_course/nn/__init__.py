@@ -6,6 +6,7 @@ Read module.py first: it is how every layer finds its weights.
 from . import init, utils
 from .activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .attention import MultiheadAttention
+from .conv import Conv1d
 from .dropout import Dropout
 from .embedding import Embedding
 from .linear import Flatten, Identity, Linear
@@ -25,7 +26,7 @@ __all__ = [
     "init", "utils", "Module", "Parameter", "Sequential", "ModuleList", "ModuleDict",
     "Linear", "Identity", "Flatten", "Dropout", "Embedding", "LayerNorm", "BatchNorm1d",
     "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "GELU", "Softmax", "LogSoftmax",
-    "RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU",
+    "RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU", "Conv1d",
     "MultiheadAttention", "SinusoidalPositionalEncoding", "LearnedPositionalEmbedding",
     "TransformerEncoderLayer", "TransformerDecoderLayer", "TransformerEncoder",
     "TransformerDecoder", "generate_square_subsequent_mask",
