@@ -64,12 +64,23 @@ class Function:
 
     @classmethod
     def apply(cls, *inputs, **params):
+        # Every op of every step passes through here, so it is written for speed: plain loops
+        # instead of generators, and no work that the common case (all Tensors, one device,
+        # no gradient needed) does not need. See benchmarks/scaling.py for its cost per op.
         fn = cls()
-        tensors = [x if isinstance(x, Tensor) else Tensor(x) for x in inputs]
-        if len(tensors) > 1:
-            check_same_device(cls.__name__.lower(), *tensors)
-        fn.output_device = tensors[0].device  # forward may change it (only .to(device) does)
-        fn.xp = backend.get_array_module(fn.output_device)
+        tensors = inputs
+        device = None
+        for x in inputs:
+            if not isinstance(x, Tensor):
+                tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in inputs]
+                break
+        for t in tensors:
+            if device is None:
+                device = t.device
+            elif t.device != device:
+                check_same_device(cls.__name__.lower(), *tensors)  # raises DeviceError
+        fn.output_device = device  # forward may change it (only .to(device) does)
+        fn.xp = backend.get_array_module(device)
         try:
             data = fn.forward(*[t.data for t in tensors], **params)
         except TensorError:
@@ -78,11 +89,15 @@ class Function:
             got = ", ".join(f"{t.shape} {t.dtype}" for t in tensors)
             raise ShapeError(f"{cls.__name__.lower()}: cannot apply to inputs of shape/dtype "
                              f"{got}: {err}") from err
-        requires_grad = _grad_enabled and any(t.requires_grad for t in tensors)
-        out = Tensor._from_op(data, fn.output_device, requires_grad)
-        if requires_grad:
+        needs = None
+        if _grad_enabled:
+            needs = tuple([t.requires_grad for t in tensors])
+            if True not in needs:
+                needs = None
+        out = Tensor._from_op(data, fn.output_device, needs is not None)
+        if needs is not None:
             fn.inputs = tensors
-            fn.needs_input_grad = tuple(t.requires_grad for t in tensors)
+            fn.needs_input_grad = needs
             fn._output_ref = weakref.ref(out)  # a weak link: output -> fn -> output is no cycle
             out._ctx = fn
         return out
