@@ -32,6 +32,7 @@ projections, zero biases.
 
 from ..errors import ShapeError
 from ..ops.attention import as_mask_tensor, causal_mask, masked_attention
+from ..ops.linear import linear
 from ..tensor import Tensor, zeros
 from . import init
 from .linear import Linear
@@ -93,10 +94,8 @@ class MultiheadAttention(Module):
 
     def _heads(self, x, weight, bias):
         """(N, L, in) -> x W^T + b split into heads: (N, H, L, d)."""
-        N, L, features = x.shape
-        y = x.reshape(N * L, features) @ weight.T
-        if bias is not None:
-            y = y + bias
+        N, L, _ = x.shape
+        y = linear(x, weight, bias)
         return y.reshape(N, L, self.num_heads, self.head_dim).transpose(0, 2, 1, 3)
 
     # ----- masks: PyTorch's MultiheadAttention convention -> (float mask, allowed) -----------
@@ -175,8 +174,8 @@ class MultiheadAttention(Module):
         out, weights = masked_attention(
             q, k, v, float_mask, allowed, dropout_p=self.dropout if self.training else 0.0,
             generator=self.generator, need_weights=need_weights)
-        out = out.transpose(0, 2, 1, 3).reshape(N * L, self.embed_dim)
-        out = self.out_proj(out).reshape(N, L, self.embed_dim)
+        out = out.transpose(0, 2, 1, 3).reshape(N, L, self.embed_dim)
+        out = linear(out, self.out_proj.weight, self.out_proj.bias)
         if not batched:
             out = out.squeeze(0)
         elif not self.batch_first:

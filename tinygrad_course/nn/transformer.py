@@ -27,6 +27,7 @@ import numpy
 
 from ..ops.attention import mask_to_bias
 from ..ops.elementwise import gelu, relu
+from ..ops.linear import linear
 from ..tensor import Tensor
 from . import init
 from .attention import MultiheadAttention
@@ -75,11 +76,9 @@ class _Block(Module):
         self.activation = _activation(activation)
 
     def _ff_block(self, x, dropout):
-        """FF(x) on (..., d_model), as 2-D matrix products (one big GEMM, not one per row)."""
-        shape = x.shape
-        h = self.linear1(x.reshape(-1, self.d_model))
-        h = self.linear2(self.dropout(self.activation(h)))
-        return dropout(h.reshape(shape))
+        """FF(x) on (..., d_model); ops.linear makes each layer one big matrix product."""
+        h = self.activation(linear(x, self.linear1.weight, self.linear1.bias))
+        return dropout(linear(self.dropout(h), self.linear2.weight, self.linear2.bias))
 
 
 class TransformerEncoderLayer(_Block):

@@ -17,7 +17,8 @@ sqrt(d_k), the softmax saturates towards one-hot and its gradient vanishes
 Backward, with G = dL/dO, reusing the saved P (no second softmax):
     dV = P~^T G
     dP = (G V^T) * M / (1 - p)
-    dS = P * (dP - rowsum(dP * P))                  the softmax backward, row by row
+    dS = P * (dP - rowsum(dP * P))                  the softmax backward, row by row;
+                                                    rowsum(dP * P) = rowsum(G * O), cheaper
     dQ = dS K * scale,     dK = dS^T Q * scale,     dB = dS
 (each summed over batch axes that were broadcast).
 
@@ -115,8 +116,9 @@ class ScaledDotProductAttention(Function):
         grad_weights = grad @ v.swapaxes(-1, -2)
         if self.keep is not None:
             grad_weights = grad_weights * _const(self.keep, grad.device)
-        grad_scores = weights * (grad_weights - (grad_weights * weights).sum(axis=-1,
-                                                                              keepdims=True))
+        # rowsum(dP * P) = rowsum(G * O): the same numbers from (L, d_v) arrays, not (L, S)
+        row_dot = (grad * self.output).sum(axis=-1, keepdims=True)
+        grad_scores = weights * (grad_weights - row_dot)
         grad_q = grad_k = None
         if self.needs_input_grad[0]:
             grad_q = sum_to_shape((grad_scores @ k) * self.scale, q.shape)
