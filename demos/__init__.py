@@ -10,5 +10,8 @@ DEMOS = [
     "sigmoid_temperature",
     "losses",
     "mlp_digits",
+    "schedules",
     "multiclass_strategies",
+    "regression_as_classification",
+    "discriminative_generative",
 ]

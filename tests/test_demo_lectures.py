@@ -4,7 +4,15 @@ import math
 
 import pytest
 
-from demos import losses, multiclass_strategies, perceptron, sigmoid_temperature
+from demos import (
+    discriminative_generative,
+    losses,
+    multiclass_strategies,
+    perceptron,
+    regression_as_classification,
+    schedules,
+    sigmoid_temperature,
+)
 
 
 def test_perceptron_converges_on_separable_data_not_on_xor_and_an_mlp_fits_xor():
@@ -41,6 +49,16 @@ def test_losses_cross_entropy_is_entropy_plus_kl_and_mse_mae_pick_mean_and_media
     assert results["bce_wrong"] == pytest.approx(-math.log(0.1), rel=1e-5)
 
 
+def test_schedules_shapes_and_decay_beats_a_constant_rate():
+    results = schedules.main(["--quick", "--no-plot"])
+    assert results["linear_drop_first_quarter"] == pytest.approx(0.25)
+    assert results["cosine_drop_first_quarter"] < 0.25 < results["cosine_drop_second_quarter"]
+    assert results["warmup_lr_at_start"] < 0.01
+    for name in ["linear", "cosine", "warmup+cosine"]:
+        assert results[f"{name}_final_loss"] < 0.5 * results["constant_final_loss"]
+        assert results[f"{name}_test_accuracy"] > results["constant_test_accuracy"]
+
+
 def test_one_vs_rest_and_one_vs_one_leave_the_plane_undefined_softmax_does_not():
     results = multiclass_strategies.main(["--quick", "--no-plot"])
     assert results["ovr_undefined_fraction"] > 0.2
@@ -48,3 +66,31 @@ def test_one_vs_rest_and_one_vs_one_leave_the_plane_undefined_softmax_does_not()
     assert results["softmax_undefined_fraction"] == 0.0
     assert results["softmax_test_accuracy"] >= 0.95
     assert results["ovr_test_accuracy"] < results["softmax_test_accuracy"]
+
+
+def test_byte_classification_head_beats_mse_head_on_a_two_valued_target():
+    results = regression_as_classification.main(["--quick", "--no-plot"])
+    # y = +-sqrt(x): MSE averages the two answers (~0, wrong by |y| >= 0.5); bytes pick one
+    assert results["pm_mse_head_median_error"] > 0.5
+    assert results["pm_byte_head_median_error"] < 0.1 * results["pm_mse_head_median_error"]
+    # y = sqrt(x): both heads learn it; the top byte is learnt, the lowest stays near chance
+    assert results["sqrt_mse_head_median_error"] < 0.05
+    assert results["sqrt_byte_head_median_error"] < 0.06
+    assert results["sqrt_byte_head_far_off"] < 0.1
+    assert results["sqrt_top_byte_accuracy"] > 0.99
+    assert results["sqrt_lowest_byte_accuracy"] < 0.03
+
+
+def test_generative_needs_its_assumptions_discriminative_gets_there_with_data():
+    results = discriminative_generative.main(["--quick", "--no-plot"])
+    # assumptions right: generative ahead with few examples, both reach Bayes with many
+    assert results["independent_generative_at_20"] > results["independent_logistic_at_20"]
+    for model in ["generative", "logistic"]:
+        assert results[f"independent_{model}_largest"] > results["independent_bayes"] - 0.02
+    # assumptions wrong: logistic ahead at every size, generative stuck well below Bayes
+    assert results["correlated_logistic_minus_generative_min"] > 0.0
+    assert results["correlated_logistic_largest"] > results["correlated_bayes"] - 0.03
+    assert results["correlated_generative_largest"] < results["correlated_bayes"] - 0.08
+    # samples from the generative model: right class means, none of the correlations
+    assert results["samples_mean_error"] < 0.15
+    assert results["data_max_correlation"] > 0.4 > 0.15 > results["samples_max_correlation"]
