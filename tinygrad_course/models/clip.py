@@ -1,0 +1,161 @@
+"""A tiny CLIP: images and captions mapped into one space where matching pairs are close.
+
+    image -> image encoder -> W_i -> L2-normalise -> u   (N, D)
+    text  -> text encoder  -> W_t -> L2-normalise -> v   (N, D)
+    logits = exp(t) * u v^T            (N, N): cosine similarity, times a learned temperature
+    loss = ( CE(logits, diag) + CE(logits^T, diag) ) / 2
+
+Row i of the logits asks "which caption is image i's?" and column i asks "which image is
+caption i's?"; the answer is always the diagonal, so both are cross-entropies with target
+i (InfoNCE). Every other pair in the batch serves as a negative. The temperature is learned
+as t = log(1/tau), starts at log(1/0.07) and is clamped at log(100) so the logits cannot blow up.
+
+Zero-shot classification: embed one caption per class ("a red circle"), or the mean of
+several templates per class (a template ensemble), and pick the class whose text embedding
+is closest to the image's.
+"""
+
+import math
+
+import numpy
+
+from .. import functional as F
+from .. import nn
+from ..errors import ShapeError
+from ..ops.elementwise import gelu
+from ..tensor import Tensor, arange, tensor
+
+PAD, UNKNOWN = "<pad>", "<unk>"
+
+
+class CaptionTokenizer:
+    """Words -> ids with a fixed vocabulary; id 0 is padding, id 1 an unknown word."""
+
+    def __init__(self, words):
+        self.vocabulary = [PAD, UNKNOWN] + sorted(set(words) - {PAD, UNKNOWN})
+        self.index = {w: i for i, w in enumerate(self.vocabulary)}
+
+    def __len__(self):
+        return len(self.vocabulary)
+
+    def __call__(self, captions, max_length):
+        """(N, max_length) int64 ids, padded with 0 (longer captions are cut)."""
+        ids = numpy.zeros((len(captions), max_length), dtype=numpy.int64)
+        for row, text in enumerate(captions):
+            words = text.lower().split()[:max_length]
+            ids[row, :len(words)] = [self.index.get(w, 1) for w in words]
+        return ids
+
+
+def l2_normalize(x, axis=-1, eps=1e-8):
+    """x / ||x||, so that a dot product of two results is their cosine similarity."""
+    return x / ((x * x).sum(axis=axis, keepdims=True) + eps).sqrt()
+
+
+class MLPImageEncoder(nn.Module):
+    """(N, C, H, W) -> flatten -> Linear -> GELU -> Linear -> (N, width)."""
+
+    def __init__(self, image_shape, width=128, seed=0):
+        super().__init__()
+        self.image_shape = tuple(image_shape)
+        self.output_dim = width
+        rng = numpy.random.default_rng(seed)
+        self.hidden = nn.Linear(math.prod(self.image_shape), width, generator=rng)
+        self.out = nn.Linear(width, width, generator=rng)
+
+    def forward(self, images):
+        if images.shape[1:] != self.image_shape:
+            raise ShapeError(f"MLPImageEncoder: expected images of shape (N, *{self.image_shape})"
+                             f", got {images.shape}")
+        return self.out(gelu(self.hidden(images.flatten(1))))
+
+
+class TransformerTextEncoder(nn.Module):
+    """Token ids (N, L) -> embeddings + learned positions -> pre-LN transformer encoder
+    layers -> LayerNorm -> mean over the non-padding tokens -> (N, width)."""
+
+    def __init__(self, vocab_size, max_length, width=64, heads=4, layers=2, seed=0):
+        super().__init__()
+        self.output_dim, self.max_length = width, max_length
+        rng = numpy.random.default_rng(seed)
+        self.token_embedding = nn.Embedding(vocab_size, width, padding_idx=0, generator=rng)
+        self.position_embedding = nn.Parameter(
+            tensor(0.02 * rng.standard_normal((max_length, width))))
+        self.layers = nn.ModuleList(
+            nn.TransformerEncoderLayer(width, heads, dim_feedforward=2 * width, dropout=0.0,
+                                       activation="gelu", batch_first=True, norm_first=True)
+            for _ in range(layers))
+        self.final_norm = nn.LayerNorm(width)
+
+    def forward(self, ids):
+        if not isinstance(ids, Tensor):
+            ids = tensor(ids, device=self.position_embedding.device)
+        n, length = ids.shape
+        padding = ids == 0                                          # (N, L) True at padding
+        x = self.token_embedding(ids) + self.position_embedding[:length]
+        for layer in self.layers:
+            x = layer(x, src_key_padding_mask=padding)
+        x = self.final_norm(x)
+        keep = (ids != 0).astype(x.dtype).unsqueeze(-1)             # (N, L, 1)
+        return (x * keep).sum(axis=1) / keep.sum(axis=1).clip(min=1.0)
+
+
+class CLIP(nn.Module):
+    """Two encoders, two projections into a joint space of ``embed_dim``, one temperature."""
+
+    max_logit_scale = math.log(100.0)
+
+    def __init__(self, image_encoder, text_encoder, embed_dim=64, seed=0):
+        super().__init__()
+        rng = numpy.random.default_rng(seed)
+        self.image_encoder, self.text_encoder = image_encoder, text_encoder
+        self.image_projection = nn.Linear(image_encoder.output_dim, embed_dim, bias=False,
+                                          generator=rng)
+        self.text_projection = nn.Linear(text_encoder.output_dim, embed_dim, bias=False,
+                                         generator=rng)
+        self.logit_scale = nn.Parameter(tensor(math.log(1 / 0.07)))
+
+    def encode_image(self, images):
+        """(N, C, H, W) -> (N, embed_dim), unit length."""
+        return l2_normalize(self.image_projection(self.image_encoder(images)))
+
+    def encode_text(self, ids):
+        """(N, L) token ids -> (N, embed_dim), unit length."""
+        return l2_normalize(self.text_projection(self.text_encoder(ids)))
+
+    def forward(self, images, ids):
+        """Logits (N_images, N_texts) = exp(t) * cosine similarities."""
+        scale = self.logit_scale.clip(max=self.max_logit_scale).exp()
+        return scale * (self.encode_image(images) @ self.encode_text(ids).T)
+
+
+def clip_loss(logits):
+    """Symmetric InfoNCE: mean of the image->text and text->image cross-entropies, the
+    correct pairs on the diagonal."""
+    n = logits.shape[0]
+    if logits.ndim != 2 or logits.shape[1] != n:
+        raise ShapeError(f"clip_loss: expected square logits (N, N), got {logits.shape}")
+    targets = arange(n, device=logits.device)
+    return (F.cross_entropy(logits, targets) + F.cross_entropy(logits.T, targets)) / 2
+
+
+def zero_shot_classifier(model, tokenizer, class_prompts, max_length):
+    """Unit text embeddings (num_classes, D), one per class: the normalised mean of the
+    embeddings of that class's prompts (one prompt, or a template ensemble)."""
+    rows = []
+    for prompts in class_prompts:
+        prompts = [prompts] if isinstance(prompts, str) else list(prompts)
+        embeddings = model.encode_text(tokenizer(prompts, max_length))
+        rows.append(l2_normalize(embeddings.mean(axis=0)).numpy())
+    return numpy.stack(rows)
+
+
+def recall_at_k(similarity, ks=(1, 5)):
+    """Fraction of rows whose matching column (the diagonal) is among the top k, for each k.
+
+    ``similarity`` is a host array (N, N); ties count against the match.
+    """
+    similarity = numpy.asarray(similarity)
+    correct = numpy.diag(similarity)[:, None]
+    rank = (similarity >= correct).sum(axis=1) - 1   # how many others score at least as high
+    return {k: float((rank < k).mean()) for k in ks}
