@@ -11,6 +11,7 @@ DEMOS = [
     "losses",
     "mlp_digits",
     "schedules",
+    "linear_scaling",
     "multiclass_strategies",
     "regression_as_classification",
     "discriminative_generative",

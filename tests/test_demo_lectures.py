@@ -6,6 +6,7 @@ import pytest
 
 from demos import (
     discriminative_generative,
+    linear_scaling,
     losses,
     multiclass_strategies,
     perceptron,
@@ -57,6 +58,13 @@ def test_schedules_shapes_and_decay_beats_a_constant_rate():
     for name in ["linear", "cosine", "warmup+cosine"]:
         assert results[f"{name}_final_loss"] < 0.5 * results["constant_final_loss"]
         assert results[f"{name}_test_accuracy"] > results["constant_test_accuracy"]
+
+
+def test_linear_scaling_rule_keeps_the_loss_per_epoch_curve():
+    results = linear_scaling.main(["--quick", "--no-plot"])
+    assert results["k4_scaled_distance"] < 0.1                      # within ~10% per epoch
+    assert results["k4_scaled_distance"] < 0.5 * results["k4_unscaled_distance"]
+    assert results["base_final_loss"] < 0.9                          # it did learn
 
 
 def test_one_vs_rest_and_one_vs_one_leave_the_plane_undefined_softmax_does_not():
