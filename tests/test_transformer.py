@@ -227,3 +227,19 @@ def test_layers_match_pytorch_when_installed():
         out = ours(_t(tgt), _t(memory), tgt_mask=tg.tensor(mask)).numpy()
         expected = ref(torch.tensor(tgt), torch.tensor(memory), tgt_mask=torch.tensor(mask))
         np.testing.assert_allclose(out, expected.detach().numpy(), atol=1e-10)
+
+
+# ----- ops.linear: the fused x W^T + b the layers use ------------------------------------------
+@pytest.mark.parametrize("with_bias", [True, False])
+def test_fused_linear_matches_numpy_and_gradchecks(with_bias):
+    from tinygrad_course.ops.linear import linear
+
+    rng = np.random.default_rng(7)
+    x, w, b = rng.standard_normal((2, 3, 4)), rng.standard_normal((5, 4)), rng.standard_normal(5)
+    args = (_t(x, True), _t(w, True)) + ((_t(b, True),) if with_bias else ())
+    out = linear(*args).numpy()
+    np.testing.assert_allclose(out, x @ w.T + (b if with_bias else 0.0), atol=1e-12)
+    assert tg.gradcheck(linear, *args)
+    assert tg.gradgradcheck(linear, *args)
+    with pytest.raises(ShapeError, match="linear"):
+        linear(_t(x), _t(w.T))

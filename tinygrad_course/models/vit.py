@@ -1,0 +1,86 @@
+"""ViT, the Vision Transformer (Dosovitskiy et al. 2021): an image read as a sequence of patches.
+
+    patches  (N, C, H, W) -> (N, P, C p p)        P = (H / p)(W / p) non-overlapping p x p
+                                                  patches, row by row
+    x        = patches W_e^T + b_e                 linear projection to d_model (the same as a
+                                                  convolution with kernel p and stride p)
+    x        = [cls; x] + pos                      a learned CLS token in front, learned
+                                                  position embeddings for the P + 1 slots
+    h        = Encoder(x)                          pre-LN transformer blocks, no mask
+    logits   = W_head LN(h[:, 0]) + b_head         classify from the CLS token's output
+
+Attention lets every patch look at every other from the first layer on; the price is that
+nothing tells the model that neighbouring pixels belong together (a CNN's built-in
+assumption), so it must learn that from data (demos/vit_digits.py measures it on the 8x8
+digits against an MLP).
+"""
+
+from ..errors import ShapeError
+from ..nn import init
+from ..nn.linear import Linear
+from ..nn.module import Module, ModuleList, Parameter
+from ..nn.normalization import LayerNorm
+from ..nn.positional import LearnedPositionalEmbedding
+from ..nn.transformer import TransformerEncoderLayer
+from ..ops.movement import concatenate
+from ..tensor import zeros
+
+
+def patchify(images, patch_size):
+    """(N, C, H, W) -> (N, (H / p) (W / p), C p p): patch (i, j) is row i W/p + j, its pixels
+    in (channel, row, column) order."""
+    N, C, H, W = images.shape
+    p = patch_size
+    if H % p or W % p:
+        raise ShapeError(f"patchify: image size {(H, W)} is not a multiple of patch_size {p}")
+    x = images.reshape(N, C, H // p, p, W // p, p).transpose(0, 2, 4, 1, 3, 5)
+    return x.reshape(N, (H // p) * (W // p), C * p * p)
+
+
+class ViT(Module):
+    """ViT(image_size, patch_size, num_classes, in_channels=1, d_model=64, nhead=4,
+    num_layers=2, dim_feedforward=None, dropout=0.0, seed=None):
+    images (N, C, H, W), or (N, H, W) with one channel -> logits (N, num_classes)."""
+
+    def __init__(self, image_size, patch_size, num_classes, in_channels=1, d_model=64,
+                 nhead=4, num_layers=2, dim_feedforward=None, dropout=0.0, seed=None,
+                 generator=None, device=None):
+        super().__init__()
+        if image_size % patch_size:
+            raise ValueError(f"ViT: image_size {image_size} is not a multiple of patch_size "
+                             f"{patch_size}")
+        rng = init.get_generator(seed, generator)
+        self.image_size, self.patch_size, self.in_channels = image_size, patch_size, in_channels
+        self.num_patches = (image_size // patch_size) ** 2
+        self.d_model = d_model
+        self.patch_embedding = Linear(in_channels * patch_size ** 2, d_model, generator=rng,
+                                      device=device)
+        self.cls_token = Parameter(zeros(1, 1, d_model, device=device))
+        init.normal_(self.cls_token, 0.0, 0.02, generator=rng)
+        self.position_embedding = LearnedPositionalEmbedding(
+            self.num_patches + 1, d_model, dropout=dropout, batch_first=True, generator=rng,
+            device=device)
+        self.layers = ModuleList([
+            TransformerEncoderLayer(d_model, nhead, dim_feedforward or 4 * d_model, dropout,
+                                    activation="gelu", batch_first=True, norm_first=True,
+                                    generator=rng, device=device)
+            for _ in range(num_layers)])
+        self.norm = LayerNorm(d_model, device=device)
+        self.head = Linear(d_model, num_classes, generator=rng, device=device)
+
+    def forward(self, images):
+        if images.ndim == 3 and self.in_channels == 1:
+            images = images.unsqueeze(1)
+        expected = (self.in_channels, self.image_size, self.image_size)
+        if images.ndim != 4 or images.shape[1:] != expected:
+            raise ShapeError(f"ViT: expected images of shape (N, {expected[0]}, {expected[1]}, "
+                             f"{expected[2]}), got {images.shape}")
+        N = images.shape[0]
+        patches = patchify(images, self.patch_size)
+        x = self.patch_embedding(patches.reshape(N * self.num_patches, -1))
+        x = x.reshape(N, self.num_patches, self.d_model)
+        cls = self.cls_token.broadcast_to(N, 1, self.d_model)
+        x = self.position_embedding(concatenate([cls, x], axis=1))
+        for layer in self.layers:
+            x = layer(x)
+        return self.head(self.norm(x[:, 0]))
