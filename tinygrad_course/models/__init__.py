@@ -1,6 +1,9 @@
 """Whole models from the curriculum, one file each, built from nn layers.
 
     perceptron.py   Rosenblatt's perceptron (step activation, learning rule) and the MLP
+    gpt.py          GPT: a decoder-only (causal) transformer language model, char-level
+    bert.py         BERT: a bidirectional transformer trained as a masked language model
+    vit.py          ViT: the Vision Transformer (patches, CLS token, position embeddings)
 
 Import them from their file, e.g. ``from tinygrad_course.models.perceptron import MLP``.
 """
