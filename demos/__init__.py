@@ -15,4 +15,5 @@ DEMOS = [
     "multiclass_strategies",
     "regression_as_classification",
     "discriminative_generative",
+    "clip_shapes",
 ]

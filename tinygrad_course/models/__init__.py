@@ -4,6 +4,7 @@
     gpt.py          GPT: a decoder-only (causal) transformer language model, char-level
     bert.py         BERT: a bidirectional transformer trained as a masked language model
     vit.py          ViT: the Vision Transformer (patches, CLS token, position embeddings)
+    clip.py         a tiny CLIP: two encoders, a joint space, symmetric InfoNCE, zero-shot
 
 Import them from their file, e.g. ``from tinygrad_course.models.perceptron import MLP``.
 """

@@ -150,12 +150,15 @@ def zero_shot_classifier(model, tokenizer, class_prompts, max_length):
     return numpy.stack(rows)
 
 
-def recall_at_k(similarity, ks=(1, 5)):
-    """Fraction of rows whose matching column (the diagonal) is among the top k, for each k.
+def recall_at_k(similarity, ks=(1, 5), targets=None):
+    """Fraction of rows whose matching column is among the top k, for each k.
 
-    ``similarity`` is a host array (N, N); ties count against the match.
+    ``similarity`` is a host array (queries, candidates); the match of row i is column
+    ``targets[i]`` (default: column i, the diagonal). Ties count against the match.
     """
     similarity = numpy.asarray(similarity)
-    correct = numpy.diag(similarity)[:, None]
+    rows = numpy.arange(similarity.shape[0])
+    targets = rows if targets is None else numpy.asarray(targets)
+    correct = similarity[rows, targets][:, None]
     rank = (similarity >= correct).sum(axis=1) - 1   # how many others score at least as high
     return {k: float((rank < k).mean()) for k in ks}
