@@ -16,4 +16,8 @@ DEMOS = [
     "regression_as_classification",
     "discriminative_generative",
     "clip_shapes",
+    "vanishing_gradients",
+    "long_memory",
+    "seq2seq_attention",
+    "text_cnn",
 ]

@@ -5,6 +5,8 @@
     bert.py         BERT: a bidirectional transformer trained as a masked language model
     vit.py          ViT: the Vision Transformer (patches, CLS token, position embeddings)
     clip.py         a tiny CLIP: two encoders, a joint space, symmetric InfoNCE, zero-shot
+    seq2seq.py      encoder-decoder (GRU/LSTM), with and without additive attention
+    text_cnn.py     text CNN (convolution + max over time) and a bag-of-words baseline
 
 Import them from their file, e.g. ``from tinygrad_course.models.perceptron import MLP``.
 """
