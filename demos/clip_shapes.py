@@ -4,7 +4,8 @@ Data (tinygrad_course/data/shapes.py): 16x16 pictures of a coloured shape with c
 "a small red circle at the top left". Five colour + shape pairs (a red triangle, a green
 cross, a blue circle, a yellow square, a purple triangle) never appear in training.
 
-Model (tinygrad_course/models/clip.py): an MLP image encoder, a 2-layer pre-LN transformer
+Model (tinygrad_course/models/clip.py): an MLP image encoder (or the ViT with
+--image-encoder vit), a 2-layer pre-LN transformer
 text encoder, projections to a 64-d joint space, L2 normalisation, a learned temperature,
 the symmetric InfoNCE loss; AdamW.
 
@@ -37,6 +38,7 @@ from tinygrad_course.models.clip import (
     CaptionTokenizer,
     MLPImageEncoder,
     TransformerTextEncoder,
+    ViTImageEncoder,
     clip_loss,
     recall_at_k,
     zero_shot_classifier,
@@ -46,8 +48,13 @@ from tinygrad_course.optim.lr_scheduler import CosineAnnealingLR
 MAX_LENGTH = 9  # "a small red circle at the top left" is 8 words
 
 
-def build(tokenizer, image_shape, seed=0):
-    return CLIP(MLPImageEncoder(image_shape, width=128, seed=seed),
+def build(tokenizer, image_shape, seed=0, image_encoder="mlp"):
+    if image_encoder == "vit":
+        patch = 4 if image_shape[-1] % 4 == 0 else 2
+        encoder = ViTImageEncoder(image_shape[-1], patch, image_shape[0], width=64, seed=seed)
+    else:
+        encoder = MLPImageEncoder(image_shape, width=128, seed=seed)
+    return CLIP(encoder,
                 TransformerTextEncoder(len(tokenizer), MAX_LENGTH, width=64, heads=4, layers=2,
                                        seed=seed + 1),
                 embed_dim=64, seed=seed + 2)
@@ -113,7 +120,7 @@ def shapes_experiment(args):
     tokenizer = CaptionTokenizer(shapes.caption_vocabulary())
     train_set = shapes.make_shapes(args.train_pairs, split="train", seed=0)
     ids = tokenizer(train_set["captions"], MAX_LENGTH)
-    model = build(tokenizer, train_set["images"].shape[1:])
+    model = build(tokenizer, train_set["images"].shape[1:], image_encoder=args.image_encoder)
     start = time.perf_counter()
     losses = train(model, train_set["images"], ids, args.steps, args.batch_size, args.lr,
                    log_every=0 if args.quick else 200)
@@ -145,7 +152,8 @@ def shapes_experiment(args):
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "tiny_clip.npz")
         checkpoint.save(path, model, vocabulary=tokenizer.vocabulary)
-        reloaded = build(tokenizer, train_set["images"].shape[1:], seed=99)
+        reloaded = build(tokenizer, train_set["images"].shape[1:], seed=99,
+                         image_encoder=args.image_encoder)
         checkpoint.load(path, reloaded)
     _, _, similarity_again, _ = held_out_retrieval(reloaded, tokenizer, seed=3)
     results["reload_max_difference"] = float(np.abs(similarity - similarity_again).max())
@@ -161,7 +169,7 @@ def digits_experiment(args):
     X_train, X_test, y_train, y_test = train_test_split(X, y, test_fraction=0.25, seed=0)
     tokenizer = CaptionTokenizer(shapes.caption_vocabulary())
     ids = tokenizer(shapes.digit_captions(y_train), MAX_LENGTH)
-    model = build(tokenizer, X.shape[1:], seed=10)
+    model = build(tokenizer, X.shape[1:], seed=10, image_encoder=args.image_encoder)
     train(model, X_train, ids, args.digit_steps, 32, args.lr, seed=1)
     prompts = [[text] for text in shapes.digit_captions(range(10))]
     return zero_shot_accuracy(model, tokenizer, X_test, y_test, prompts)
@@ -186,6 +194,8 @@ def plot(losses, similarity):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small run, seconds")
+    parser.add_argument("--image-encoder", choices=["mlp", "vit"], default="mlp",
+                        help="MLP (default, fast) or the Vision Transformer of models/vit.py")
     args = parser.parse_args(argv)
     args.train_pairs, args.test_pairs = (1000, 300) if args.quick else (6000, 1000)
     args.steps, args.digit_steps = (80, 60) if args.quick else (2000, 600)

@@ -24,6 +24,7 @@ from .. import nn
 from ..errors import ShapeError
 from ..ops.elementwise import gelu
 from ..tensor import Tensor, arange, tensor
+from .vit import ViT
 
 PAD, UNKNOWN = "<pad>", "<unk>"
 
@@ -68,6 +69,17 @@ class MLPImageEncoder(nn.Module):
             raise ShapeError(f"MLPImageEncoder: expected images of shape (N, *{self.image_shape})"
                              f", got {images.shape}")
         return self.out(gelu(self.hidden(images.flatten(1))))
+
+
+class ViTImageEncoder(ViT):
+    """The Vision Transformer (models/vit.py) as a CLIP image encoder: its classification
+    head becomes a linear map of the CLS token to ``width`` features."""
+
+    def __init__(self, image_size, patch_size, in_channels=3, width=64, heads=4, layers=2,
+                 seed=0):
+        super().__init__(image_size, patch_size, num_classes=width, in_channels=in_channels,
+                         d_model=width, nhead=heads, num_layers=layers, seed=seed)
+        self.output_dim = width
 
 
 class TransformerTextEncoder(nn.Module):
