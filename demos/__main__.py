@@ -10,6 +10,7 @@ import contextlib
 import importlib
 import io
 import sys
+import textwrap
 import time
 
 from demos import DEMOS
@@ -58,7 +59,11 @@ def main(argv=None):
     width = max(len(r[0]) for r in rows)
     print("\nMeasured results" + ("" if args.full else " (--quick mode)") + ":")
     for name, status, seconds, summary in rows:
-        print(f"  {name:<{width}}  {status:<6} {seconds:6.1f} s  {summary}")
+        lead = f"  {name:<{width}}  {status:<6} {seconds:6.1f} s  "
+        lines = textwrap.wrap(summary, width=max(40, 100 - len(lead))) or [""]
+        print(lead + lines[0])
+        for line in lines[1:]:  # long results continue under the first line
+            print(" " * len(lead) + line)
     return 1 if failed else 0
 
 

@@ -11,8 +11,8 @@ alone, falls behind: it moves k times less per epoch.
 
 We train the same MLP from the same weights with plain SGD under the three settings and
 measure how far apart the curves are: the mean over epochs of |log loss_a - log loss_b|.
-The full run adds a larger k, where the rule stretches (a long step is no longer k short
-ones), which is why large-batch training pairs it with a warmup.
+The full run averages three seeds and adds a larger k, where the rule stretches (one long
+step is no longer k short ones), which is why large-batch training pairs it with a warmup.
 """
 
 import argparse
@@ -27,7 +27,12 @@ from tinygrad_course.models.perceptron import MLP
 from tinygrad_course.optim.lr_scheduler import linear_scaling_rule
 
 
-def loss_per_epoch(x, y, batch_size, lr, epochs, seed=0):
+def loss_per_epoch(x, y, batch_size, lr, epochs, seeds):
+    """Training loss on the whole set after each epoch, averaged over runs with these seeds."""
+    return np.mean([one_run(x, y, batch_size, lr, epochs, seed) for seed in seeds], axis=0)
+
+
+def one_run(x, y, batch_size, lr, epochs, seed):
     """Training loss on the whole set after each epoch of SGD (MLP 2 -> 64 -> 64 -> 3)."""
     model = MLP(2, [64, 64], 3, activation="relu", seed=seed)
     optimizer = tg.optim.SGD(model.parameters(), lr=lr)
@@ -55,20 +60,20 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="small sizes, seconds")
     parser.add_argument("--no-plot", action="store_true", help="skip the figure")
     args = parser.parse_args(argv)
-    n, epochs, ks = (600, 15, [4]) if args.quick else (3000, 40, [4, 16])
+    n, epochs, ks, seeds = (600, 15, [4], [0]) if args.quick else (600, 40, [4, 16], [0, 1, 2])
     base_batch, base_lr = 16, 0.1
     x, y = make_spirals(n, n_classes=3, noise=0.2, seed=0)
 
     print(f"MLP 2 -> 64 -> 64 -> 3 on {n} spiral points, plain SGD, {epochs} epochs; "
-          f"base: batch {base_batch}, lr {base_lr}")
-    base = loss_per_epoch(x, y, base_batch, base_lr, epochs)
+          f"base: batch {base_batch}, lr {base_lr}; mean of the runs with seeds {seeds}")
+    base = loss_per_epoch(x, y, base_batch, base_lr, epochs, seeds)
     curves = {f"B={base_batch}, lr={base_lr}": base}
     results = {}
     for k in ks:
         batch = k * base_batch
         scaled_lr = linear_scaling_rule(base_lr, base_batch, batch)
-        scaled = loss_per_epoch(x, y, batch, scaled_lr, epochs)
-        unscaled = loss_per_epoch(x, y, batch, base_lr, epochs)
+        scaled = loss_per_epoch(x, y, batch, scaled_lr, epochs, seeds)
+        unscaled = loss_per_epoch(x, y, batch, base_lr, epochs, seeds)
         curves[f"B={batch}, lr={scaled_lr:g}"] = scaled
         curves[f"B={batch}, lr={base_lr} (not scaled)"] = unscaled
         results[k] = (curve_distance(base, scaled), curve_distance(base, unscaled))
