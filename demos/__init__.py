@@ -20,4 +20,8 @@ DEMOS = [
     "long_memory",
     "seq2seq_attention",
     "text_cnn",
+    "attention_scaling",
+    "gpt_chars",
+    "bert_mlm",
+    "vit_digits",
 ]
