@@ -5,7 +5,7 @@ elementwise  add, sub, mul, div, neg, pow, exp, log, sqrt, abs, tanh, sigmoid, r
 reduce       sum, mean, var, max, min, logsumexp, argmax, argmin
 movement     reshape, transpose, swapaxes, broadcast_to, squeeze, unsqueeze, flatten,
              getitem (slices, integer arrays, boolean masks), concatenate, stack, split, pad
-linalg       matmul
+linalg       matmul, linear (x W^T + b fused)
 nn           softmax, log_softmax
 normalization  layer_norm (fused forward and backward)
 """
