@@ -22,6 +22,8 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     """Scale all gradients in place so their global norm is at most max_norm.
 
     Returns the total norm before clipping, as a 0-d Tensor (``float(norm)`` gives the number).
+    A NaN or infinite norm leaves the gradients as they are (PyTorch would scale them by NaN);
+    error_if_nonfinite=True raises BackwardError instead.
     """
     params = _with_grads(parameters)
     if not params:
