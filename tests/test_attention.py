@@ -373,3 +373,12 @@ def test_mha_matches_pytorch_when_installed():
                          key_padding_mask=torch.tensor(padding))
     np.testing.assert_allclose(out.numpy(), ref_out.detach().numpy(), atol=1e-12)
     np.testing.assert_allclose(w.numpy(), ref_w.detach().numpy(), atol=1e-12)
+
+
+def test_mha_packed_self_attention_second_derivatives():
+    """Self-attention takes q, k, v from one packed projection through the fused op; its
+    backward must itself be differentiable (create_graph) like every other op's."""
+    rng = np.random.default_rng(15)
+    mha = tg.nn.MultiheadAttention(2, 2, batch_first=True, seed=6).double()
+    x = _t(rng.standard_normal((1, 3, 2)), True)
+    assert tg.gradgradcheck(lambda x: mha(x, x, x, need_weights=False, is_causal=True)[0], x)

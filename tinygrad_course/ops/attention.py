@@ -43,6 +43,7 @@ from ..errors import DTypeError, ShapeError
 from ..tensor import Tensor
 from .broadcast import sum_to_shape
 from .elementwise import where
+from .movement import stack
 
 _OP = "scaled_dot_product_attention"
 
@@ -64,12 +65,18 @@ class ScaledDotProductAttention(Function):
     """O = dropout(softmax(Q K^T * scale + B)) V; inputs (Q, K, V) or (Q, K, V, float mask).
 
     Params: ``scale``; ``blocked``, an additive array of 0 / -inf built from boolean masks
-    (or None); ``keep``, the dropout mask already divided by (1 - p) (or None).
+    (or None); ``keep``, the dropout mask already divided by (1 - p) (or None); ``packed``:
+    the first input is Q, K and V stacked, (3, ..., L, d), as one projection of a
+    self-attention layer makes them; its gradient is the three stacked in one array.
     """
 
-    def forward(self, q, k, v, *float_mask, scale, blocked, keep):
+    def forward(self, *inputs, scale, blocked, keep, packed=False):
         xp = self.xp
-        self.scale, self.blocked, self.keep = scale, blocked, keep
+        self.scale, self.blocked, self.keep, self.packed = scale, blocked, keep, packed
+        if packed:
+            (q, k, v), float_mask = inputs[0], inputs[1:]
+        else:
+            q, k, v, float_mask = inputs[0], inputs[1], inputs[2], inputs[3:]
         scores = xp.matmul(q, xp.swapaxes(k, -1, -2))
         scores *= scale
         if float_mask:
@@ -93,26 +100,33 @@ class ScaledDotProductAttention(Function):
         self.dropped = weights if keep is None else weights * keep
         return xp.matmul(self.dropped, v)
 
-    def _saved_weights(self):
+    def _unpacked(self):
+        """(q, k, v, float mask or None, which of q, k, v, mask need a gradient)."""
+        if self.packed:
+            qkv, rest, needs = self.inputs[0], self.inputs[1:], self.needs_input_grad
+            return (qkv[0], qkv[1], qkv[2], rest[0] if rest else None,
+                    (needs[0],) * 3 + tuple(needs[1:]))
+        q, k, v, rest = self.inputs[0], self.inputs[1], self.inputs[2], self.inputs[3:]
+        return q, k, v, rest[0] if rest else None, self.needs_input_grad
+
+    def _saved_weights(self, q, k, float_mask):
         """P and P~: the saved arrays, or (for a differentiable backward) rebuilt as ops."""
         if is_grad_enabled():  # create_graph=True: P must depend on Q, K (and the float mask)
-            q, k = self.inputs[0], self.inputs[1]
-            float_mask = self.inputs[3] if len(self.inputs) > 3 else None
             weights = attention_weights(q, k, float_mask, self.blocked, self.scale, self.empty)
         else:
-            weights = _const(self.weights, self.inputs[0].device)
+            weights = _const(self.weights, q.device)
         if self.keep is None:
             return weights, weights
         return weights, weights * _const(self.keep, weights.device)
 
     def backward(self, grad):
-        q, k, v = self.inputs[:3]
-        weights, dropped = self._saved_weights()
+        q, k, v, float_mask, needs = self._unpacked()
+        weights, dropped = self._saved_weights(q, k, float_mask)
         grad_v = None
-        if self.needs_input_grad[2]:
+        if needs[2]:
             grad_v = sum_to_shape(dropped.swapaxes(-1, -2) @ grad, v.shape)
-        if not any(self.needs_input_grad[:2]) and not any(self.needs_input_grad[3:]):
-            return (None, None, grad_v) + (None,) * (len(self.inputs) - 3)
+        if not any(needs[:2]) and not any(needs[3:]):
+            return self._gradients(None, None, grad_v, None)
         grad_weights = grad @ v.swapaxes(-1, -2)
         if self.keep is not None:
             grad_weights = grad_weights * _const(self.keep, grad.device)
@@ -120,16 +134,22 @@ class ScaledDotProductAttention(Function):
         row_dot = (grad * self.output).sum(axis=-1, keepdims=True)
         grad_scores = weights * (grad_weights - row_dot)
         grad_q = grad_k = None
-        if self.needs_input_grad[0]:
+        if needs[0]:
             grad_q = sum_to_shape((grad_scores @ k) * self.scale, q.shape)
-        if self.needs_input_grad[1]:
+        if needs[1]:
             grad_k = sum_to_shape((grad_scores.swapaxes(-1, -2) @ q) * self.scale, k.shape)
-        grads = (grad_q, grad_k, grad_v)
-        if len(self.inputs) > 3:
-            mask = self.inputs[3]
-            grads += (sum_to_shape(grad_scores, mask.shape) if self.needs_input_grad[3]
-                      else None,)
-        return grads
+        grad_mask = None
+        if float_mask is not None and needs[3]:
+            grad_mask = sum_to_shape(grad_scores, float_mask.shape)
+        return self._gradients(grad_q, grad_k, grad_v, grad_mask)
+
+    def _gradients(self, grad_q, grad_k, grad_v, grad_mask):
+        """One gradient per input, in the order of the inputs."""
+        if self.packed:
+            grads = (None if grad_q is None else stack([grad_q, grad_k, grad_v]),)
+        else:
+            grads = (grad_q, grad_k, grad_v)
+        return grads + ((grad_mask,) if len(self.inputs) > len(grads) else ())
 
 
 def attention_weights(query, key, float_mask=None, blocked=None, scale=None, empty=None):
@@ -253,13 +273,17 @@ def dropout_keep(shape, dropout_p, generator, dtype, device):
 
 
 def masked_attention(query, key, value, float_mask=None, allowed=None, dropout_p=0.0,
-                     scale=None, generator=None, need_weights=False, scores_shape=None):
+                     scale=None, generator=None, need_weights=False, scores_shape=None,
+                     packed=None):
     """Attention with masks already in one convention; returns (output, weights or None).
 
     float_mask  a float Tensor added to the scores (may require grad), or None
     allowed     a bool backend array, True = may attend, broadcastable to (..., L, S), or None
     need_weights=False runs the fused op; True builds P from ops (``attention_weights``) and
     returns it too (after dropout, as PyTorch's MultiheadAttention does).
+    packed      optional: the (3, ..., L, d) tensor that query, key and value are the three
+                slices of; the fused op then takes it whole and returns one stacked gradient
+                (three slices would each scatter a full-size gradient back into it)
     """
     if scores_shape is None:
         scores_shape = _check_shapes(query, key, value)
@@ -269,9 +293,10 @@ def masked_attention(query, key, value, float_mask=None, allowed=None, dropout_p
     if dropout_p > 0.0:
         keep = dropout_keep(scores_shape, dropout_p, generator, query.dtype, query.device)
     if not need_weights:
-        inputs = [query, key, value] + ([float_mask] if float_mask is not None else [])
-        return ScaledDotProductAttention.apply(*inputs, scale=scale, blocked=blocked,
-                                               keep=keep), None
+        inputs = [packed] if packed is not None else [query, key, value]
+        inputs += [float_mask] if float_mask is not None else []
+        return ScaledDotProductAttention.apply(*inputs, scale=scale, blocked=blocked, keep=keep,
+                                               packed=packed is not None), None
     weights = attention_weights(query, key, float_mask, blocked, scale)
     if keep is not None:
         weights = weights * _const(keep, weights.device)
