@@ -20,6 +20,8 @@ def as_operand(value, like):
     """Turn a number or array into a constant Tensor on ``like``'s device, keeping its dtype."""
     if isinstance(value, Tensor):
         return value
+    if type(value) in (float, int) and like.dtype.kind == "f":  # the common x * 0.5: no detour
+        return Tensor._from_op(like.xp.asarray(value, dtype=like.dtype), like.device, False)
     if backend.is_device_array(value):
         if backend.device_of(value) != like.device:
             raise DeviceError(

@@ -4,6 +4,8 @@ element came from; where one input element fed several outputs (broadcast, repea
 integer indices) the gradients of those outputs are added.
 """
 
+import math
+
 import numpy
 
 from .. import backend
@@ -71,15 +73,15 @@ class ToDevice(Function):
 
 def reshape(x, *shape):
     shape = _shape_arg(shape)
+    if shape == x.shape:
+        return x
     known = [s for s in shape if s != -1]
-    size = int(numpy.prod(known)) if known else 1
+    size = math.prod(known)
     fits = shape.count(-1) <= 1 and (size == x.size if -1 not in shape
                                      else size > 0 and x.size % size == 0)
     if not fits:
         raise ShapeError(f"reshape: cannot view a tensor of shape {x.shape} ({x.size} elements) "
                          f"as shape {shape}")
-    if tuple(shape) == x.shape:
-        return x
     return Reshape.apply(x, shape=shape)
 
 
@@ -106,11 +108,9 @@ def broadcast_to(x, *shape):
     shape = _shape_arg(shape)
     if shape == x.shape:
         return x
-    try:
-        numpy.broadcast_shapes(x.shape, shape)
-        fits = len(shape) >= x.ndim and numpy.broadcast_shapes(x.shape, shape) == shape
-    except ValueError:
-        fits = False
+    # fits when, aligned from the right, every axis of x is 1 or the target's size
+    fits = len(shape) >= x.ndim and all(
+        have == 1 or have == want for have, want in zip(reversed(x.shape), reversed(shape)))
     if not fits:
         raise ShapeError(f"broadcast_to: cannot broadcast shape {x.shape} to {shape}")
     return BroadcastTo.apply(x, shape=shape)

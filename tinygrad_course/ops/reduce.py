@@ -18,6 +18,8 @@ def normalize_axes(axis, ndim, op_name):
     """None -> all axes; int or tuple -> a sorted tuple of non-negative axes."""
     if axis is None:
         return tuple(range(ndim))
+    if type(axis) is int and -ndim <= axis < ndim:  # the common case, checked cheaply
+        return (axis % ndim,)
     axes = (axis,) if isinstance(axis, (int, numpy.integer)) else tuple(axis)
     normalized = []
     for a in axes:
@@ -39,7 +41,7 @@ class Sum(Function):
 
     def forward(self, x, axes, keepdims):
         self.axes = axes
-        return self.xp.sum(x, axis=axes, keepdims=keepdims)
+        return x.sum(axis=axes, keepdims=keepdims)  # the array's method: xp.sum's wrapper costs
 
     def backward(self, grad):
         (x,) = self.inputs
