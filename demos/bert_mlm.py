@@ -15,7 +15,7 @@ corruption of them), against count-based guesses fitted on the training verses:
     character on each side gives. It sees the true neighbours even where those are blanked
     too, so it is a generous bar.
 
-    python -m demos.bert_mlm           full: 5,000 verses, d_model 64, 2 layers, 1,200 steps
+    python -m demos.bert_mlm           full: 5,000 verses, d_model 64, 2 layers, 2,000 steps
     python -m demos.bert_mlm --quick   1,000 verses, d_model 32, 1 layer, 150 steps (seconds)
 """
 
@@ -31,7 +31,7 @@ from tinygrad_course.data.corpus import load_bible
 from tinygrad_course.models.bert import BERT, IGNORE, mask_tokens
 
 QUICK = dict(verses=1000, max_len=32, d_model=32, layers=1, batch=64, steps=150, lr=3e-3)
-FULL = dict(verses=5000, max_len=64, d_model=64, layers=2, batch=32, steps=1200, lr=2e-3)
+FULL = dict(verses=5000, max_len=64, d_model=64, layers=2, batch=32, steps=2000, lr=2e-3)
 
 
 def encode_verses(texts, index, max_len, pad_id):

@@ -5,12 +5,14 @@ fixed seed into 80% training and 20% held-out images. Models, both trained with 
 (lr 3e-3, batches of 64) for the same number of epochs:
   * ViT (models/vit.py): 4 x 4 patches (4 patches of 16 pixels), a linear projection to
     d_model = 32, a CLS token, learned position embeddings, 2 pre-LN blocks of 4 heads;
-  * MLP (models/perceptron.py): 64 -> 64 -> ReLU -> 10, the same pixels as one vector.
+  * MLP (models/perceptron.py): 64 -> 256 -> ReLU -> 10 on the same pixels as one vector
+    (19,210 parameters against the ViT's 26,538).
 
 The measured facts: each model's held-out accuracy (per seed, and the mean in full mode)
-and its number of parameters. On 1,400 training images the ViT has no edge to show: it has
-to learn from data what the MLP gets for free (which pixels sit where; both see absolute
-positions), so matching the MLP is the claim, not beating it.
+and its number of parameters. The claim is that attention over patches learns digits as
+well as a dense network of similar size does, even from 1,400 images: neither model is told
+that neighbouring pixels belong together, both see absolute positions (the MLP through its
+weights, the ViT through position embeddings).
 
     python -m demos.vit_digits           full: 30 epochs, seeds 0, 1, 2
     python -m demos.vit_digits --quick   one seed, 4 epochs (seconds)
@@ -67,7 +69,7 @@ def main(argv=None):
         X_train, X_test, y_train, y_test = data.train_test_split(images, labels,
                                                                  test_fraction=0.2, seed=seed)
         models = {"vit": ViT(8, 4, 10, d_model=32, nhead=4, num_layers=2, seed=seed),
-                  "mlp": MLP(64, 64, 10, seed=seed)}
+                  "mlp": MLP(64, 256, 10, seed=seed)}
         for name, model in models.items():
             flat = name == "mlp"
             start = time.perf_counter()

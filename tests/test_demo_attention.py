@@ -5,7 +5,6 @@ never at the edge of what one run happened to give.
 """
 
 import importlib.util
-import math
 
 import numpy as np
 import pytest
@@ -63,8 +62,8 @@ def test_vit_learns_held_out_digits():
     from demos import vit_digits
 
     r = vit_digits.main(["--quick", "--no-plot"])
-    # measured after 4 epochs: ViT 96.1%, MLP 93.3% (chance 10%)
+    # measured after 4 epochs on 360 held-out images: ViT 96.1%, MLP 97.2% (chance 10%)
     assert r["vit_accuracy"] > 0.9
-    assert r["mlp_accuracy"] > 0.85
-    assert r["curves"]["vit"][-1] > r["curves"]["vit"][0] or r["curves"]["vit"][0] > 0.9
-    assert math.isfinite(r["vit_accuracy"])
+    assert r["mlp_accuracy"] > 0.9
+    assert r["vit_accuracy"] > r["mlp_accuracy"] - 0.04  # as well as a dense net, about
+    assert r["curves"]["vit"][-1] > r["curves"]["vit"][0]
