@@ -27,6 +27,7 @@ import numpy
 from .errors import DeviceError, DTypeError, ShapeError
 from .ops.attention import scaled_dot_product_attention
 from .ops.elementwise import gelu, leaky_relu, maximum, relu, tanh, where  # noqa: F401
+from .ops.nn import softmax_cross_entropy
 from .tensor import Tensor
 
 REDUCTIONS = ("none", "mean", "sum")
@@ -222,7 +223,7 @@ def cross_entropy(input, target, ignore_index=-100, reduction="mean", label_smoo
     else:
         dist, count = _class_index_targets(name, input, target, ignore_index, label_smoothing)
     _check_finite(name, input, "input (logits)")
-    loss = -(dist * input.log_softmax(axis=axis)).sum(axis=axis)
+    loss = softmax_cross_entropy(input, dist, axis=axis)  # -sum(dist * log_softmax), one op
     if reduction == "mean":
         return _mean_over_counted(name, loss, count)
     return _reduce(loss, reduction)
