@@ -109,8 +109,12 @@ def gru_cell(x, h, w_ih, w_hh, b_ih=None, b_hh=None):
 
 # ----- a whole layer over time as one op ----------------------------------------------------------
 def _sigmoid(xp, z):
-    """1 / (1 + e^-z); e^-z may overflow to inf for z < -88 (float32), which still gives 0."""
-    return 1.0 / (1.0 + xp.exp(-z))
+    """1 / (1 + e^-z), in one new array; e^-z may overflow to inf for z < -88 (float32), which
+    still gives 0 (the callers silence NumPy's overflow warning)."""
+    s = xp.negative(z)
+    xp.exp(s, out=s)
+    s += 1
+    return xp.reciprocal(s, out=s)
 
 
 def _no_double_backward(name):
@@ -198,11 +202,13 @@ class RNNSequence(_Sequence):
                 d_a = dh_new * (h_new > 0)
             d_w_ih += d_a.T @ x[t]
             d_w_hh += d_a.T @ h_prev
-            for d_b in d_biases:
-                d_b += d_a.sum(axis=0)
+            if d_biases:
+                d_biases[0] += d_a.sum(axis=0)
             if d_x is not None:
                 d_x[t] = d_a @ w_ih
             dh = self._carry(t, d_a @ w_hh, dh)
+        if d_biases:  # b_ih and b_hh are added together, so they get the same gradient
+            d_biases[1][...] = d_biases[0]
         return self._tensors([d_x, dh, d_w_ih, d_w_hh] + d_biases)
 
 
@@ -235,8 +241,8 @@ class LSTMSequence(_Sequence):
                 z += h @ w_hh.T  # ... and one with h
                 if bias is not None:
                     z += bias
-                input_gate = _sigmoid(xp, z[:, 0:n])
-                forget_gate = _sigmoid(xp, z[:, n:2 * n])
+                input_and_forget = _sigmoid(xp, z[:, 0:2 * n])  # adjacent: one call for both
+                input_gate, forget_gate = input_and_forget[:, 0:n], input_and_forget[:, n:2 * n]
                 candidate = xp.tanh(z[:, 2 * n:3 * n])
                 output_gate = _sigmoid(xp, z[:, 3 * n:4 * n])
                 c_new = forget_gate * c + input_gate * candidate
@@ -263,11 +269,13 @@ class LSTMSequence(_Sequence):
                                 axis=1)
             d_w_ih += dz.T @ x[t]
             d_w_hh += dz.T @ h_prev
-            for d_b in d_biases:
-                d_b += dz.sum(axis=0)
+            if d_biases:
+                d_biases[0] += dz.sum(axis=0)
             if d_x is not None:
                 d_x[t] = dz @ w_ih
             dh, dc = self._carry(t, dz @ w_hh, dh), self._carry(t, dc_new * f, dc)
+        if d_biases:  # b_ih and b_hh are added together, so they get the same gradient
+            d_biases[1][...] = d_biases[0]
         return self._tensors([d_x, dh, dc, d_w_ih, d_w_hh] + d_biases)
 
 
