@@ -1,0 +1,469 @@
+"""word2vec: word vectors learned by predicting neighbours (Mikolov et al. 2013).
+
+A word is known by the company it keeps: words that appear in the same contexts should get
+nearby vectors. Each word w has two vectors, v_w (input, the word vectors we keep) and u_w
+(output, "context" vectors). A hidden vector h is made from the input words and scored
+against one true target word o and K noise words n_1..n_K:
+
+    skip-gram   input: the centre word c           h = v_c            target: one context word
+    CBOW        input: the context words of c      h = mean_j v_j     target: the centre word c
+
+Negative sampling replaces the softmax over the whole vocabulary by K+1 logistic questions
+("is this the true target?"):
+
+    L = -log sigma(u_o . h) - sum_k log sigma(-u_{n_k} . h),     n_k ~ P_noise(w) ~ count(w)^0.75
+
+With scores s_0 = u_o . h, s_k = u_{n_k} . h, labels y = (1, 0, ..., 0) and g = sigma(s) - y
+(= dL/ds), the gradients are
+
+    dL/du_t = g_t h                 for each of the K+1 targets t
+    dL/dh   = sum_t g_t u_t         and dL/dv_j = dL/dh / (number of input words) for each input
+
+Only K+2 rows of each table move per example (skip-gram), so training updates rows in place
+instead of forming a dense (V, d) gradient. Two more tricks from the paper:
+
+    subsampling   each occurrence of w is dropped with probability 1 - p_keep(w),
+                  p_keep(w) = (sqrt(r) + 1) / r,  r = count(w) / (sample * total)   (the C tool's
+                  and gensim's form of the paper's 1 - sqrt(t / f(w)))  -- frequent words
+                  ("the", "and") are thinned, rare ones always kept.
+    dynamic window each centre word looks at b words either side, b uniform in 1..window, so
+                  near neighbours count more.
+
+The learning rate falls linearly from ``lr`` to ``min_lr`` over training.
+
+Two ways to compute the same loss live here, side by side:
+
+    Word2Vec.loss(...)       the equation above with the autograd engine (Embedding lookups,
+                             log-sigmoid); loss.backward() fills dense gradients. Used to check.
+    Word2Vec.sgd_step(...)   the hand-derived gradients above, applied straight to the rows of
+                             the two tables, vectorised over a minibatch of examples. Used to
+                             train (tests check it moves the tables by exactly -lr * autograd's
+                             gradient).
+
+Rows that occur several times in a minibatch must have their updates added up (a plain
+``table[rows] += updates`` keeps only one). On NumPy that sum is one sparse-matrix product
+(scipy, in C); on other devices (CuPy, strict) it is the backend's scatter-add. Corpus
+preparation (subsampling, windows, noise draws) runs on the host; each minibatch's indices
+are moved to the model's device, so training runs wherever the tables live.
+"""
+
+import math
+import time
+
+import numpy
+import scipy.sparse
+
+from .. import backend
+from ..nn import Embedding, Module, init
+from ..ops.elementwise import maximum
+from ..tensor import tensor
+
+
+# ----- corpus preparation (host) --------------------------------------------------------------
+def subsample_keep_probability(counts, sample=1e-3):
+    """p_keep(w) = (sqrt(r) + 1) / r, r = count(w) / (sample * total), at most 1 (float64 (V,)).
+
+    Words with count 0 get 0. ``sample=0`` turns subsampling off (every word kept).
+    """
+    counts = numpy.asarray(counts, dtype=numpy.float64)
+    if sample <= 0:
+        return (counts > 0).astype(numpy.float64)
+    r = counts / (sample * counts.sum())
+    with numpy.errstate(divide="ignore", invalid="ignore"):
+        keep = numpy.where(counts > 0, (numpy.sqrt(r) + 1.0) / r, 0.0)
+    return numpy.minimum(keep, 1.0)
+
+
+def noise_distribution(counts, exponent=0.75):
+    """P_noise(w) = count(w)^exponent / sum_w' count(w')^exponent (float64 (V,))."""
+    weights = numpy.asarray(counts, dtype=numpy.float64) ** exponent
+    weights[numpy.asarray(counts) <= 0] = 0.0
+    if weights.sum() <= 0:
+        raise ValueError("noise_distribution: every count is zero")
+    return weights / weights.sum()
+
+
+def noise_table(probabilities, size=2 ** 22):
+    """A table of word ids in which word w fills about P_noise(w) * size slots (int32 (size,)).
+
+    Drawing a uniform slot draws a word from P_noise in O(1) (the C tool's table); each
+    probability is off by less than 1 / size.
+    """
+    cdf = numpy.cumsum(probabilities)
+    slots = (numpy.arange(size, dtype=numpy.float64) + 0.5) / size * cdf[-1]
+    return numpy.searchsorted(cdf, slots, side="right").astype(numpy.int32)
+
+
+def context_windows(sentence_ids, window, rng):
+    """Context positions of every position, with a dynamic window, inside its sentence.
+
+    sentence_ids  int (n,)  which sentence each token belongs to (windows never cross)
+    returns       positions int (n, 2*window): i-window..i-1, i+1..i+window (clipped)
+                  valid     bool (n, 2*window): inside the sentence and |offset| <= b_i,
+                            b_i ~ uniform{1..window} drawn once per position
+    """
+    n = sentence_ids.size
+    offsets = numpy.concatenate([numpy.arange(-window, 0), numpy.arange(1, window + 1)])
+    reach = rng.integers(1, window + 1, size=n)
+    positions = numpy.arange(n)[:, None] + offsets[None, :]
+    inside = (positions >= 0) & (positions < n)
+    positions = numpy.clip(positions, 0, max(n - 1, 0))
+    valid = inside & (numpy.abs(offsets)[None, :] <= reach[:, None])
+    valid &= sentence_ids[positions] == sentence_ids[:, None]
+    return positions, valid
+
+
+# ----- adding rows up -------------------------------------------------------------------------
+def add_weighted_rows(xp, table, rows, weights, vectors):
+    """table[rows[b, j]] += weights[b, j] * vectors[b] for all b, j; repeated rows add up.
+
+    table (V, d)   rows int (B, J)   weights (B, J)   vectors (B, d)
+    On NumPy this is S @ vectors with S the sparse (V, B) matrix holding weights[b, j] at
+    (rows[b, j], b): scipy adds up repeated rows in C, ~30x faster than numpy.add.at.
+    Elsewhere: the backend's scatter-add of the (B*J, d) products.
+    """
+    batch, per_example = rows.shape
+    if xp is numpy:
+        column_starts = numpy.arange(0, batch * per_example + 1, per_example)
+        spread = scipy.sparse.csc_matrix(
+            (weights.ravel().astype(table.dtype, copy=False), rows.ravel(), column_starts),
+            shape=(table.shape[0], batch))
+        table += spread @ vectors
+    else:
+        products = (weights[:, :, None] * vectors[:, None, :]).reshape(-1, table.shape[1])
+        backend.scatter_add(xp, table, rows.reshape(-1), products)
+
+
+def _log_sigmoid(xp, x):
+    """log sigma(x) = -(max(-x, 0) + log(1 + e^-|x|)), finite for any x."""
+    return -(xp.maximum(-x, 0) + xp.log1p(xp.exp(-xp.abs(x))))
+
+
+# ----- the model ------------------------------------------------------------------------------
+class Word2Vec(Module):
+    """Skip-gram (sg=True) or CBOW (sg=False) with negative sampling.
+
+    Word2Vec(vocab, embedding_dim=100, sg=True, window=5, negative=5, sample=1e-3,
+             ns_exponent=0.75, seed=None, device=None)
+      vocab     text.Vocab of the training corpus (its counts drive subsampling and noise;
+                <unk> and specials get no noise probability and are never trained)
+    Tables: ``in_embed.weight`` v (V, d), init U(-0.5/d, 0.5/d); ``out_embed.weight`` u (V, d),
+    init 0 (the C tool's choice). Train with ``fit``; read the vectors with ``wv``.
+    """
+
+    def __init__(self, vocab, embedding_dim=100, sg=True, window=5, negative=5, sample=1e-3,
+                 ns_exponent=0.75, seed=None, device=None, noise_table_size=2 ** 22):
+        super().__init__()
+        if window < 1 or negative < 1 or embedding_dim < 1:
+            raise ValueError(f"Word2Vec: window, negative and embedding_dim must be >= 1, got "
+                             f"{window}, {negative}, {embedding_dim}")
+        self.vocab, self.sg, self.window, self.negative = vocab, bool(sg), window, negative
+        size = len(vocab)
+        rng = init.get_generator(seed)
+        self.in_embed = Embedding(size, embedding_dim, generator=rng, device=device)
+        init.uniform_(self.in_embed.weight, -0.5 / embedding_dim, 0.5 / embedding_dim,
+                      generator=rng)
+        self.out_embed = Embedding(size, embedding_dim, generator=rng, device=device)
+        init.zeros_(self.out_embed.weight)
+        counts = numpy.asarray(vocab.counts, dtype=numpy.int64).copy()
+        counts[vocab.unk_id] = 0  # out-of-vocabulary words are dropped, not trained
+        self.trained = counts > 0
+        self.keep_probability = subsample_keep_probability(counts, sample)
+        self.noise = noise_table(noise_distribution(counts, ns_exponent), noise_table_size)
+
+    @property
+    def embedding_dim(self):
+        return self.in_embed.embedding_dim
+
+    # ----- one minibatch, with autograd --------------------------------------------------
+    def loss(self, inputs, targets, input_mask=None):
+        """Negative-sampling loss summed over the minibatch (a Tensor), via autograd.
+
+        inputs      int (B, C)      ids of the input words (C = 1 for skip-gram)
+        targets     int (B, 1 + K)  column 0: the true target; columns 1..K: noise words
+        input_mask  (B, C) or None  1 where an input word is present (CBOW windows vary)
+        A noise word equal to the true target is ignored (weight 0), as in the C tool.
+        """
+        device = self.in_embed.weight.device
+        inputs, targets, input_mask, noise_weight = self._prepare(inputs, targets, input_mask)
+        vectors = self.in_embed(tensor(inputs, device=device))                 # (B, C, d)
+        mask = tensor(input_mask, device=device)                                # (B, C)
+        hidden = (vectors * mask.unsqueeze(-1)).sum(axis=1) / mask.sum(axis=1, keepdims=True)
+        context = self.out_embed(tensor(targets, device=device))                # (B, 1+K, d)
+        scores = (context * hidden.unsqueeze(1)).sum(axis=-1)                   # (B, 1+K)
+
+        def log_sigmoid(x):
+            return -(maximum(-x, 0.0) + ((-x.abs()).exp() + 1.0).log())
+
+        true_term = log_sigmoid(scores[:, 0])
+        noise_term = (log_sigmoid(-scores[:, 1:]) * tensor(noise_weight, device=device))
+        return -(true_term.sum() + noise_term.sum())
+
+    # ----- one minibatch, by hand ---------------------------------------------------------
+    def sgd_step(self, inputs, targets, lr, input_mask=None):
+        """One SGD step on the minibatch with the hand-derived gradients; returns the loss.
+
+        Same arguments and loss as ``loss``; both tables move by -lr * dL/dtable, touching
+        only the rows of the minibatch's words.
+        """
+        device = self.in_embed.weight.device
+        inputs, targets, input_mask, _ = self._prepare(inputs, targets, input_mask)
+        if input_mask.min() == 1:
+            input_mask = None  # every input present: skip the masked mean
+        return self._step(*(None if a is None else backend.from_numpy(a, device)
+                            for a in (inputs, targets, input_mask)), lr)
+
+    def _step(self, inputs, targets, input_mask, lr):
+        """``sgd_step`` on checked arrays already on the device (input_mask may be None)."""
+        xp = self.in_embed.weight.xp
+        w_in, w_out = self.in_embed.weight.data, self.out_embed.weight.data
+        if input_mask is None:
+            input_mask = xp.ones(inputs.shape, dtype=w_in.dtype)
+        count = input_mask.sum(axis=1, keepdims=True)                          # (B, 1)
+        if inputs.shape[1] == 1:  # skip-gram: h is one row, no mean to take
+            hidden = xp.take(w_in, inputs[:, 0], axis=0)                        # (B, d)
+        else:
+            hidden = (xp.take(w_in, inputs, axis=0) * input_mask[:, :, None]).sum(axis=1) / count
+        context = xp.take(w_out, targets, axis=0)                               # (B, 1+K, d)
+        scores = xp.einsum("bd,btd->bt", hidden, context)                       # (B, 1+K)
+        noise_weight = (targets[:, 1:] != targets[:, :1]).astype(scores.dtype)  # (B, K)
+        loss = -(_log_sigmoid(xp, scores[:, 0]).sum()
+                 + (_log_sigmoid(xp, -scores[:, 1:]) * noise_weight).sum())
+        g = 0.5 * xp.tanh(0.5 * scores) + 0.5                                   # sigma(s)
+        g[:, 0] -= 1.0                                                          # - y
+        g[:, 1:] *= noise_weight                                                # dL/ds
+        grad_hidden = xp.einsum("bt,btd->bd", g, context)                       # (B, d)
+        add_weighted_rows(xp, w_out, targets, -lr * g, hidden)
+        add_weighted_rows(xp, w_in, inputs, (-lr / count) * input_mask, grad_hidden)
+        return float(loss)
+
+    def _prepare(self, inputs, targets, input_mask):
+        """Host arrays with checked shapes; the mask of noise words equal to the target."""
+        inputs = numpy.asarray(inputs, dtype=numpy.int64)
+        targets = numpy.asarray(targets, dtype=numpy.int64)
+        if inputs.ndim == 1:
+            inputs = inputs[:, None]
+        if inputs.ndim != 2 or targets.ndim != 2 or targets.shape[0] != inputs.shape[0] \
+                or targets.shape[1] < 2:
+            raise ValueError(f"Word2Vec: inputs must be (B, C) and targets (B, 1 + K) with "
+                             f"K >= 1, got {inputs.shape} and {targets.shape}")
+        size = len(self.vocab)
+        for name, ids in (("inputs", inputs), ("targets", targets)):
+            if ids.size and (ids.min() < 0 or ids.max() >= size):
+                raise ValueError(f"Word2Vec: {name} must be ids in [0, {size}), got values "
+                                 f"from {ids.min()} to {ids.max()}")
+        dtype = backend.DEFAULT_FLOAT
+        if input_mask is None:
+            input_mask = numpy.ones(inputs.shape, dtype=dtype)
+        input_mask = numpy.asarray(input_mask, dtype=dtype)
+        if input_mask.shape != inputs.shape or (input_mask.sum(axis=1) <= 0).any():
+            raise ValueError(f"Word2Vec: input_mask must have the inputs' shape {inputs.shape} "
+                             "and at least one present word per row")
+        noise_weight = (targets[:, 1:] != targets[:, :1]).astype(dtype)
+        return inputs, targets, input_mask, noise_weight
+
+    # ----- training -----------------------------------------------------------------------
+    def examples(self, ids, sentence_ids, rng):
+        """One epoch of training examples from the corpus (host arrays, corpus order).
+
+        Subsamples, draws the dynamic windows, and returns (inputs (N, C), input_mask or
+        None, true targets (N,)): skip-gram gives one example per (centre, context) pair with
+        C = 1; CBOW one example per centre word with C = 2 * window.
+        """
+        kept = rng.random(ids.size) < self.keep_probability[ids]
+        ids, sentence_ids = ids[kept], sentence_ids[kept]
+        positions, valid = context_windows(sentence_ids, self.window, rng)
+        if self.sg:
+            centre, slot = numpy.nonzero(valid)
+            return ids[centre][:, None], None, ids[positions[centre, slot]]
+        has_context = valid.any(axis=1)
+        inputs = ids[positions[has_context]]
+        mask = valid[has_context].astype(backend.DEFAULT_FLOAT)
+        return inputs, mask, ids[has_context]
+
+    def fit(self, ids, sentence_ids, epochs=5, lr=0.025, min_lr=0.0001, batch_size=4096,
+            seed=0, verbose=False):
+        """Train on a corpus of token ids; returns a dict of what was measured.
+
+        ids           int (n,)  the corpus, sentence after sentence (out-of-vocabulary ids,
+                                i.e. <unk> = 0, are dropped first, as gensim does)
+        sentence_ids  int (n,)  the sentence of each token (nondecreasing)
+        batch_size    examples per SGD step, in corpus order. The updates of a word that
+                      occurs several times in one step are summed as if applied at once, so
+                      a very large batch can overshoot (fit then raises FloatingPointError).
+        Returns {"words": corpus words seen (epochs * n), "seconds", "words_per_second",
+        "examples", "loss_per_epoch": mean loss per example of each epoch}.
+        """
+        ids, sentence_ids = numpy.asarray(ids), numpy.asarray(sentence_ids)
+        if ids.shape != sentence_ids.shape or ids.ndim != 1:
+            raise ValueError(f"Word2Vec.fit: ids and sentence_ids must be 1-d of one length, "
+                             f"got {ids.shape} and {sentence_ids.shape}")
+        if ids.size and (ids.min() < 0 or ids.max() >= len(self.vocab)):
+            raise ValueError(f"Word2Vec.fit: ids must be in [0, {len(self.vocab)}), got values "
+                             f"from {ids.min()} to {ids.max()}")
+        known = self.trained[ids]
+        ids, sentence_ids = ids[known], sentence_ids[known]
+        rng = numpy.random.default_rng(seed)
+        device = self.in_embed.weight.device
+        history = {"words": 0, "examples": 0, "loss_per_epoch": []}
+        start = time.perf_counter()
+        for epoch in range(epochs):
+            inputs, mask, truth = self.examples(ids, sentence_ids, rng)
+            total_loss, n = 0.0, truth.size
+            for first in range(0, n, batch_size):
+                last = min(first + batch_size, n)
+                progress = (epoch + first / max(n, 1)) / epochs
+                step_lr = lr - (lr - min_lr) * progress
+                noise = self.noise[rng.integers(0, self.noise.size, size=(last - first,
+                                                                             self.negative))]
+                targets = numpy.concatenate([truth[first:last, None], noise], axis=1)
+                batch = (inputs[first:last], targets, None if mask is None else mask[first:last])
+                loss = self._step(*(None if a is None else backend.from_numpy(a, device)
+                                    for a in batch), step_lr)
+                if not math.isfinite(loss):
+                    raise FloatingPointError(
+                        f"Word2Vec.fit: the loss became {loss} in epoch {epoch + 1}; the summed "
+                        f"updates of words repeated in a minibatch overshot: lower lr ({lr}) "
+                        f"or batch_size ({batch_size})")
+                total_loss += loss
+            history["loss_per_epoch"].append(total_loss / max(n, 1))
+            history["examples"] += n
+            history["words"] += ids.size
+            if verbose:
+                print(f"  epoch {epoch + 1}/{epochs}: loss per example "
+                      f"{history['loss_per_epoch'][-1]:.4f}")
+        history["seconds"] = time.perf_counter() - start
+        history["words_per_second"] = history["words"] / max(history["seconds"], 1e-12)
+        return history
+
+    @property
+    def wv(self):
+        """The trained input vectors v as ``WordVectors`` (host copy; untrained rows left out)."""
+        keep = numpy.flatnonzero(self.trained)
+        words = [self.vocab.itos[i] for i in keep.tolist()]
+        return WordVectors(words, self.in_embed.weight.numpy()[keep])
+
+    def extra_repr(self):
+        kind = "skip-gram" if self.sg else "CBOW"
+        return (f"{kind}, {len(self.vocab)} words, dim={self.embedding_dim}, "
+                f"window={self.window}, negative={self.negative}")
+
+
+# ----- using the vectors ----------------------------------------------------------------------
+class WordVectors:
+    """Words and their vectors (host NumPy), with cosine similarity queries.
+
+    WordVectors(words, vectors)   words: list of V str; vectors: (V, d)
+    cos(a, b) = a . b / (|a| |b|). Queries follow gensim's names (most_similar, similarity).
+    """
+
+    def __init__(self, words, vectors):
+        vectors = numpy.asarray(vectors, dtype=numpy.float32)
+        if vectors.ndim != 2 or vectors.shape[0] != len(words):
+            raise ValueError(f"WordVectors: need one row per word, got {len(words)} words and "
+                             f"vectors of shape {vectors.shape}")
+        self.words = list(words)
+        self.index = {w: i for i, w in enumerate(self.words)}
+        if len(self.index) != len(self.words):
+            raise ValueError("WordVectors: words must be unique")
+        self.vectors = vectors
+        norms = numpy.linalg.norm(vectors, axis=1, keepdims=True)
+        self.unit = vectors / numpy.maximum(norms, 1e-12)
+
+    def __len__(self):
+        return len(self.words)
+
+    def __contains__(self, word):
+        return word in self.index
+
+    def _id(self, word):
+        if word not in self.index:
+            raise KeyError(f"WordVectors: {word!r} is not in the vocabulary of "
+                           f"{len(self.words)} words")
+        return self.index[word]
+
+    def __getitem__(self, word):
+        return self.vectors[self._id(word)]
+
+    def similarity(self, a, b):
+        """cos(v_a, v_b) in [-1, 1]."""
+        return float(self.unit[self._id(a)] @ self.unit[self._id(b)])
+
+    def most_similar(self, positive=(), negative=(), topn=10):
+        """Words nearest (cosine) to sum(unit(v_p)) - sum(unit(v_n)), query words excluded.
+
+        most_similar("gold") -> neighbours of gold; most_similar(positive=["king", "woman"],
+        negative=["man"]) -> the analogy man : king = woman : ? (3CosAdd).
+        Returns [(word, cosine), ...], best first.
+        """
+        if isinstance(positive, str):
+            positive = [positive]
+        if isinstance(negative, str):
+            negative = [negative]
+        used = [self._id(w) for w in (*positive, *negative)]
+        if not used:
+            raise ValueError("most_similar: give at least one word")
+        signs = numpy.array([1.0] * len(positive) + [-1.0] * len(negative), numpy.float32)
+        query = signs @ self.unit[used]
+        query /= max(float(numpy.linalg.norm(query)), 1e-12)
+        scores = self.unit @ query
+        scores[used] = -numpy.inf
+        topn = min(topn, len(self.words) - len(set(used)))
+        best = numpy.argpartition(-scores, topn - 1)[:topn]
+        best = best[numpy.argsort(-scores[best], kind="stable")]
+        return [(self.words[i], float(scores[i])) for i in best.tolist()]
+
+    def analogy(self, a, b, c, topn=1):
+        """a is to b as c is to ?  -> most_similar(positive=[b, c], negative=[a])."""
+        return self.most_similar(positive=[b, c], negative=[a], topn=topn)
+
+    # ----- the word2vec text format ---------------------------------------------------------
+    def save_word2vec_format(self, path):
+        """Write the C tool's text format, readable by gensim and others:
+
+            <V> <d>
+            word x_1 x_2 ... x_d        (one line per word, floats as %.9g: exact float32)
+        """
+        for word in self.words:
+            if not word or any(ch.isspace() for ch in word):
+                raise ValueError(f"save_word2vec_format: word {word!r} is empty or has "
+                                 "whitespace, which the format cannot hold")
+        numbers = [" ".join(f"{x:.9g}" for x in row) for row in self.vectors.tolist()]
+        with open(path, "w", encoding="utf-8") as out:
+            out.write(f"{len(self.words)} {self.vectors.shape[1]}\n")
+            out.writelines(f"{w} {row}\n" for w, row in zip(self.words, numbers))
+
+    @classmethod
+    def load_word2vec_format(cls, path):
+        """Read the text format written by ``save_word2vec_format`` (or the C tool, gensim)."""
+        with open(path, encoding="utf-8") as lines:
+            header = lines.readline().split()
+            if len(header) != 2:
+                raise ValueError(f"load_word2vec_format: {path}: first line must be "
+                                 f"'<count> <dim>', got {' '.join(header)!r}")
+            count, dim = int(header[0]), int(header[1])
+            words, rows = [], []
+            for line in lines:
+                parts = line.rstrip("\n").rstrip().split(" ")
+                if len(parts) != dim + 1:
+                    raise ValueError(f"load_word2vec_format: {path}: line {len(words) + 2} has "
+                                     f"{len(parts) - 1} numbers, expected {dim}")
+                words.append(parts[0])
+                rows.append(parts[1:])
+        if len(words) != count:
+            raise ValueError(f"load_word2vec_format: {path}: header says {count} words, "
+                             f"found {len(words)}")
+        vectors = numpy.array(rows, dtype=numpy.float32).reshape(count, dim)
+        return cls(words, vectors)
+
+
+def corpus_arrays(vocab, token_lists):
+    """Token lists (sentences) -> (ids int64 (n,), sentence_ids int64 (n,)) for ``fit``."""
+    lengths = [len(tokens) for tokens in token_lists]
+    ids = vocab.encode([w for tokens in token_lists for w in tokens])
+    sentence_ids = numpy.repeat(numpy.arange(len(token_lists), dtype=numpy.int64), lengths)
+    return ids, sentence_ids
+
+
+__all__ = ["Word2Vec", "WordVectors", "corpus_arrays", "subsample_keep_probability",
+           "noise_distribution", "noise_table", "context_windows", "add_weighted_rows"]
