@@ -3,7 +3,7 @@
 import math
 
 from ..errors import DTypeError, ShapeError
-from ..ops.linalg import linear
+from ..ops.linear import linear
 from ..tensor import zeros
 from . import init
 from .module import Module, Parameter
@@ -41,7 +41,7 @@ class Linear(Module):
         if x.ndim == 0 or x.shape[-1] != self.in_features:
             raise ShapeError(f"Linear: expected input of shape (..., {self.in_features}), got "
                              f"{x.shape}")
-        return linear(x, self.weight, self.bias)  # y = x W^T + b as one op (ops/linalg.py)
+        return linear(x, self.weight, self.bias)  # y = x W^T + b as one op (ops/linear.py)
 
     def extra_repr(self):
         return (f"in_features={self.in_features}, out_features={self.out_features}, "

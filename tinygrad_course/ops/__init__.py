@@ -5,9 +5,10 @@ elementwise  add, sub, mul, div, neg, pow, exp, log, sqrt, abs, tanh, sigmoid, r
 reduce       sum, mean, var, max, min, logsumexp, argmax, argmin
 movement     reshape, transpose, swapaxes, broadcast_to, squeeze, unsqueeze, flatten,
              getitem (slices, integer arrays, boolean masks), concatenate, stack, split, pad
-linalg       matmul, linear (x W^T + b fused)
+linalg       matmul
+linear       linear: x W^T + b as one op (the Linear layer)
 nn           softmax, log_softmax
 normalization  layer_norm (fused forward and backward)
 """
 
-from . import elementwise, linalg, movement, nn, normalization, reduce  # noqa: F401
+from . import elementwise, linalg, linear, movement, nn, normalization, reduce  # noqa: F401
