@@ -16,7 +16,7 @@ import tinygrad_course as tg
 
 
 @pytest.mark.parametrize("spec", SECOND_ORDER_OPS, ids=[spec.name for spec in SECOND_ORDER_OPS])
-@settings(max_examples=6)
+@settings(max_examples=10)
 @given(data=st.data())
 def test_second_derivative_matches_finite_differences(spec, data):
     case = data.draw(spec.cases, label="case")

@@ -17,7 +17,7 @@ import tinygrad_course as tg
 
 
 @pytest.mark.parametrize("spec", OPS, ids=[spec.name for spec in OPS])
-@settings(max_examples=12)
+@settings(max_examples=30)
 @given(data=st.data())
 def test_gradient_matches_finite_differences(spec, data):
     case = data.draw(spec.cases, label="case")
