@@ -6,10 +6,11 @@ The same training step, from the same initial weights, on the same batch:
     numpy            forward and backward through time written out by hand (below), the way
                      the textbook writes it: one step at a time, x_t W_ih^T inside the loop,
                      dL/dW accumulated step by step
-    numpy_hoisted    the same by hand, with what nn.LSTM's sequence op does: x W_ih^T for all
-                     steps in one matmul before the loop, dL/dW and dL/dx from one matmul each
-                     after it (so the table also shows the framework against the faster
-                     hand-written version)
+    numpy_hoisted    the same by hand with the big-matmul layout: x W_ih^T for all steps in
+                     one matmul before the loop, dL/dW from one matmul each after it. Fewer,
+                     bigger matmuls, but (T, B, 4H) temporaries; on our test machine it was
+                     slower than the textbook form, which is why ops/recurrent.py works step
+                     by step like the textbook
 
 The hand-written backward of the LSTM (gates i, f, g, o; c_t = f c_{t-1} + i g,
 h_t = o tanh(c_t)), with dh, dc reaching h_t, c_t:

@@ -320,3 +320,15 @@ def test_bad_input_is_named():
         nn.GRUCell(3, 4)(tg.zeros(2, 3), tg.zeros(3, 4))
     with pytest.raises(ValueError, match="nonlinearity"):
         nn.RNN(3, 4, nonlinearity="sigmoid")
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_benchmark_step_agrees_with_hand_written_numpy(kind):
+    """The hand-written NumPy BPTT of benchmarks/bench_rnn.py is an independent check of the
+    sequence op: same loss before and after one SGD step (so same gradients)."""
+    from benchmarks import bench_rnn, run
+
+    steps = bench_rnn.setup_for(kind)
+    losses = {name: [step(), step()] for name, step in steps.items()}
+    run.check_losses(losses, run.DEFAULT_RTOL)
+    assert losses["numpy"][1] < losses["numpy"][0]
