@@ -29,11 +29,15 @@ LAYERS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 
 
 def gradient_by_distance(layer, x, seed=0):
-    """||dL/dx_{T-k}|| for k = 0..T-1 (mean over the batch), L = v . h_T with v ~ N(0, 1)."""
-    x = tg.tensor(x, requires_grad=True)
+    """||dL/dx_{T-k}|| for k = 0..T-1 (mean over the batch), L = v . h_T with v ~ N(0, 1).
+
+    Computed in float64: the gradients we look for fall below float32's smallest number.
+    """
+    layer.double()
+    x = tg.tensor(x, dtype=np.float64, requires_grad=True)
     _, state = layer(x)
     h_last = (state[0] if isinstance(state, tuple) else state)[-1]  # (B, H)
-    v = tg.randn(*h_last.shape, seed=seed)
+    v = tg.randn(*h_last.shape, seed=seed, dtype=np.float64)
     (h_last * v).sum().backward()
     per_step = np.linalg.norm(x.grad.numpy(), axis=2).mean(axis=1)  # (T,)
     return per_step[::-1]  # index k = distance from the last step
