@@ -201,16 +201,18 @@ class _RNNBase(Module):
         return weights
 
     def _initial_state(self, state, batch, x, unbatched, name):
+        """The initial states as a list, one (B, H) tensor per layer and direction."""
         shape = (self.num_layers * self.num_directions, batch, self.hidden_size)
         if state is None:
-            return zeros(*shape, dtype=x.dtype, device=x.device)
+            zero = zeros(batch, self.hidden_size, dtype=x.dtype, device=x.device)
+            return [zero] * shape[0]
         if unbatched:
             state = state.unsqueeze(1)
         if state.shape != shape:
             raise ShapeError(f"{type(self).__name__}: expected {name} of shape {shape} "
                              f"(num_layers * num_directions, batch, hidden_size), got "
                              f"{state.shape}")
-        return state
+        return [state[k] for k in range(shape[0])]
 
     def forward(self, input, hx=None, lengths=None):
         name = type(self).__name__
@@ -239,7 +241,8 @@ class _RNNBase(Module):
             x = outputs[0] if len(outputs) == 1 else concatenate(outputs, axis=2)
             if self.inter_layer_dropout is not None and layer < self.num_layers - 1:
                 x = self.inter_layer_dropout(x)
-        finals = [stack(final, axis=0) for final in finals]
+        finals = [stack(final, axis=0) if len(final) > 1 else final[0].unsqueeze(0)
+                  for final in finals]
         if unbatched:
             x, finals = x.squeeze(1), [f.squeeze(1) for f in finals]
         elif self.batch_first:
