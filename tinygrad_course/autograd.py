@@ -163,7 +163,7 @@ def _check_root(root, grad):
         if not math.isfinite(value):
             raise BackwardError(f"backward: the loss is {value}; check the inputs, the learning "
                                 "rate and log/div of zero")
-        return Tensor(root.xp.ones(root.shape, dtype=root.dtype), device=root.device)
+        return Tensor._from_op(root.xp.ones(root.shape, dtype=root.dtype), root.device, False)
     grad = grad if isinstance(grad, Tensor) else Tensor(grad, dtype=root.dtype,
                                                          device=root.device)
     if grad.shape != root.shape:

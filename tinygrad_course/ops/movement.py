@@ -88,8 +88,8 @@ def reshape(x, *shape):
 def transpose(x, *axes):
     """Reverse the axes (no arguments) or permute them as given (like numpy.transpose)."""
     axes = _shape_arg(axes)
-    if not axes:
-        axes = tuple(reversed(range(x.ndim)))
+    if not axes:  # x.T: the reversed axes are always a valid permutation
+        return Transpose.apply(x, axes=tuple(range(x.ndim - 1, -1, -1)))
     if sorted(a % max(x.ndim, 1) for a in axes) != list(range(x.ndim)):
         raise ShapeError(f"transpose: axes {axes} are not a permutation of the {x.ndim} axes "
                          f"of a tensor of shape {x.shape}")
