@@ -24,4 +24,7 @@ DEMOS = [
     "gpt_chars",
     "bert_mlm",
     "vit_digits",
+    "text_retrieval",
+    "ngram_lm",
+    "word2vec",
 ]
