@@ -7,6 +7,8 @@
     clip.py         a tiny CLIP: two encoders, a joint space, symmetric InfoNCE, zero-shot
     seq2seq.py      encoder-decoder (GRU/LSTM), with and without additive attention
     text_cnn.py     text CNN (convolution + max over time) and a bag-of-words baseline
+    ngram_lm.py     n-gram language models: neural (Bengio 2003), Kneser-Ney, add-k
+    word2vec.py     skip-gram and CBOW with negative sampling; word vectors and their queries
 
 Import them from their file, e.g. ``from tinygrad_course.models.perceptron import MLP``.
 """
