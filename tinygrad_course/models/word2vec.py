@@ -34,7 +34,8 @@ The learning rate falls linearly from ``lr`` to ``min_lr`` over training.
 Two ways to compute the same loss live here, side by side:
 
     Word2Vec.loss(...)       the equation above with the autograd engine (Embedding lookups,
-                             log-sigmoid); loss.backward() fills dense gradients. Used to check.
+                             binary cross-entropy of the scores with labels 1, 0, ..., 0);
+                             loss.backward() fills dense gradients. Used to check.
     Word2Vec.sgd_step(...)   the hand-derived gradients above, applied straight to the rows of
                              the two tables, vectorised over a minibatch of examples. Used to
                              train (tests check it moves the tables by exactly -lr * autograd's
@@ -54,8 +55,8 @@ import numpy
 import scipy.sparse
 
 from .. import backend
+from .. import functional as F
 from ..nn import Embedding, Module, init
-from ..ops.elementwise import maximum
 from ..tensor import tensor
 
 
@@ -191,13 +192,14 @@ class Word2Vec(Module):
         hidden = (vectors * mask.unsqueeze(-1)).sum(axis=1) / mask.sum(axis=1, keepdims=True)
         context = self.out_embed(tensor(targets, device=device))                # (B, 1+K, d)
         scores = (context * hidden.unsqueeze(1)).sum(axis=-1)                   # (B, 1+K)
-
-        def log_sigmoid(x):
-            return -(maximum(-x, 0.0) + ((-x.abs()).exp() + 1.0).log())
-
-        true_term = log_sigmoid(scores[:, 0])
-        noise_term = (log_sigmoid(-scores[:, 1:]) * tensor(noise_weight, device=device))
-        return -(true_term.sum() + noise_term.sum())
+        # -log sigma(s_0) - sum_k log sigma(-s_k) is the binary cross-entropy of the scores
+        # with labels (1, 0, ..., 0)
+        labels = numpy.zeros(targets.shape, dtype=noise_weight.dtype)
+        labels[:, 0] = 1.0
+        weight = numpy.concatenate([numpy.ones_like(labels[:, :1]), noise_weight], axis=1)
+        return F.binary_cross_entropy_with_logits(scores, tensor(labels, device=device),
+                                                  weight=tensor(weight, device=device),
+                                                  reduction="sum")
 
     # ----- one minibatch, by hand ---------------------------------------------------------
     def sgd_step(self, inputs, targets, lr, input_mask=None):
@@ -291,7 +293,8 @@ class Word2Vec(Module):
         batch_size    examples per SGD step, in corpus order. The updates of a word that
                       occurs several times in one step are summed as if applied at once, so
                       a very large batch can overshoot (fit then raises FloatingPointError).
-        Returns {"words": corpus words seen (epochs * n), "seconds", "words_per_second",
+        Returns {"words": in-vocabulary corpus words seen (epochs * n), "seconds",
+        "words_per_second",
         "examples", "loss_per_epoch": mean loss per example of each epoch}.
         """
         ids, sentence_ids = numpy.asarray(ids), numpy.asarray(sentence_ids)
