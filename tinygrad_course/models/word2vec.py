@@ -19,6 +19,10 @@ With scores s_0 = u_o . h, s_k = u_{n_k} . h, labels y = (1, 0, ..., 0) and g = 
     dL/du_t = g_t h                 for each of the K+1 targets t
     dL/dh   = sum_t g_t u_t         and dL/dv_j = dL/dh / (number of input words) for each input
 
+(For CBOW the C tool and gensim add dL/dh to every context word without the 1/C; here the
+gradient is the exact one, which the tests check against autograd. A CBOW learning rate about
+twice skip-gram's makes up for most of the difference.)
+
 Only K+2 rows of each table move per example (skip-gram), so training updates rows in place
 instead of forming a dense (V, d) gradient. Two more tricks from the paper:
 
