@@ -104,6 +104,11 @@ def main(argv=None):
         if word in wv:
             neighbours[word] = [w for w, _ in wv.most_similar(word, topn=8)]
             print(f"  {word:8s} {', '.join(neighbours[word])}")
+    if "CBOW" in models:
+        cbow = models["CBOW"].wv
+        print("nearest neighbours (CBOW):")
+        for word in QUERY_WORDS[:4]:
+            print(f"  {word:8s} {', '.join(w for w, _ in cbow.most_similar(word, topn=8))}")
     ranks = neighbour_ranks(wv, RELATED_PAIRS)
     print(f"\nrelated pairs: cosine, and rank of the second word among the first word's "
           f"{len(wv) - 1} neighbours (a random word would rank ~{len(wv) // 2}):")
