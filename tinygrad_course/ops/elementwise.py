@@ -10,7 +10,7 @@ import math
 import numpy
 
 from .. import backend
-from ..autograd import Function
+from ..autograd import Function, is_grad_enabled
 from ..errors import DeviceError
 from ..tensor import Tensor
 from .broadcast import sum_to_shape
@@ -280,6 +280,37 @@ class Erf(Function):
         return grad * (-(x * x)).exp() * (2.0 / math.sqrt(math.pi))
 
 
+class Gelu(Function):
+    """y = x Phi(x),  Phi(x) = (1 + erf(x / sqrt 2)) / 2  (the standard normal CDF);
+    dL/dx = dL/dy (Phi(x) + x phi(x)),  phi(x) = e^(-x^2 / 2) / sqrt(2 pi)  (its density).
+
+    One op instead of five (scale, erf, +1, *0.5, *x), so the backward is one product with
+    the local derivative instead of a chain of five backward steps; Phi is kept from the
+    forward. With create_graph=True the derivative is rebuilt from ops, so it can be
+    differentiated again.
+    """
+
+    def forward(self, x):
+        cdf = backend.erf(self.xp, x * x.dtype.type(1.0 / math.sqrt(2.0)))
+        cdf += 1
+        cdf *= x.dtype.type(0.5)
+        self.cdf = cdf
+        return x * cdf
+
+    def backward(self, grad):
+        x = self.inputs[0]
+        if is_grad_enabled():  # create_graph=True: the derivative must depend on x
+            cdf = (erf(x * (1.0 / math.sqrt(2.0))) + 1.0) * 0.5
+            pdf = (x * x * -0.5).exp() * (1.0 / math.sqrt(2.0 * math.pi))
+            return grad * (cdf + x * pdf)
+        x = x.data
+        derivative = self.xp.exp(x * x * x.dtype.type(-0.5))
+        derivative *= x.dtype.type(1.0 / math.sqrt(2.0 * math.pi))
+        derivative *= x
+        derivative += self.cdf
+        return grad * Tensor._from_op(derivative, grad.device, False)
+
+
 class Clip(Function):
     """y = min(max(x, lo), hi);   dL/dx = dL/dy where lo <= x <= hi, else 0 (as in PyTorch)."""
 
@@ -347,14 +378,15 @@ def gelu(x, approximate="none"):
     """GELU(x) = x * Phi(x), Phi the standard normal CDF = (1 + erf(x / sqrt 2)) / 2.
 
     approximate="tanh" uses 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), as PyTorch does.
-    Built from differentiable ops, so its gradient (and second derivative) come for free.
+    The exact form is one fused op (``Gelu`` above); the tanh form is built from
+    differentiable ops, so its gradient (and second derivative) come for free.
     """
     if approximate == "tanh":
         inner = (x + x * x * x * 0.044715) * math.sqrt(2.0 / math.pi)
         return x * 0.5 * (tanh(inner) + 1.0)
     if approximate != "none":
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-    return x * 0.5 * (erf(x * (1.0 / math.sqrt(2.0))) + 1.0)
+    return Gelu.apply(floating(x))
 
 
 def clip(x, min=None, max=None):
