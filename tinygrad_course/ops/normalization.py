@@ -34,20 +34,22 @@ class LayerNorm(Function):
             y = y + bias
         return y
 
-    def _normalized(self):
-        """x_hat and 1/sigma: saved arrays, or (for a differentiable backward) rebuilt as ops."""
-        x = self.inputs[0]
-        if is_grad_enabled():  # create_graph=True: they must depend on x
+    def backward(self, grad):
+        weight = self.inputs[1] if len(self.inputs) > 1 else None
+        if is_grad_enabled():  # create_graph=True: Tensors all the way, differentiable again
+            x = self.inputs[0]
             centred = x - x.mean(axis=self.axes, keepdims=True)
             rstd = ((centred * centred).mean(axis=self.axes, keepdims=True) + self.eps) ** -0.5
-            return centred * rstd, rstd
-        device = x.device
-        return (Tensor._from_op(self.x_hat, device, False),
-                Tensor._from_op(self.rstd, device, False))
+            return self._gradients(grad, centred * rstd, rstd, weight)
+        # Otherwise the same formulas run straight on the saved arrays: no op, no graph node
+        # and no Tensor per intermediate result.
+        grads = self._gradients(grad.data, self.x_hat, self.rstd,
+                                None if weight is None else weight.data)
+        return tuple(None if g is None else Tensor._from_op(g, grad.device, False)
+                     for g in grads)
 
-    def backward(self, grad):
-        x_hat, rstd = self._normalized()
-        weight = self.inputs[1] if len(self.inputs) > 1 else None
+    def _gradients(self, grad, x_hat, rstd, weight):
+        """(dL/dx, dL/dgamma, dL/dbeta), on Tensors or on backend arrays alike."""
         other_axes = tuple(range(grad.ndim - len(self.axes)))
         g = grad * weight if weight is not None else grad
         grad_x = None
