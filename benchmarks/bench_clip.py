@@ -48,6 +48,7 @@ NORM_EPS = 1e-8  # models.clip.l2_normalize
 
 def build_model():
     """The tinygrad_course CLIP of demos/clip_shapes.py and the tokenizer, on the CPU."""
+    from tinygrad_course import nn
     from tinygrad_course.data import shapes
     from tinygrad_course.models.clip import (
         CLIP,
@@ -56,6 +57,7 @@ def build_model():
         TransformerTextEncoder,
     )
 
+    nn.init.manual_seed(0)  # the encoder layers draw their initial weights from it
     tokenizer = CaptionTokenizer(shapes.caption_vocabulary())
     model = CLIP(MLPImageEncoder((3, 16, 16), width=IMAGE_WIDTH, seed=0),
                  TransformerTextEncoder(len(tokenizer), MAX_LENGTH, width=TEXT_WIDTH,
