@@ -12,8 +12,9 @@ Composed from matmul, transpose and add the same math takes about six ops each w
 (..., in, out) -> (out, in) transposed gradient; this is torch.nn.functional.linear.
 """
 
-from ..autograd import Function
+from ..autograd import Function, is_grad_enabled
 from ..errors import ShapeError
+from ..tensor import Tensor
 
 
 class Linear(Function):
@@ -27,16 +28,24 @@ class Linear(Function):
         return y.reshape(x.shape[:-1] + (weight.shape[0],))
 
     def backward(self, grad):
-        x, weight = self.inputs[0], self.inputs[1]
+        if is_grad_enabled():  # create_graph=True: Tensor ops, differentiable again
+            return self._gradients(grad, *self.inputs)
+        # Otherwise the same formulas run straight on the arrays: no op per product.
+        grads = self._gradients(grad.data, *[t.data for t in self.inputs])
+        return tuple(None if g is None else Tensor._from_op(g, grad.device, False)
+                     for g in grads)
+
+    def _gradients(self, grad, x, weight, *bias):
+        """(dL/dx, dL/dW[, dL/db]), on Tensors or on backend arrays alike."""
         grad_rows = grad.reshape(-1, grad.shape[-1])
         grad_x = grad_w = grad_b = None
         if self.needs_input_grad[0]:
             grad_x = (grad_rows @ weight).reshape(x.shape)
         if self.needs_input_grad[1]:
             grad_w = grad_rows.T @ x.reshape(-1, x.shape[-1])
-        if len(self.inputs) > 2 and self.needs_input_grad[2]:
+        if bias and self.needs_input_grad[2]:
             grad_b = grad_rows.sum(axis=0)
-        return (grad_x, grad_w) if len(self.inputs) == 2 else (grad_x, grad_w, grad_b)
+        return (grad_x, grad_w) if not bias else (grad_x, grad_w, grad_b)
 
 
 def linear(x, weight, bias=None):
