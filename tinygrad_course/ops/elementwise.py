@@ -66,7 +66,9 @@ class Add(Function):
 
     def backward(self, grad):
         a, b = self.inputs
-        return sum_to_shape(grad, a.shape), sum_to_shape(grad, b.shape)
+        need_a, need_b = self.needs_input_grad
+        return (sum_to_shape(grad, a.shape) if need_a else None,
+                sum_to_shape(grad, b.shape) if need_b else None)
 
 
 class Sub(Function):
@@ -77,7 +79,9 @@ class Sub(Function):
 
     def backward(self, grad):
         a, b = self.inputs
-        return sum_to_shape(grad, a.shape), sum_to_shape(-grad, b.shape)
+        need_a, need_b = self.needs_input_grad
+        return (sum_to_shape(grad, a.shape) if need_a else None,
+                sum_to_shape(-grad, b.shape) if need_b else None)
 
 
 class Mul(Function):
