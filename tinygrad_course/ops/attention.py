@@ -100,38 +100,46 @@ class ScaledDotProductAttention(Function):
         self.dropped = weights if keep is None else weights * keep
         return xp.matmul(self.dropped, v)
 
-    def _unpacked(self):
-        """(q, k, v, float mask or None, which of q, k, v, mask need a gradient)."""
+    def _unpacked(self, arrays=False):
+        """(q, k, v, float mask or None, which of q, k, v, mask need a gradient), as Tensors
+        or (``arrays=True``) as their backend arrays."""
+        inputs = [t.data for t in self.inputs] if arrays else self.inputs
         if self.packed:
-            qkv, rest, needs = self.inputs[0], self.inputs[1:], self.needs_input_grad
+            qkv, rest, needs = inputs[0], inputs[1:], self.needs_input_grad
             return (qkv[0], qkv[1], qkv[2], rest[0] if rest else None,
                     (needs[0],) * 3 + tuple(needs[1:]))
-        q, k, v, rest = self.inputs[0], self.inputs[1], self.inputs[2], self.inputs[3:]
+        q, k, v, rest = inputs[0], inputs[1], inputs[2], inputs[3:]
         return q, k, v, rest[0] if rest else None, self.needs_input_grad
 
-    def _saved_weights(self, q, k, float_mask):
-        """P and P~: the saved arrays, or (for a differentiable backward) rebuilt as ops."""
-        if is_grad_enabled():  # create_graph=True: P must depend on Q, K (and the float mask)
-            weights = attention_weights(q, k, float_mask, self.blocked, self.scale, self.empty)
-        else:
-            weights = _const(self.weights, q.device)
-        if self.keep is None:
-            return weights, weights
-        return weights, weights * _const(self.keep, weights.device)
-
     def backward(self, grad):
-        q, k, v, float_mask, needs = self._unpacked()
-        weights, dropped = self._saved_weights(q, k, float_mask)
+        if is_grad_enabled():  # create_graph=True: Tensor ops, differentiable again, and
+            q, k, v, float_mask, needs = self._unpacked()  # P must depend on Q, K (and mask)
+            weights = attention_weights(q, k, float_mask, self.blocked, self.scale, self.empty)
+            keep = None if self.keep is None else _const(self.keep, grad.device)
+            dropped = weights if keep is None else weights * keep
+            grads = self._gradients(grad, q, k, v, float_mask, needs, weights, dropped, keep,
+                                    self.output)
+            return self._per_input(grads, stack)
+        # Otherwise the same formulas run straight on the saved arrays: no op per product.
+        q, k, v, float_mask, needs = self._unpacked(arrays=True)
+        grads = self._gradients(grad.data, q, k, v, float_mask, needs, self.weights,
+                                self.dropped, self.keep, self.output.data)
+        return tuple(None if g is None else _const(g, grad.device)
+                     for g in self._per_input(grads, self.xp.stack))
+
+    def _gradients(self, grad, q, k, v, float_mask, needs, weights, dropped, keep, output):
+        """(dQ, dK, dV, dB) from the formulas of the module docstring, on Tensors or on
+        backend arrays alike (None where no gradient is needed)."""
         grad_v = None
         if needs[2]:
             grad_v = sum_to_shape(dropped.swapaxes(-1, -2) @ grad, v.shape)
         if not any(needs[:2]) and not any(needs[3:]):
-            return self._gradients(None, None, grad_v, None)
+            return None, None, grad_v, None
         grad_weights = grad @ v.swapaxes(-1, -2)
-        if self.keep is not None:
-            grad_weights = grad_weights * _const(self.keep, grad.device)
+        if keep is not None:
+            grad_weights = grad_weights * keep
         # rowsum(dP * P) = rowsum(G * O): the same numbers from (L, d_v) arrays, not (L, S)
-        row_dot = (grad * self.output).sum(axis=-1, keepdims=True)
+        row_dot = (grad * output).sum(axis=-1, keepdims=True)
         grad_scores = weights * (grad_weights - row_dot)
         grad_q = grad_k = None
         if needs[0]:
@@ -141,15 +149,16 @@ class ScaledDotProductAttention(Function):
         grad_mask = None
         if float_mask is not None and needs[3]:
             grad_mask = sum_to_shape(grad_scores, float_mask.shape)
-        return self._gradients(grad_q, grad_k, grad_v, grad_mask)
+        return grad_q, grad_k, grad_v, grad_mask
 
-    def _gradients(self, grad_q, grad_k, grad_v, grad_mask):
-        """One gradient per input, in the order of the inputs."""
+    def _per_input(self, grads, stack):
+        """One gradient per input, in the order of the inputs (packed: dQ, dK, dV stacked)."""
+        grad_q, grad_k, grad_v, grad_mask = grads
         if self.packed:
-            grads = (None if grad_q is None else stack([grad_q, grad_k, grad_v]),)
+            per_input = (None if grad_q is None else stack([grad_q, grad_k, grad_v]),)
         else:
-            grads = (grad_q, grad_k, grad_v)
-        return grads + ((grad_mask,) if len(self.inputs) > len(grads) else ())
+            per_input = (grad_q, grad_k, grad_v)
+        return per_input + ((grad_mask,) if len(self.inputs) > len(per_input) else ())
 
 
 def attention_weights(query, key, float_mask=None, blocked=None, scale=None, empty=None):
