@@ -82,6 +82,10 @@ def reshape(x, *shape):
     if not fits:
         raise ShapeError(f"reshape: cannot view a tensor of shape {x.shape} ({x.size} elements) "
                          f"as shape {shape}")
+    if -1 in shape:  # resolve it, so that e.g. reshape(-1, n) of an (m, n) tensor is free
+        shape = tuple(x.size // size if s == -1 else s for s in shape)
+        if shape == x.shape:
+            return x
     return Reshape.apply(x, shape=shape)
 
 

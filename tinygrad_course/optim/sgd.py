@@ -36,4 +36,7 @@ class SGD(Optimizer):
                 buf = momentum * state["momentum_buffer"] + (1 - group["dampening"]) * g
             state["momentum_buffer"] = buf
             g = g + momentum * buf if group["nesterov"] else buf
-        return w - group["lr"] * g
+        step = g * group["lr"]
+        if step.ndim == 0:  # a 0-d gradient can come as a NumPy scalar, which has no memory
+            return w - step
+        return xp.subtract(w, step, out=step)  # w - lr g, written into the step's memory
