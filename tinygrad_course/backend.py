@@ -115,15 +115,63 @@ def from_numpy(array, device):
 
 
 def scatter_add(xp, target, index, values):
-    """target[index] += values, adding repeated indices up (unlike plain ``target[index] += v``)."""
+    """target[index] += values, adding repeated indices up (unlike plain ``target[index] += v``).
+
+    On NumPy, ``numpy.add.at`` handles one element at a time and is slow for many rows
+    (4,096 rows of 100 floats: ~5 ms). The common case, an integer array picking rows of
+    ``target`` (embedding lookups, word2vec), is summed by one sparse matrix product instead
+    (~0.4 ms); see _add_rows_by_sparse_product.
+    """
     if xp is numpy:
-        numpy.add.at(target, index, values)
+        if not _add_rows_by_sparse_product(target, index, values):
+            numpy.add.at(target, index, values)
     elif getattr(xp, "__name__", "") == "cupy":
         import cupyx
 
         cupyx.scatter_add(target, index, values)
     else:
         xp.scatter_add(target, index, values)
+
+
+# Below these sizes numpy.add.at is faster than building the sparse matrix (measured on
+# 5,000 x {1, 16, 100} tables: the crossover is near 16k added values), and when the table
+# is much bigger than what is added, the product's dense (rows, ...) result costs too much.
+_SPARSE_MIN_VALUES = 16384
+_SPARSE_MAX_TABLE_RATIO = 8
+
+
+def _add_rows_by_sparse_product(target, index, values):
+    """target[rows] += values for an integer index array ``rows`` along axis 0, if worthwhile.
+
+    With S the (n, R) matrix with S[i, rows_i] = 1 (n picked rows, R rows in target),
+        target += S^T V        (V: the n value rows, flattened to (n, rest))
+    row r of S^T V is the sum of the value rows whose index is r, repeats included.
+    Returns False (and does nothing) when the case does not apply; the caller then uses
+    numpy.add.at, which also raises the IndexError for out-of-range indices.
+    """
+    if isinstance(index, tuple):
+        if len(index) != 1:
+            return False
+        index = index[0]
+    if not (isinstance(index, numpy.ndarray) and index.dtype.kind in "iu" and index.size
+            and target.ndim >= 1 and target.dtype.kind == "f"
+            and values.shape == index.shape + target.shape[1:]
+            and values.size >= _SPARSE_MIN_VALUES
+            and target.size <= _SPARSE_MAX_TABLE_RATIO * values.size):
+        return False
+    rows, count = index.reshape(-1), target.shape[0]
+    low, high = rows.min(), rows.max()
+    if low < -count or high >= count:
+        return False
+    if low < 0:
+        rows = numpy.where(rows < 0, rows + count, rows)
+    import scipy.sparse
+
+    picks = scipy.sparse.csr_matrix(
+        (numpy.ones(rows.size, dtype=target.dtype), rows, numpy.arange(rows.size + 1)),
+        shape=(rows.size, count))
+    target += (picks.T @ values.reshape(rows.size, -1)).reshape(target.shape)
+    return True
 
 
 def erf(xp, x):
