@@ -27,6 +27,7 @@ How it measures:
    order (so none always runs first, right after another's garbage). The time per step of an
    implementation is the MEDIAN over rounds of block_time / n, robust to a noisy neighbour.
 4. Ratios are tinygrad_course / numpy and tinygrad_course / torch in the same process run.
+   The progress lines also give each implementation's minor page faults per step.
 
 Threads and clock: BLAS and PyTorch get ``--threads`` threads (default 1: the Python overhead
 is what we compare, and a shared 2-core machine gives noisy multi-thread numbers). With one
@@ -51,6 +52,11 @@ import platform
 import statistics
 import sys
 import time
+
+try:
+    import resource  # page-fault counts (Unix only)
+except ImportError:
+    resource = None
 
 GOALS = {  # tinygrad_course / hand-written NumPy, same run (issue 10)
     "mlp_b128": 1.10,
@@ -149,7 +155,10 @@ def describe_machine():
             cpu = next(line.split(":", 1)[1].strip() for line in f if "model name" in line)
     except (OSError, StopIteration):
         pass
-    return ", ".join(parts) + f"; {cpu}, {os.cpu_count()} cpus"
+    load = ""
+    if hasattr(os, "getloadavg"):  # other programs on the machine add noise: say how busy
+        load = "; load average " + " ".join(f"{x:.1f}" for x in os.getloadavg())
+    return ", ".join(parts) + f"; {cpu}, {os.cpu_count()} cpus{load}"
 
 
 # ----- measuring ----------------------------------------------------------------------------
@@ -172,28 +181,41 @@ def check_losses(losses, rtol):
 CLOCKS = {"cpu": time.process_time, "wall": time.perf_counter}
 
 
+def _minor_faults():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt if resource else 0
+
+
 def time_block(step, n, clock=time.perf_counter):
+    """(seconds per step, minor page faults per step) over n calls."""
+    faults = _minor_faults()
     start = clock()
     for _ in range(n):
         step()
-    return (clock() - start) / n
+    return (clock() - start) / n, (_minor_faults() - faults) / n
 
 
-def time_interleaved(steps, warmup, blocks, block_time, clock=time.perf_counter):
-    """{name: median seconds per step} for zero-argument callables, timed in rotated rounds."""
+def time_interleaved(steps, warmup, blocks, block_time, clock=time.perf_counter, faults=None):
+    """{name: median seconds per step} for zero-argument callables, timed in rotated rounds.
+
+    ``faults``: a dict to receive {name: median minor page faults per step} (fresh memory
+    that the kernel had to map: see --malloc).
+    """
     names = list(steps)
     repeats = {}
     for name in names:
         for _ in range(warmup):
             steps[name]()
-        one = time_block(steps[name], 1, time.perf_counter)
+        one = time_block(steps[name], 1, time.perf_counter)[0]
         repeats[name] = max(1, int(block_time / max(one, 1e-9)))
     per_step = {name: [] for name in names}
     for r in range(blocks):
         gc.collect()
         for name in names[r % len(names):] + names[:r % len(names)]:
             per_step[name].append(time_block(steps[name], repeats[name], clock))
-    return {name: statistics.median(times) for name, times in per_step.items()}
+    if faults is not None:
+        faults.update({name: statistics.median(f for _, f in runs)
+                       for name, runs in per_step.items()})
+    return {name: statistics.median(t for t, _ in runs) for name, runs in per_step.items()}
 
 
 def run_workload(name, setup, warmup, blocks, block_time, clock=time.perf_counter):
@@ -210,7 +232,9 @@ def run_workload(name, setup, warmup, blocks, block_time, clock=time.perf_counte
     except LossMismatch as err:
         result["error"] = f"losses disagree: {err}"
         return result
-    result["times"] = time_interleaved(steps, warmup, blocks, block_time, clock)
+    result["faults"] = {}
+    result["times"] = time_interleaved(steps, warmup, blocks, block_time, clock,
+                                       result["faults"])
     return result
 
 
@@ -305,8 +329,9 @@ def main(argv=None):
         result = run_workload(name, found[name][1], args.warmup, args.blocks, args.block_time,
                               CLOCKS[args.clock])
         results.append(result)
-        status = result["error"] or ", ".join(f"{i} {t * 1e3:.3f} ms"
-                                              for i, t in result["times"].items())
+        status = result["error"] or ", ".join(
+            f"{i} {t * 1e3:.3f} ms ({result['faults'][i]:.0f} page faults)"
+            for i, t in result["times"].items())
         print(f"  {name}: {status}", flush=True)
     print()
     print(format_table(results))
