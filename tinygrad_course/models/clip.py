@@ -22,6 +22,7 @@ import numpy
 from .. import functional as F
 from .. import nn
 from ..errors import ShapeError
+from ..ops import normalization
 from ..ops.elementwise import gelu
 from ..tensor import Tensor, arange, tensor
 from .vit import ViT
@@ -49,8 +50,11 @@ class CaptionTokenizer:
 
 
 def l2_normalize(x, axis=-1, eps=1e-8):
-    """x / ||x||, so that a dot product of two results is their cosine similarity."""
-    return x / ((x * x).sum(axis=axis, keepdims=True) + eps).sqrt()
+    """x / ||x||, so that a dot product of two results is their cosine similarity.
+
+    x / sqrt(sum(x * x) + eps), as one op with its gradient in closed form
+    (ops/normalization.py)."""
+    return normalization.l2_normalize(x, axis=axis, eps=eps)
 
 
 class MLPImageEncoder(nn.Module):

@@ -8,7 +8,7 @@ movement     reshape, transpose, swapaxes, broadcast_to, squeeze, unsqueeze, fla
 linalg       matmul
 linear       linear: x W^T + b as one op (the Linear layer)
 nn           softmax, log_softmax
-normalization  layer_norm (fused forward and backward)
+normalization  layer_norm, l2_normalize (fused forward and backward)
 """
 
 from . import elementwise, linalg, linear, movement, nn, normalization, reduce  # noqa: F401

@@ -10,10 +10,15 @@ Backward, with g = dL/dy * gamma and the means taken over the normalized axes:
     dL/dx     = (g - mean(g) - x_hat * mean(g * x_hat)) / sqrt(var + eps)
     dL/dgamma = sum over the other axes of dL/dy * x_hat
     dL/dbeta  = sum over the other axes of dL/dy
+
+L2 normalisation (``l2_normalize``), the unit vectors whose dot products are cosines (CLIP):
+
+    r = 1 / sqrt(sum(x^2) + eps),   y = x r               along one axis
+    dL/dx = r (g - y sum(g * y))    with g = dL/dy: the part of g along y is removed
 """
 
 from ..autograd import Function, is_grad_enabled
-from ..errors import ShapeError
+from ..errors import DTypeError, ShapeError
 from ..tensor import Tensor
 
 
@@ -78,3 +83,38 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
     if weight is None and bias is not None:
         raise ValueError("layer_norm: a bias without a weight is not supported")
     return LayerNorm.apply(*inputs, axes=axes, eps=eps)
+
+
+class L2Normalize(Function):
+    """y = x / sqrt(sum(x^2) + eps) along ``axis``; one op for the five of the composed
+    formula (square, sum, add, sqrt, divide), with the gradient in closed form (see the
+    module docstring)."""
+
+    def forward(self, x, axis, eps):
+        self.axis, self.eps = axis, eps
+        self.r = 1.0 / self.xp.sqrt((x * x).sum(axis=axis, keepdims=True) + x.dtype.type(eps))
+        return x * self.r
+
+    def backward(self, grad):
+        if is_grad_enabled():  # create_graph=True: y and r must be ops of x
+            x = self.inputs[0]
+            r = ((x * x).sum(axis=self.axis, keepdims=True) + self.eps) ** -0.5
+            return self._gradient(grad, x * r, r)
+        # Otherwise the same formula runs straight on the saved arrays.
+        gradient = self._gradient(grad.data, self.output.data, self.r)
+        return Tensor._from_op(gradient, grad.device, False)
+
+    def _gradient(self, grad, y, r):
+        """dL/dx = r (g - y sum(g * y)), on Tensors or on backend arrays alike."""
+        return (grad - y * (grad * y).sum(axis=self.axis, keepdims=True)) * r
+
+
+def l2_normalize(x, axis=-1, eps=1e-8):
+    """x / sqrt(sum(x^2, axis) + eps): unit vectors along ``axis`` (see L2Normalize)."""
+    if x.ndim == 0:
+        raise ShapeError(f"l2_normalize: needs a tensor of at least 1 dim, got shape {x.shape}")
+    if not -x.ndim <= axis < x.ndim:
+        raise ShapeError(f"l2_normalize: axis {axis} is out of range for shape {x.shape}")
+    if x.dtype.kind != "f":
+        raise DTypeError(f"l2_normalize: needs a floating tensor, got dtype {x.dtype}")
+    return L2Normalize.apply(x, axis=axis % x.ndim, eps=eps)
