@@ -93,7 +93,8 @@ def test_fnv1a_matches_published_test_vectors():
     assert fnv1a_32(["", "a", "foobar"]).tolist() == [0x811C9DC5, 0xE40C292C, 0xBF9CF968]
 
 
-@given(st.lists(st.text(alphabet=st.characters(blacklist_characters="\x00"), max_size=12),
+@given(st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cs",),
+                                                     blacklist_characters="\x00"), max_size=12),
                 max_size=20))
 def test_fnv1a_vectorised_equals_the_loop(words):
     assert fnv1a_32(words).tolist() == [_fnv1a_reference(w) for w in words]
