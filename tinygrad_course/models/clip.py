@@ -99,7 +99,8 @@ class TransformerTextEncoder(nn.Module):
             tensor(0.02 * rng.standard_normal((max_length, width))))
         self.layers = nn.ModuleList(
             nn.TransformerEncoderLayer(width, heads, dim_feedforward=2 * width, dropout=0.0,
-                                       activation="gelu", batch_first=True, norm_first=True)
+                                       activation="gelu", batch_first=True, norm_first=True,
+                                       generator=rng)
             for _ in range(layers))
         self.final_norm = nn.LayerNorm(width)
 
