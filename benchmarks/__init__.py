@@ -8,3 +8,12 @@ Each ``bench_<name>.py`` exposes ``WORKLOADS = {"name": setup}``; ``setup()`` re
 callables that each run one full training step from the same initial weights and return the
 loss. See run.py for the protocol and README.md here for the latest numbers.
 """
+
+
+def torch_available():
+    """True when PyTorch imports (it is never a dependency; only compared with when present)."""
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return False
+    return True

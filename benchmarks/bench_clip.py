@@ -37,6 +37,7 @@ import math
 import numpy
 from scipy.special import erf
 
+from benchmarks import torch_available
 from benchmarks.bench_transformer import _layer_norm, _layer_norm_backward
 
 N_PAIRS, MAX_LENGTH = 64, 9
@@ -339,14 +340,6 @@ def make_torch(weights, images, ids, lr=LR):
         return loss.item()
 
     return step
-
-
-def torch_available():
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 def make_steps(implementations=("tinygrad_course", "numpy", "torch")):

@@ -19,6 +19,8 @@ Workloads: ``mlp_b128`` (batch 128) and ``mlp_b8`` (batch 8, where per-op overhe
 
 import numpy
 
+from benchmarks import torch_available
+
 SIZES = (784, 256, 256, 10)
 LR = 0.01
 
@@ -156,14 +158,6 @@ def make_torch(weights, x, y, lr=LR):
         return loss.item()
 
     return step
-
-
-def torch_available():
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 def setup_for(batch_size, sizes=SIZES):

@@ -26,6 +26,8 @@ Workload: ``encoder_block``.
 
 import numpy
 
+from benchmarks import torch_available
+
 N, L, E, HEADS, FF = 16, 64, 128, 4, 512
 LR = 0.01
 EPS = 1e-5
@@ -196,14 +198,6 @@ def make_torch(weights, x, y, lr=LR):
         return loss.item()
 
     return step
-
-
-def torch_available():
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 def setup():

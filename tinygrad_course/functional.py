@@ -257,6 +257,7 @@ def kl_div(input, target, reduction="mean", log_target=False):
 
 # ----- regression losses -----------------------------------------------------------------------
 def _regression_operands(name, input, target, reduction):
+    """Check a pointwise loss's arguments (floating, same shape, finite); the target as a Tensor."""
     _check_reduction(name, reduction)
     _check_floating(name, input, "input")
     target = _as_tensor(target, input, name, "target")
@@ -289,13 +290,7 @@ def _clamped_log(p):
 
 
 def _binary_operands(name, input, target, weight, reduction):
-    _check_reduction(name, reduction)
-    _check_floating(name, input, "input")
-    target = _as_tensor(target, input, name, "target")
-    _check_floating(name, target, "target")
-    _check_same_shape(name, input, target)
-    _check_finite(name, input, "input")
-    _check_finite(name, target, "target")
+    target = _regression_operands(name, input, target, reduction)
     if weight is not None:
         weight = _as_tensor(weight, input, name, "weight")
     return target, weight

@@ -41,7 +41,7 @@ class _AddPositions(Module):
     """Shared forward: check the shape, add the first L rows, apply dropout."""
 
     def _table(self):
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must define _table()")
 
     def forward(self, x):
         table = self._table()
