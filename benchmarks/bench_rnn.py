@@ -2,7 +2,7 @@
 
 The same training step, from the same initial weights, on the same batch:
 
-    tinygrad_course  nn.LSTM / nn.GRU, ((output - target)^2).mean(), backward(), optim.SGD
+    tinygrad_course  nn.LSTM / nn.GRU, F.mse_loss(output, target), backward(), optim.SGD
     numpy            forward and backward through time written out by hand (below), the way
                      the textbook writes it: one step at a time, x_t W_ih^T inside the loop,
                      dL/dW accumulated step by step
@@ -26,10 +26,14 @@ and of the GRU (r, z, n; h_t = z h_{t-1} + (1-z) n, n = tanh(a_n + r u_n), u_n =
     d(x-part) = [da_r, da_z, da_n]     d(h-part) = [da_r, da_z, da_n r]
     dh_{t-1} = dh z + d(h-part) W_hh
 
+    torch            torch.nn.LSTM / GRU, the same loss and SGD (only when torch imports)
+
     python benchmarks/bench_rnn.py      prints the interleaved median times and the ratios
 """
 
 import numpy
+
+from benchmarks import torch_available
 
 STEPS, BATCH, INPUTS, HIDDEN = 35, 32, 64, 128
 LR = 0.1
@@ -212,6 +216,7 @@ def numpy_gru_hoisted_step(params, x, target, lr=LR):
 # ----- tinygrad_course --------------------------------------------------------------------------
 def make_tinygrad(kind, weights, x, target, lr=LR):
     import tinygrad_course as tg
+    from tinygrad_course import functional as F
     from tinygrad_course import nn, optim
 
     layer_class = nn.LSTM if kind == "lstm" else nn.GRU
@@ -224,8 +229,29 @@ def make_tinygrad(kind, weights, x, target, lr=LR):
     def step():
         opt.zero_grad()
         output, _ = layer(xt)
-        diff = output - tt
-        loss = (diff * diff).mean()
+        loss = F.mse_loss(output, tt)
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    return step
+
+
+def make_torch(kind, weights, x, target, lr=LR):
+    import torch
+
+    layer_class = torch.nn.LSTM if kind == "lstm" else torch.nn.GRU
+    layer = layer_class(INPUTS, HIDDEN)  # gate order i, f, g, o / r, z, n, as ours
+    with torch.no_grad():
+        for param, value in zip(layer.parameters(), weights):
+            param.copy_(torch.from_numpy(value))
+    opt = torch.optim.SGD(layer.parameters(), lr=lr)
+    xt, tt = torch.from_numpy(x), torch.from_numpy(target)
+
+    def step():
+        opt.zero_grad()
+        output, _ = layer(xt)
+        loss = torch.nn.functional.mse_loss(output, tt)
         loss.backward()
         opt.step()
         return loss.item()
@@ -239,11 +265,14 @@ def setup_for(kind):
     by_hand = numpy_lstm_step if kind == "lstm" else numpy_gru_step
     hoisted = numpy_lstm_hoisted_step if kind == "lstm" else numpy_gru_hoisted_step
     copies = [[w.copy() for w in weights] for _ in range(2)]
-    return {
+    steps = {
         "tinygrad_course": make_tinygrad(kind, weights, x, target),
         "numpy": lambda: by_hand(copies[0], x, target),
         "numpy_hoisted": lambda: hoisted(copies[1], x, target),
     }
+    if torch_available():
+        steps["torch"] = make_torch(kind, weights, x, target)
+    return steps
 
 
 WORKLOADS = {

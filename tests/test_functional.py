@@ -276,6 +276,38 @@ def test_cross_entropy_second_derivatives():
     assert tg.gradgradcheck(lambda x: F.cross_entropy(x, LABELS[:3]), randn(3, 3))
 
 
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_mse_loss_fused_op_gradients_in_both_inputs_and_second_derivatives(reduction):
+    x, y = randn(4, 3), randn(4, 3, seed=1)
+    fn = lambda a, b: F.mse_loss(a, b, reduction=reduction)  # noqa: E731
+    assert tg.gradcheck(fn, x, y)
+    assert tg.gradgradcheck(fn, x, y)
+    a, b = t64(x, requires_grad=True), t64(y, requires_grad=True)
+    fn(a, b).backward()
+    scale = 2 / x.size if reduction == "mean" else 2.0
+    np.testing.assert_allclose(a.grad.numpy(), scale * (x - y), rtol=1e-12)
+    np.testing.assert_allclose(b.grad.numpy(), -scale * (x - y), rtol=1e-12)
+
+
+@given(st.integers(1, 40), st.integers(0, 2**31 - 1))
+@settings(max_examples=30, deadline=None)
+def test_mse_loss_float32_agrees_with_a_float64_mean(size, seed):
+    rng = np.random.default_rng(seed)
+    x, y = rng.standard_normal((size, 3)) * 10, rng.standard_normal((size, 3))
+    got = F.mse_loss(tg.tensor(x, dtype=np.float32), tg.tensor(y, dtype=np.float32))
+    assert got.dtype == np.float32 and got.shape == ()
+    expected = ((x.astype(np.float32).astype(np.float64) - y.astype(np.float32)) ** 2).mean()
+    np.testing.assert_allclose(float(got.item()), expected, rtol=1e-5)
+
+
+def test_mse_loss_names_inf_in_the_target_and_an_overflow():
+    with pytest.raises(ValueError, match="mse_loss got inf in the target"):
+        F.mse_loss(tg.tensor([1.0, 2.0]), tg.tensor([np.inf, 0.0]))
+    with pytest.raises(ValueError, match="mse_loss: the loss overflowed"), \
+            np.errstate(over="ignore"):
+        F.mse_loss(tg.tensor([3e38, -3e38]), tg.tensor([-3e38, 3e38]))
+
+
 # ----- bad input --------------------------------------------------------------------------------
 BAD_INPUTS = [
     (lambda: F.cross_entropy(tg.randn(3, 4), [0, 1]), ShapeError,

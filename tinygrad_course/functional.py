@@ -22,12 +22,14 @@ Conventions shared by every loss:
     (ValueError), which would otherwise surface later as a NaN loss.
 """
 
+import math
+
 import numpy
 
 from .errors import DeviceError, DTypeError, ShapeError
 from .ops.attention import scaled_dot_product_attention
 from .ops.elementwise import gelu, leaky_relu, maximum, relu, tanh, where  # noqa: F401
-from .ops.nn import softmax_cross_entropy
+from .ops.nn import softmax_cross_entropy, squared_error
 from .tensor import Tensor
 
 REDUCTIONS = ("none", "mean", "sum")
@@ -269,10 +271,33 @@ def _regression_operands(name, input, target, reduction):
 
 
 def mse_loss(input, target, reduction="mean"):
-    """Mean squared error: (x - y)^2 per element, then reduced ("mean" over all elements)."""
-    target = _regression_operands("mse_loss", input, target, reduction)
-    diff = input - target
-    return _reduce(diff * diff, reduction)
+    """Mean squared error: (x - y)^2 per element, then reduced ("mean" over all elements).
+
+    "mean" and "sum" run as one fused op (ops.nn.SquaredError); their NaN/inf check looks at
+    the loss itself (any NaN or inf in the input or target makes it non-finite) and scans the
+    arrays only to say which one it was, so a correct call pays no extra pass for the check.
+    """
+    name = "mse_loss"
+    if reduction == "none":
+        target = _regression_operands(name, input, target, reduction)
+        diff = input - target
+        return diff * diff
+    _check_reduction(name, reduction)
+    _check_floating(name, input, "input")
+    target = _as_tensor(target, input, name, "target")
+    _check_floating(name, target, "target")
+    _check_same_shape(name, input, target)
+    scale = 1.0 / max(input.size, 1) if reduction == "mean" else 1.0
+    if input.size == 0 and reduction == "mean":
+        scale = float("nan")  # the mean of nothing, as NumPy and PyTorch give
+    loss = squared_error(input, target.astype(input.dtype), scale)
+    if input.size and not math.isfinite(loss.item()):
+        _check_finite(name, input, "input")
+        _check_finite(name, target, "target")
+        raise ValueError(f"{name}: the loss overflowed to {loss.item()} although the input and "
+                         f"target (shape {input.shape}) are finite; their differences are "
+                         f"too large for {input.dtype}")
+    return loss
 
 
 def l1_loss(input, target, reduction="mean"):

@@ -7,6 +7,8 @@ log_softmax(x)_i = x_i - logsumexp(x). With y = log_softmax(x):
     dL/dx_i = g_i - exp(y_i) sum_j g_j
 softmax_cross_entropy(z, y)_n = -sum_c y_nc log softmax(z_n)_c, fused (see below):
     dL/dz_nc = g_n (q_nc sum_k y_nk - y_nc),   q = softmax(z)     (= g_n (q - y) for one-hot y)
+squared_error(x, y, scale) = scale * sum_i (x_i - y_i)^2, fused (mse_loss: scale = 1/n):
+    dL/dx = g * 2 scale (x - y),   dL/dy = -dL/dx
 """
 
 from ..autograd import Function, is_grad_enabled
@@ -102,3 +104,38 @@ def softmax(x, axis=-1):
 
 def log_softmax(x, axis=-1):
     return LogSoftmax.apply(floating(x), axis=normalize_axes(axis, x.ndim, "log_softmax"))
+
+
+class SquaredError(Function):
+    """loss = scale * sum_i (x_i - y_i)^2 over every element; x, y: the same shape; loss: 0-d.
+
+    With g = dL/dloss:   dL/dx = 2 scale g (x - y),   dL/dy = -dL/dx.
+
+    F.mse_loss is this with scale = 1/n ("mean") or 1 ("sum"). One op for what sub, mul, and
+    sum (and the mean's division) compute in four: the forward keeps the difference d = x - y
+    and takes sum(d^2) as ONE dot product d.d (no squared array); the backward is one scaled
+    copy of d.
+    """
+
+    def forward(self, x, y, scale):
+        self.scale = scale
+        self.diff = x - y
+        flat = self.diff.reshape(-1)
+        return self.xp.asarray(self.xp.dot(flat, flat) * scale, dtype=x.dtype)
+
+    def backward(self, grad):
+        factor = 2.0 * self.scale
+        if is_grad_enabled():  # create_graph=True: the difference must be an op of x and y
+            x, y = self.inputs
+            grad_x = (x - y) * (factor * grad)
+        else:
+            grad_x = Tensor._from_op(self.diff * factor, grad.device, False) * grad
+        return grad_x, -grad_x if self.needs_input_grad[1] else None
+
+
+def squared_error(x, y, scale=1.0):
+    """scale * sum((x - y)^2) as one 0-d op (see SquaredError); x, y the same shape."""
+    if x.shape != y.shape:
+        raise ShapeError(f"squared_error: input of shape {x.shape} and target of shape "
+                         f"{y.shape}; they must match")
+    return SquaredError.apply(x, y, scale=float(scale))
