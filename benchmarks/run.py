@@ -26,8 +26,11 @@ How it measures:
 3. ``--blocks`` rounds; in each round every implementation runs one block, in a rotated
    order (so none always runs first, right after another's garbage). The time per step of an
    implementation is the MEDIAN over rounds of block_time / n, robust to a noisy neighbour.
-4. Ratios are tinygrad_course / numpy and tinygrad_course / torch in the same process run.
-   The progress lines also give each implementation's minor page faults per step.
+4. Ratios are tinygrad_course / numpy and tinygrad_course / torch, PAIRED: in each round the
+   two times are divided, and the table gives the median of those per-round ratios (the
+   progress line adds their quartiles). Both were measured within one round, so a slow phase
+   of a shared machine slows both and cancels out. The progress lines also give each
+   implementation's minor page faults per step.
 
 Threads and clock: BLAS and PyTorch get ``--threads`` threads (default 1: the Python overhead
 is what we compare, and a shared 2-core machine gives noisy multi-thread numbers). With one
@@ -194,11 +197,13 @@ def time_block(step, n, clock=time.perf_counter):
     return (clock() - start) / n, (_minor_faults() - faults) / n
 
 
-def time_interleaved(steps, warmup, blocks, block_time, clock=time.perf_counter, faults=None):
+def time_interleaved(steps, warmup, blocks, block_time, clock=time.perf_counter, faults=None,
+                     rounds=None):
     """{name: median seconds per step} for zero-argument callables, timed in rotated rounds.
 
     ``faults``: a dict to receive {name: median minor page faults per step} (fresh memory
-    that the kernel had to map: see --malloc).
+    that the kernel had to map: see --malloc). ``rounds``: a dict to receive {name: [seconds
+    per step in each round]}, for paired_ratio.
     """
     names = list(steps)
     repeats = {}
@@ -215,7 +220,21 @@ def time_interleaved(steps, warmup, blocks, block_time, clock=time.perf_counter,
     if faults is not None:
         faults.update({name: statistics.median(f for _, f in runs)
                        for name, runs in per_step.items()})
+    if rounds is not None:
+        rounds.update({name: [t for t, _ in runs] for name, runs in per_step.items()})
     return {name: statistics.median(t for t, _ in runs) for name, runs in per_step.items()}
+
+
+def paired_ratio(rounds, a, b):
+    """(median, lower quartile, upper quartile) over rounds of a's time / b's time in the
+    SAME round. Both ran within about one round's time of each other, so a slow phase of the
+    machine (a neighbour's job, a frequency change) slows both and cancels in the ratio; the
+    ratio of the two separate medians does not get that benefit."""
+    if a not in rounds or b not in rounds:
+        return None
+    ratios = sorted(x / y for x, y in zip(rounds[a], rounds[b]))
+    quartiles = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else ratios * 3
+    return statistics.median(ratios), quartiles[0], quartiles[2]
 
 
 def run_workload(name, setup, warmup, blocks, block_time, clock=time.perf_counter):
@@ -232,16 +251,17 @@ def run_workload(name, setup, warmup, blocks, block_time, clock=time.perf_counte
     except LossMismatch as err:
         result["error"] = f"losses disagree: {err}"
         return result
-    result["faults"] = {}
+    result["faults"], result["rounds"] = {}, {}
     result["times"] = time_interleaved(steps, warmup, blocks, block_time, clock,
-                                       result["faults"])
+                                       result["faults"], result["rounds"])
     return result
 
 
 # ----- the table ----------------------------------------------------------------------------
 def ratio(result, a, b):
-    times = result["times"]
-    return times[a] / times[b] if a in times and b in times else None
+    """a's time / b's time: the median of the per-round ratios (see paired_ratio)."""
+    paired = paired_ratio(result.get("rounds", {}), a, b)
+    return None if paired is None else paired[0]
 
 
 def format_table(results):
@@ -323,7 +343,8 @@ def main(argv=None):
     malloc = set_malloc(args.malloc)
     print(describe_machine())
     print(f"threads {threads}; malloc {malloc}; clock {args.clock}; {args.warmup} warm-up "
-          f"calls, {args.blocks} interleaved blocks of ~{args.block_time:g} s, median per step")
+          f"calls, {args.blocks} interleaved blocks of ~{args.block_time:g} s, median per step; "
+          "ratios: median over rounds of the two times in the same round")
     results = []
     for name in chosen:
         result = run_workload(name, found[name][1], args.warmup, args.blocks, args.block_time,
@@ -332,6 +353,11 @@ def main(argv=None):
         status = result["error"] or ", ".join(
             f"{i} {t * 1e3:.3f} ms ({result['faults'][i]:.0f} page faults)"
             for i, t in result["times"].items())
+        paired = None if result["error"] else paired_ratio(result["rounds"], "tinygrad_course",
+                                                           "numpy")
+        if paired:
+            status += (f"; tg/numpy per round: median {paired[0]:.3f}, quartiles "
+                       f"{paired[1]:.3f}-{paired[2]:.3f}")
         print(f"  {name}: {status}", flush=True)
     print()
     print(format_table(results))

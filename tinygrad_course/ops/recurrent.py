@@ -126,7 +126,8 @@ def _no_double_backward(name):
 
 
 class _Sequence(Function):
-    """What the three sequence ops share: the order of the time steps, padding, gradients."""
+    """What the three sequence ops share: the order of the time steps, padding, and the
+    matmuls that take the input weights and the weight gradients out of the time loop."""
 
     def _start(self, x, mask, reverse):
         self.mask = mask
@@ -141,12 +142,41 @@ class _Sequence(Function):
         """``value`` at real steps, 0 at padding (outputs, and gradients into a step)."""
         return value if self.mask is None else self.xp.where(self.mask[t], value, 0)
 
-    def _gradient_buffers(self, first_weight):
-        """Zeroed dL/dW_ih, dL/dW_hh, dL/db_ih, dL/db_hh to add each step into, and dL/dx."""
-        xp = self.xp
-        grads = [xp.zeros_like(p.data) for p in self.inputs[first_weight:]]
-        d_x = xp.empty_like(self.inputs[0].data) if self.needs_input_grad[0] else None
-        return d_x, grads
+    @staticmethod
+    def _project_inputs(x, w_ih, bias):
+        """x_t W_ih^T (+ bias) for EVERY step in one (T*B, I) @ (I, G*H) matmul -> (T, B, G*H).
+
+        Only h_{t-1} W_hh^T has to wait for the previous step; the input part does not, and
+        one big matmul is faster than T small ones."""
+        projected = x.reshape(-1, x.shape[-1]) @ w_ih.T
+        if bias is not None:
+            projected += bias
+        return projected.reshape(x.shape[0], x.shape[1], -1)
+
+    def _stacked(self, per_step):
+        """A list of one (B, K) array per step -> (T*B, K), every step's rows stacked."""
+        return self.xp.concatenate(per_step)
+
+    def _after_the_loop(self, d_from_x, d_from_h, w_ih, bias_grads):
+        """dL/dx, dL/dW_ih, dL/dW_hh and the bias gradients, for all steps at once.
+
+        d_from_x, d_from_h: (T*B, G*H), every step's gradient of its pre-activations' x-part
+        and h-part (the same array except in the GRU). Per step, d_t^T x_t is a product over
+        only B rows and adding it into dL/dW is a pass over the whole weight; stacked, the
+        sum over steps happens inside ONE big matmul (for the LSTM benchmark's weights about
+        1.3x faster). bias_grads: 0 (no biases), 1 (b_ih and b_hh are added together, so
+        they get the same gradient) or 2 (separate ones, from d_from_x and d_from_h).
+        """
+        x = self.inputs[0].data
+        h_prev = self._stacked([saved[0] for saved in self.saved])
+        d_x = (d_from_x @ w_ih).reshape(x.shape) if self.needs_input_grad[0] else None
+        d_w_ih = d_from_x.T @ x.reshape(-1, x.shape[-1])
+        d_w_hh = d_from_h.T @ h_prev
+        if bias_grads == 0:
+            return d_x, [d_w_ih, d_w_hh]
+        d_b_ih = d_from_x.sum(axis=0)
+        d_b_hh = d_b_ih if bias_grads == 1 else d_from_h.sum(axis=0)
+        return d_x, [d_w_ih, d_w_hh, d_b_ih, d_b_hh]
 
     def _tensors(self, grads):
         device = self.inputs[0].device
@@ -161,10 +191,13 @@ class RNNSequence(_Sequence):
     Params: mask (T, B, 1) bool or None, reverse (bool), nonlinearity "tanh" or "relu".
     Output: packed (T + 1, B, H) = outputs, then h_n.
 
-    Backward through time, with a_t the pre-activation and dh the gradient reaching h_t:
+    Backward through time, with a_t the pre-activation and dh the gradient reaching h_t; in
+    the loop, step by step:
         dL/da_t = dh * act'(a_t)      tanh' = 1 - h_t^2,  relu' = [h_t > 0]
-        dL/dW_ih += dL/da_t^T x_t     dL/dW_hh += dL/da_t^T h_{t-1}     dL/db += sum dL/da_t
-        dL/dx_t = dL/da_t W_ih        dh_{t-1} = dL/da_t W_hh
+        dh_{t-1} = dL/da_t W_hh
+    and after it, for all steps at once:
+        dL/dW_ih = sum_t dL/da_t^T x_t    dL/dW_hh = sum_t dL/da_t^T h_{t-1}
+        dL/db = sum_t sum_batch dL/da_t   dL/dx_t = dL/da_t W_ih
     """
 
     def forward(self, x, h0, w_ih, w_hh, *biases, mask=None, reverse=False,
@@ -172,15 +205,13 @@ class RNNSequence(_Sequence):
         xp = self.xp
         self._start(x, mask, reverse)
         self.nonlinearity = nonlinearity
-        bias = biases[0] + biases[1] if biases else None
+        from_x = self._project_inputs(x, w_ih, biases[0] + biases[1] if biases else None)
         packed = xp.empty((x.shape[0] + 1,) + h0.shape, dtype=x.dtype)
         h = h0
         for t in self.order:
-            a = x[t] @ w_ih.T
-            a += h @ w_hh.T
-            if bias is not None:
-                a += bias
-            h_new = xp.tanh(a) if nonlinearity == "tanh" else xp.maximum(a, 0)
+            a = h @ w_hh.T
+            a += from_x[t]
+            h_new = xp.tanh(a, out=a) if nonlinearity == "tanh" else xp.maximum(a, 0, out=a)
             self.saved[t] = (h, h_new)
             packed[t] = self._only_real(t, h_new)
             h = self._carry(t, h_new, h)
@@ -190,8 +221,8 @@ class RNNSequence(_Sequence):
     def backward(self, grad):
         _no_double_backward("RNNSequence")
         grad = grad.data
-        x, w_ih, w_hh = self.inputs[0].data, self.inputs[2].data, self.inputs[3].data
-        d_x, (d_w_ih, d_w_hh, *d_biases) = self._gradient_buffers(first_weight=2)
+        w_ih, w_hh = self.inputs[2].data, self.inputs[3].data
+        d_a_at = [None] * (grad.shape[0] - 1)
         dh = grad[-1]
         for t in reversed(self.order):
             h_prev, h_new = self.saved[t]
@@ -200,16 +231,12 @@ class RNNSequence(_Sequence):
                 d_a = dh_new * (1 - h_new * h_new)
             else:
                 d_a = dh_new * (h_new > 0)
-            d_w_ih += d_a.T @ x[t]
-            d_w_hh += d_a.T @ h_prev
-            if d_biases:
-                d_biases[0] += d_a.sum(axis=0)
-            if d_x is not None:
-                d_x[t] = d_a @ w_ih
+            d_a_at[t] = d_a
             dh = self._carry(t, d_a @ w_hh, dh)
-        if d_biases:  # b_ih and b_hh are added together, so they get the same gradient
-            d_biases[1][...] = d_biases[0]
-        return self._tensors([d_x, dh, d_w_ih, d_w_hh] + d_biases)
+        d_a = self._stacked(d_a_at)
+        d_x, d_params = self._after_the_loop(d_a, d_a, w_ih,
+                                             bias_grads=1 if len(self.inputs) > 4 else 0)
+        return self._tensors([d_x, dh] + d_params)
 
 
 class LSTMSequence(_Sequence):
@@ -220,27 +247,27 @@ class LSTMSequence(_Sequence):
     Output: packed (T + 2, B, H) = outputs, then h_n, then c_n.
 
     Backward through time. With dh, dc the gradients reaching h_t, c_t (from the output at t
-    and from step t + 1):
+    and from step t + 1), in the loop, step by step:
         dc += dh * o * (1 - tanh(c_t)^2)
         dz = [dc g i(1-i),  dc c_{t-1} f(1-f),  dc i (1-g^2),  dh tanh(c_t) o(1-o)]
              (the gradient of the four pre-activations, in the gate order i, f, g, o)
-        dL/dW_ih += dz^T x_t    dL/dW_hh += dz^T h_{t-1}    dL/db += sum dz
-        dL/dx_t = dz W_ih       dh_{t-1} = dz W_hh          dc_{t-1} = dc f
+        dh_{t-1} = dz W_hh          dc_{t-1} = dc f
+    and after it, for all steps at once:
+        dL/dW_ih = sum_t dz_t^T x_t    dL/dW_hh = sum_t dz_t^T h_{t-1}    dL/db = sum dz
+        dL/dx_t = dz_t W_ih
     """
 
     def forward(self, x, h0, c0, w_ih, w_hh, *biases, mask=None, reverse=False):
         xp = self.xp
         self._start(x, mask, reverse)
         n = h0.shape[1]
-        bias = biases[0] + biases[1] if biases else None
+        from_x = self._project_inputs(x, w_ih, biases[0] + biases[1] if biases else None)
         packed = xp.empty((x.shape[0] + 2,) + h0.shape, dtype=x.dtype)
         h, c = h0, c0
         with numpy.errstate(over="ignore"):  # see _sigmoid
             for t in self.order:
-                z = x[t] @ w_ih.T  # all four gates of the step from one matmul with x ...
-                z += h @ w_hh.T  # ... and one with h
-                if bias is not None:
-                    z += bias
+                z = h @ w_hh.T  # all four gates of the step from one matmul with h ...
+                z += from_x[t]  # ... plus their x-part
                 input_and_forget = _sigmoid(xp, z[:, 0:2 * n])  # adjacent: one call for both
                 input_gate, forget_gate = input_and_forget[:, 0:n], input_and_forget[:, n:2 * n]
                 candidate = xp.tanh(z[:, 2 * n:3 * n])
@@ -257,8 +284,8 @@ class LSTMSequence(_Sequence):
     def backward(self, grad):
         _no_double_backward("LSTMSequence")
         xp, grad = self.xp, grad.data
-        x, w_ih, w_hh = self.inputs[0].data, self.inputs[3].data, self.inputs[4].data
-        d_x, (d_w_ih, d_w_hh, *d_biases) = self._gradient_buffers(first_weight=3)
+        w_ih, w_hh = self.inputs[3].data, self.inputs[4].data
+        dz_at = [None] * (grad.shape[0] - 2)
         dh, dc = grad[-2], grad[-1]
         for t in reversed(self.order):
             h_prev, c_prev, i, f, g, o, tanh_c = self.saved[t]
@@ -267,16 +294,12 @@ class LSTMSequence(_Sequence):
             dz = xp.concatenate([dc_new * g * i * (1 - i), dc_new * c_prev * f * (1 - f),
                                  dc_new * i * (1 - g * g), dh_new * tanh_c * o * (1 - o)],
                                 axis=1)
-            d_w_ih += dz.T @ x[t]
-            d_w_hh += dz.T @ h_prev
-            if d_biases:
-                d_biases[0] += dz.sum(axis=0)
-            if d_x is not None:
-                d_x[t] = dz @ w_ih
+            dz_at[t] = dz
             dh, dc = self._carry(t, dz @ w_hh, dh), self._carry(t, dc_new * f, dc)
-        if d_biases:  # b_ih and b_hh are added together, so they get the same gradient
-            d_biases[1][...] = d_biases[0]
-        return self._tensors([d_x, dh, dc, d_w_ih, d_w_hh] + d_biases)
+        dz = self._stacked(dz_at)
+        d_x, d_params = self._after_the_loop(dz, dz, w_ih,
+                                             bias_grads=1 if len(self.inputs) > 5 else 0)
+        return self._tensors([d_x, dh, dc] + d_params)
 
 
 class GRUSequence(_Sequence):
@@ -287,30 +310,33 @@ class GRUSequence(_Sequence):
     Output: packed (T + 1, B, H) = outputs, then h_n.
 
     Backward through time, with a = x_t W_ih^T + b_ih, u = h_{t-1} W_hh^T + b_hh (so
-    n = tanh(a_n + r u_n)) and dh the gradient reaching h_t:
+    n = tanh(a_n + r u_n)) and dh the gradient reaching h_t; in the loop, step by step:
         da_n = dh (1 - z) (1 - n^2)       da_r = da_n u_n r(1-r)
-        da_z = dh (h_{t-1} - n) z(1-z)    du = [da_r, da_z, da_n r]
-        dL/dW_ih += [da_r, da_z, da_n]^T x_t      dL/dW_hh += du^T h_{t-1}
+        da_z = dh (h_{t-1} - n) z(1-z)    da = [da_r, da_z, da_n]    du = [da_r, da_z, da_n r]
         dh_{t-1} = dh z + du W_hh
+    and after it, for all steps at once:
+        dL/dW_ih = sum_t da_t^T x_t     dL/dW_hh = sum_t du_t^T h_{t-1}
+        dL/db_ih = sum da    dL/db_hh = sum du    dL/dx_t = da_t W_ih
     """
 
     def forward(self, x, h0, w_ih, w_hh, *biases, mask=None, reverse=False):
         xp = self.xp
         self._start(x, mask, reverse)
         n = h0.shape[1]
+        all_from_x = self._project_inputs(x, w_ih, biases[0] if biases else None)
         packed = xp.empty((x.shape[0] + 1,) + h0.shape, dtype=x.dtype)
         h = h0
         with numpy.errstate(over="ignore"):  # see _sigmoid
             for t in self.order:
-                from_x, from_h = x[t] @ w_ih.T, h @ w_hh.T  # the three gates in one matmul each
+                from_x = all_from_x[t]
+                from_h = h @ w_hh.T  # the three gates' h-part in one matmul
                 if biases:
-                    from_x += biases[0]
                     from_h += biases[1]
-                reset_gate = _sigmoid(xp, from_x[:, 0:n] + from_h[:, 0:n])
-                update_gate = _sigmoid(xp, from_x[:, n:2 * n] + from_h[:, n:2 * n])
+                reset_and_update = _sigmoid(xp, from_x[:, 0:2 * n] + from_h[:, 0:2 * n])
+                reset_gate, update_gate = reset_and_update[:, 0:n], reset_and_update[:, n:2 * n]
                 hidden_n = from_h[:, 2 * n:3 * n]
                 candidate = xp.tanh(from_x[:, 2 * n:3 * n] + reset_gate * hidden_n)
-                h_new = update_gate * h + (1 - update_gate) * candidate
+                h_new = candidate + update_gate * (h - candidate)  # = z h + (1 - z) n
                 self.saved[t] = (h, reset_gate, update_gate, candidate, hidden_n)
                 packed[t] = self._only_real(t, h_new)
                 h = self._carry(t, h_new, h)
@@ -320,8 +346,8 @@ class GRUSequence(_Sequence):
     def backward(self, grad):
         _no_double_backward("GRUSequence")
         xp, grad = self.xp, grad.data
-        x, w_ih, w_hh = self.inputs[0].data, self.inputs[2].data, self.inputs[3].data
-        d_x, (d_w_ih, d_w_hh, *d_biases) = self._gradient_buffers(first_weight=2)
+        w_ih, w_hh = self.inputs[2].data, self.inputs[3].data
+        d_from_x_at, d_from_h_at = [None] * (grad.shape[0] - 1), [None] * (grad.shape[0] - 1)
         dh = grad[-1]
         for t in reversed(self.order):
             h_prev, r, z, candidate, hidden_n = self.saved[t]
@@ -329,14 +355,10 @@ class GRUSequence(_Sequence):
             da_n = dh_new * (1 - z) * (1 - candidate * candidate)
             da_r = da_n * hidden_n * r * (1 - r)
             da_z = dh_new * (h_prev - candidate) * z * (1 - z)
-            d_from_x = xp.concatenate([da_r, da_z, da_n], axis=1)
-            d_from_h = xp.concatenate([da_r, da_z, da_n * r], axis=1)
-            d_w_ih += d_from_x.T @ x[t]
-            d_w_hh += d_from_h.T @ h_prev
-            if d_biases:
-                d_biases[0] += d_from_x.sum(axis=0)
-                d_biases[1] += d_from_h.sum(axis=0)
-            if d_x is not None:
-                d_x[t] = d_from_x @ w_ih
+            d_from_x_at[t] = xp.concatenate([da_r, da_z, da_n], axis=1)
+            d_from_h_at[t] = d_from_h = xp.concatenate([da_r, da_z, da_n * r], axis=1)
             dh = self._carry(t, dh_new * z + d_from_h @ w_hh, dh)
-        return self._tensors([d_x, dh, d_w_ih, d_w_hh] + d_biases)
+        d_x, d_params = self._after_the_loop(self._stacked(d_from_x_at),
+                                             self._stacked(d_from_h_at), w_ih,
+                                             bias_grads=2 if len(self.inputs) > 4 else 0)
+        return self._tensors([d_x, dh] + d_params)
