@@ -37,6 +37,44 @@ def test_gradients_accumulate_over_two_backward_calls():
     np.testing.assert_allclose(x.grad.numpy(), 2 * (2 * x.numpy()))
 
 
+def test_a_second_backward_through_a_freed_graph_raises_and_retain_graph_allows_it():
+    x = leaf([1.0, -2.0, 3.0])
+    y = (x * x).exp().sum()
+    y.backward()
+    with pytest.raises(BackwardError, match=r"graph through (Exp|Sum|Mul).*freed by an earlier "
+                                            r"backward\(\); pass retain_graph=True"):
+        y.backward()
+    x.grad = None
+    z = (x * x).exp().sum()
+    z.backward(retain_graph=True)
+    z.backward()  # the graph was kept for this one
+    np.testing.assert_allclose(x.grad.numpy(), 2 * 2 * x.numpy() * np.exp(x.numpy() ** 2))
+    with pytest.raises(BackwardError, match="freed by an earlier backward"):
+        z.backward()
+
+
+def test_backward_frees_what_the_ops_saved_while_it_runs():
+    import weakref
+
+    x = leaf(np.linspace(-1, 1, 6))
+    hidden = (x * 3.0).tanh()  # Tanh keeps its output for the backward
+    kept = weakref.ref(hidden.data)
+    loss = (hidden * hidden).sum()
+    del hidden
+    assert kept() is not None  # held by the graph
+    loss.backward()
+    assert kept() is None  # released during the backward, not after the loss is dropped
+    assert loss.item() > 0  # the result itself is untouched
+
+
+def test_create_graph_keeps_the_graph_by_default_as_in_pytorch():
+    x = leaf([0.5, 1.5])
+    y = (x ** 3).sum()
+    (g,) = tg.grad(y, [x], create_graph=True)
+    (h,) = tg.grad(g.sum(), [x])  # back through y's graph again: it was retained
+    np.testing.assert_allclose(h.numpy(), 6 * x.numpy())
+
+
 def test_a_tensor_used_several_times_gets_the_sum_of_its_gradients():
     x = leaf([0.5, -1.5])
     (x * x + x * 3.0 + x).sum().backward()  # d/dx = 2x + 3 + 1

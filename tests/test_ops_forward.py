@@ -108,3 +108,11 @@ def test_reductions_of_integer_tensors_keep_numpy_semantics(data):
         result = getattr(x, name)(axis=axis)
         assert result.dtype == np.int64
         np.testing.assert_array_equal(result.numpy(), getattr(np, name)(values, axis=axis))
+
+
+def test_relu_of_infinities_and_nan_matches_pytorch():
+    x = tg.tensor([-np.inf, -1.0, 0.0, 2.0, np.inf, np.nan], requires_grad=True)
+    y = x.relu()
+    np.testing.assert_array_equal(y.numpy(), [0.0, 0.0, 0.0, 2.0, np.inf, np.nan])
+    y.backward(tg.ones(6))
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.0, 0.0, 1.0, 1.0, 0.0])

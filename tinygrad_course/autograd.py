@@ -11,6 +11,9 @@ Three pieces, each small enough to read in one sitting:
 3. ``backward``: walk that order from the loss back to the leaves, applying the chain rule
       dL/dx = sum over uses y of x:  backward_of_y(dL/dy)
    and adding up the contributions of every use of a tensor before passing it on.
+   As in PyTorch, each op lets go of what it saved (its inputs and intermediate arrays) as
+   soon as its backward has run, so memory is returned during the backward pass instead of
+   after it; ``retain_graph=True`` keeps the graph for another backward through it.
 """
 
 import contextlib
@@ -61,6 +64,7 @@ class Function:
 
     inputs = ()
     needs_input_grad = ()
+    released = False  # set once a backward has run through it and freed what it saved
 
     @classmethod
     def apply(cls, *inputs, **params):
@@ -109,6 +113,12 @@ class Function:
 
     def forward(self, *arrays, **params):
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
+
+    def release(self):
+        """Drop the inputs and everything forward saved (after a backward without
+        retain_graph): the arrays can be freed while the rest of the backward runs."""
+        self.__dict__.clear()
+        self.released = True
 
     def backward(self, grad):
         raise NotImplementedError(f"{type(self).__name__} must define backward()")
@@ -173,24 +183,32 @@ def _check_root(root, grad):
     return grad
 
 
-def _propagate(root, grad, create_graph, deliver):
+def _propagate(root, grad, create_graph, retain_graph, deliver):
     """The chain rule, from ``root`` back to the leaves.
 
     ``deliver(tensor, grad)`` receives the finished gradient of every tensor on the way: of
-    each op output once all its uses have added up, and of each leaf for each use.
+    each op output once all its uses have added up, and of each leaf for each use. Unless
+    ``retain_graph``, each op is released right after its backward (see Function.release).
     """
     deliver(root, grad)
     if root._ctx is None:
         return
     grads = {id(root): grad}
+    order = topological_order(root)
     with set_grad_enabled(create_graph):
-        for tensor in reversed(topological_order(root)):
+        while order:
+            tensor = order.pop()  # popped, so a tensor is freed once nothing else needs it
             grad = grads.pop(id(tensor), None)
             if grad is None:
                 continue
             if tensor is not root:
                 deliver(tensor, grad)
             fn = tensor._ctx
+            if fn.released:
+                raise BackwardError(
+                    f"backward: the graph through {type(fn).__name__} (output of shape "
+                    f"{tensor.shape}) was freed by an earlier backward(); pass "
+                    "retain_graph=True to the first backward to go through it again")
             input_grads = fn.backward(grad)
             if not isinstance(input_grads, (tuple, list)):
                 input_grads = (input_grads,)
@@ -212,19 +230,25 @@ def _propagate(root, grad, create_graph, deliver):
                     grads[id(parent)] = grads[id(parent)] + parent_grad
                 else:
                     grads[id(parent)] = parent_grad
+            if not retain_graph:
+                fn.release()
 
 
-def backward(root, grad=None, create_graph=False):
+def backward(root, grad=None, create_graph=False, retain_graph=None):
     """Add d root / d x into ``x.grad`` for every leaf x with requires_grad; see Tensor.backward."""
-    _propagate(root, _check_root(root, grad), create_graph, _store_in_grad_attribute)
+    retain_graph = create_graph if retain_graph is None else retain_graph
+    _propagate(root, _check_root(root, grad), create_graph, retain_graph,
+               _store_in_grad_attribute)
 
 
-def grad(output, inputs, grad_output=None, create_graph=False):
+def grad(output, inputs, grad_output=None, create_graph=False, retain_graph=None):
     """d output / d input for each of ``inputs``, returned as a list; ``.grad`` is left alone.
 
     An input that ``output`` does not depend on gets None. With create_graph=True the results
     are themselves differentiable (this is how gradgradcheck and Hessian-vector products work).
+    retain_graph (default: create_graph) keeps the graph for another backward through it.
     """
+    retain_graph = create_graph if retain_graph is None else retain_graph
     inputs = list(inputs)
     position = {id(t): i for i, t in enumerate(inputs)}
     results = [None] * len(inputs)
@@ -234,5 +258,5 @@ def grad(output, inputs, grad_output=None, create_graph=False):
         if i is not None:
             results[i] = tensor_grad if results[i] is None else results[i] + tensor_grad
 
-    _propagate(output, _check_root(output, grad_output), create_graph, collect)
+    _propagate(output, _check_root(output, grad_output), create_graph, retain_graph, collect)
     return results

@@ -174,13 +174,16 @@ class Tensor:
         self._retains_grad = True
         return self
 
-    def backward(self, grad=None, create_graph=False):
+    def backward(self, grad=None, create_graph=False, retain_graph=None):
         """Fill ``.grad`` of every leaf that requires it with d self / d leaf (times ``grad``).
 
         grad          upstream gradient, same shape as self; may be omitted for a scalar
         create_graph  build a graph of the backward pass itself, for second derivatives
+        retain_graph  keep the graph for another backward through it (default: create_graph).
+                      Otherwise, as in PyTorch, each op frees what it saved once its backward
+                      has run, and a second backward through it raises BackwardError.
         """
-        autograd.backward(self, grad, create_graph)
+        autograd.backward(self, grad, create_graph, retain_graph)
 
     # ----- elementwise arithmetic ----------------------------------------------------------
     def __add__(self, other):

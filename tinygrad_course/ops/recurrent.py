@@ -129,10 +129,17 @@ class _Sequence(Function):
     """What the three sequence ops share: the order of the time steps, padding, and the
     matmuls that take the input weights and the weight gradients out of the time loop."""
 
-    def _start(self, x, mask, reverse):
+    def _start(self, x, h0, mask, reverse):
         self.mask = mask
         self.order = range(x.shape[0] - 1, -1, -1) if reverse else range(x.shape[0])
         self.saved = [None] * x.shape[0]  # what backward needs from each step
+        # the state entering each step, for dL/dW_hh = sum_t dz_t^T h_{t-1} after the loop
+        self.h_prev = self.xp.empty(x.shape[:1] + h0.shape, dtype=x.dtype)
+
+    def _step_gradients(self, width):
+        """An empty (T, B, width) array; step t's gradient goes into [t] as it is computed."""
+        x = self.inputs[0]
+        return self.xp.empty((x.shape[0], x.shape[1], width), dtype=x.dtype)
 
     def _carry(self, t, new, old):
         """The state after step t: the new one at real steps, the old one at padding."""
@@ -153,14 +160,10 @@ class _Sequence(Function):
             projected += bias
         return projected.reshape(x.shape[0], x.shape[1], -1)
 
-    def _stacked(self, per_step):
-        """A list of one (B, K) array per step -> (T*B, K), every step's rows stacked."""
-        return self.xp.concatenate(per_step)
-
     def _after_the_loop(self, d_from_x, d_from_h, w_ih, bias_grads):
         """dL/dx, dL/dW_ih, dL/dW_hh and the bias gradients, for all steps at once.
 
-        d_from_x, d_from_h: (T*B, G*H), every step's gradient of its pre-activations' x-part
+        d_from_x, d_from_h: (T, B, G*H), every step's gradient of its pre-activations' x-part
         and h-part (the same array except in the GRU). Per step, d_t^T x_t is a product over
         only B rows and adding it into dL/dW is a pass over the whole weight; stacked, the
         sum over steps happens inside ONE big matmul (for the LSTM benchmark's weights about
@@ -168,10 +171,11 @@ class _Sequence(Function):
         they get the same gradient) or 2 (separate ones, from d_from_x and d_from_h).
         """
         x = self.inputs[0].data
-        h_prev = self._stacked([saved[0] for saved in self.saved])
+        d_from_x = d_from_x.reshape(-1, d_from_x.shape[-1])  # (T*B, G*H): all steps' rows
+        d_from_h = d_from_h.reshape(-1, d_from_h.shape[-1])
         d_x = (d_from_x @ w_ih).reshape(x.shape) if self.needs_input_grad[0] else None
         d_w_ih = d_from_x.T @ x.reshape(-1, x.shape[-1])
-        d_w_hh = d_from_h.T @ h_prev
+        d_w_hh = d_from_h.T @ self.h_prev.reshape(-1, self.h_prev.shape[-1])
         if bias_grads == 0:
             return d_x, [d_w_ih, d_w_hh]
         d_b_ih = d_from_x.sum(axis=0)
@@ -203,16 +207,17 @@ class RNNSequence(_Sequence):
     def forward(self, x, h0, w_ih, w_hh, *biases, mask=None, reverse=False,
                 nonlinearity="tanh"):
         xp = self.xp
-        self._start(x, mask, reverse)
+        self._start(x, h0, mask, reverse)
         self.nonlinearity = nonlinearity
         from_x = self._project_inputs(x, w_ih, biases[0] + biases[1] if biases else None)
         packed = xp.empty((x.shape[0] + 1,) + h0.shape, dtype=x.dtype)
         h = h0
         for t in self.order:
+            self.h_prev[t] = h
             a = h @ w_hh.T
             a += from_x[t]
             h_new = xp.tanh(a, out=a) if nonlinearity == "tanh" else xp.maximum(a, 0, out=a)
-            self.saved[t] = (h, h_new)
+            self.saved[t] = h_new
             packed[t] = self._only_real(t, h_new)
             h = self._carry(t, h_new, h)
         packed[-1] = h
@@ -220,20 +225,18 @@ class RNNSequence(_Sequence):
 
     def backward(self, grad):
         _no_double_backward("RNNSequence")
-        grad = grad.data
+        xp, grad = self.xp, grad.data
         w_ih, w_hh = self.inputs[2].data, self.inputs[3].data
-        d_a_at = [None] * (grad.shape[0] - 1)
+        d_a = self._step_gradients(w_hh.shape[0])
         dh = grad[-1]
         for t in reversed(self.order):
-            h_prev, h_new = self.saved[t]
+            h_new = self.saved[t]
             dh_new = self._only_real(t, dh + grad[t])
             if self.nonlinearity == "tanh":
-                d_a = dh_new * (1 - h_new * h_new)
+                xp.multiply(dh_new, 1 - h_new * h_new, out=d_a[t])
             else:
-                d_a = dh_new * (h_new > 0)
-            d_a_at[t] = d_a
-            dh = self._carry(t, d_a @ w_hh, dh)
-        d_a = self._stacked(d_a_at)
+                xp.multiply(dh_new, h_new > 0, out=d_a[t])
+            dh = self._carry(t, d_a[t] @ w_hh, dh)
         d_x, d_params = self._after_the_loop(d_a, d_a, w_ih,
                                              bias_grads=1 if len(self.inputs) > 4 else 0)
         return self._tensors([d_x, dh] + d_params)
@@ -259,13 +262,14 @@ class LSTMSequence(_Sequence):
 
     def forward(self, x, h0, c0, w_ih, w_hh, *biases, mask=None, reverse=False):
         xp = self.xp
-        self._start(x, mask, reverse)
+        self._start(x, h0, mask, reverse)
         n = h0.shape[1]
         from_x = self._project_inputs(x, w_ih, biases[0] + biases[1] if biases else None)
         packed = xp.empty((x.shape[0] + 2,) + h0.shape, dtype=x.dtype)
         h, c = h0, c0
         with numpy.errstate(over="ignore"):  # see _sigmoid
             for t in self.order:
+                self.h_prev[t] = h
                 z = h @ w_hh.T  # all four gates of the step from one matmul with h ...
                 z += from_x[t]  # ... plus their x-part
                 input_and_forget = _sigmoid(xp, z[:, 0:2 * n])  # adjacent: one call for both
@@ -275,7 +279,7 @@ class LSTMSequence(_Sequence):
                 c_new = forget_gate * c + input_gate * candidate
                 tanh_c = xp.tanh(c_new)
                 h_new = output_gate * tanh_c
-                self.saved[t] = (h, c, input_gate, forget_gate, candidate, output_gate, tanh_c)
+                self.saved[t] = (c, input_gate, forget_gate, candidate, output_gate, tanh_c)
                 packed[t] = self._only_real(t, h_new)
                 h, c = self._carry(t, h_new, h), self._carry(t, c_new, c)
         packed[-2], packed[-1] = h, c
@@ -285,18 +289,16 @@ class LSTMSequence(_Sequence):
         _no_double_backward("LSTMSequence")
         xp, grad = self.xp, grad.data
         w_ih, w_hh = self.inputs[3].data, self.inputs[4].data
-        dz_at = [None] * (grad.shape[0] - 2)
+        dz = self._step_gradients(w_hh.shape[0])
         dh, dc = grad[-2], grad[-1]
         for t in reversed(self.order):
-            h_prev, c_prev, i, f, g, o, tanh_c = self.saved[t]
+            c_prev, i, f, g, o, tanh_c = self.saved[t]
             dh_new = self._only_real(t, dh + grad[t])
             dc_new = self._only_real(t, dc) + dh_new * o * (1 - tanh_c * tanh_c)
-            dz = xp.concatenate([dc_new * g * i * (1 - i), dc_new * c_prev * f * (1 - f),
-                                 dc_new * i * (1 - g * g), dh_new * tanh_c * o * (1 - o)],
-                                axis=1)
-            dz_at[t] = dz
-            dh, dc = self._carry(t, dz @ w_hh, dh), self._carry(t, dc_new * f, dc)
-        dz = self._stacked(dz_at)
+            xp.concatenate([dc_new * g * i * (1 - i), dc_new * c_prev * f * (1 - f),
+                            dc_new * i * (1 - g * g), dh_new * tanh_c * o * (1 - o)],
+                           axis=1, out=dz[t])
+            dh, dc = self._carry(t, dz[t] @ w_hh, dh), self._carry(t, dc_new * f, dc)
         d_x, d_params = self._after_the_loop(dz, dz, w_ih,
                                              bias_grads=1 if len(self.inputs) > 5 else 0)
         return self._tensors([d_x, dh, dc] + d_params)
@@ -321,13 +323,14 @@ class GRUSequence(_Sequence):
 
     def forward(self, x, h0, w_ih, w_hh, *biases, mask=None, reverse=False):
         xp = self.xp
-        self._start(x, mask, reverse)
+        self._start(x, h0, mask, reverse)
         n = h0.shape[1]
         all_from_x = self._project_inputs(x, w_ih, biases[0] if biases else None)
         packed = xp.empty((x.shape[0] + 1,) + h0.shape, dtype=x.dtype)
         h = h0
         with numpy.errstate(over="ignore"):  # see _sigmoid
             for t in self.order:
+                self.h_prev[t] = h
                 from_x = all_from_x[t]
                 from_h = h @ w_hh.T  # the three gates' h-part in one matmul
                 if biases:
@@ -337,7 +340,7 @@ class GRUSequence(_Sequence):
                 hidden_n = from_h[:, 2 * n:3 * n]
                 candidate = xp.tanh(from_x[:, 2 * n:3 * n] + reset_gate * hidden_n)
                 h_new = candidate + update_gate * (h - candidate)  # = z h + (1 - z) n
-                self.saved[t] = (h, reset_gate, update_gate, candidate, hidden_n)
+                self.saved[t] = (reset_gate, update_gate, candidate, hidden_n)
                 packed[t] = self._only_real(t, h_new)
                 h = self._carry(t, h_new, h)
         packed[-1] = h
@@ -347,18 +350,19 @@ class GRUSequence(_Sequence):
         _no_double_backward("GRUSequence")
         xp, grad = self.xp, grad.data
         w_ih, w_hh = self.inputs[2].data, self.inputs[3].data
-        d_from_x_at, d_from_h_at = [None] * (grad.shape[0] - 1), [None] * (grad.shape[0] - 1)
+        d_from_x = self._step_gradients(w_hh.shape[0])
+        d_from_h = self._step_gradients(w_hh.shape[0])
         dh = grad[-1]
         for t in reversed(self.order):
-            h_prev, r, z, candidate, hidden_n = self.saved[t]
+            r, z, candidate, hidden_n = self.saved[t]
             dh_new = self._only_real(t, dh + grad[t])
-            da_n = dh_new * (1 - z) * (1 - candidate * candidate)
+            one_minus_z = 1 - z
+            da_n = dh_new * one_minus_z * (1 - candidate * candidate)
             da_r = da_n * hidden_n * r * (1 - r)
-            da_z = dh_new * (h_prev - candidate) * z * (1 - z)
-            d_from_x_at[t] = xp.concatenate([da_r, da_z, da_n], axis=1)
-            d_from_h_at[t] = d_from_h = xp.concatenate([da_r, da_z, da_n * r], axis=1)
-            dh = self._carry(t, dh_new * z + d_from_h @ w_hh, dh)
-        d_x, d_params = self._after_the_loop(self._stacked(d_from_x_at),
-                                             self._stacked(d_from_h_at), w_ih,
+            da_z = dh_new * (self.h_prev[t] - candidate) * z * one_minus_z
+            xp.concatenate([da_r, da_z, da_n], axis=1, out=d_from_x[t])
+            xp.concatenate([da_r, da_z, da_n * r], axis=1, out=d_from_h[t])
+            dh = self._carry(t, dh_new * z + d_from_h[t] @ w_hh, dh)
+        d_x, d_params = self._after_the_loop(d_from_x, d_from_h, w_ih,
                                              bias_grads=2 if len(self.inputs) > 4 else 0)
         return self._tensors([d_x, dh] + d_params)
