@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import tinygrad_course as tg
+from tinygrad_course import functional as F
 from tinygrad_course.errors import BackwardError, ShapeError
 
 
@@ -269,3 +270,51 @@ def test_a_function_returning_a_wrong_shape_is_told_about_broadcasting():
     with pytest.raises(BackwardError, match=r"Broken.backward: gradient of shape \(2, 3\) for "
                                             r"an input of shape \(3,\).*broadcast"):
         Broken.apply(a, b).sum().backward()
+
+
+# ----- in-place ops and version counters -----------------------------------------------------
+def test_inplace_relu_gives_the_same_values_and_gradients_and_reuses_the_array():
+    rng = np.random.default_rng(0)
+    w = leaf(rng.standard_normal((3, 4)))
+    x = tg.tensor(rng.standard_normal((5, 4)), dtype=np.float64)
+    plain = (x @ w.T).relu()
+    (plain * plain).sum().backward()
+    expected = w.grad.numpy().copy()
+    w.grad = None
+    hidden = x @ w.T
+    out = F.relu(hidden, inplace=True)
+    assert out.data is hidden.data  # written into the matmul's own array
+    np.testing.assert_array_equal(out.numpy(), plain.numpy())
+    (out * out).sum().backward()
+    np.testing.assert_allclose(w.grad.numpy(), expected, rtol=1e-12)
+
+
+def test_inplace_relu_module_passes_gradcheck():
+    rng = np.random.default_rng(1)
+    w1, w2 = rng.standard_normal((4, 3)), rng.standard_normal((2, 4))
+    x = rng.standard_normal((5, 3))
+
+    def net(a, b):
+        return tg.nn.ReLU(inplace=True)(tg.tensor(x, dtype=np.float64) @ a.T) @ b.T
+
+    assert tg.gradcheck(net, w1, w2)
+
+
+def test_inplace_op_on_a_leaf_that_requires_grad_is_refused():
+    with pytest.raises(BackwardError, match="relu: inplace=True on a leaf tensor that requires "
+                                            "grad"):
+        F.relu(leaf([1.0, -1.0]), inplace=True)
+
+
+def test_backward_refuses_values_overwritten_in_place():
+    x = leaf([0.5, -1.0, 2.0])
+    saved_output = (x * 1.0).tanh()  # Tanh's backward reads its output
+    F.relu(saved_output, inplace=True)
+    with pytest.raises(BackwardError, match=r"Tanh needs its output \(shape \(3,\)\), but an "
+                                            r"in-place op overwrote it"):
+        saved_output.sum().backward()
+    y = x * 1.0
+    product = y * x  # Mul keeps y as an input
+    F.relu(y, inplace=True)
+    with pytest.raises(BackwardError, match="Mul needs an input"):
+        product.sum().backward()

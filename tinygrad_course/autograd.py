@@ -14,6 +14,12 @@ Three pieces, each small enough to read in one sitting:
    As in PyTorch, each op lets go of what it saved (its inputs and intermediate arrays) as
    soon as its backward has run, so memory is returned during the backward pass instead of
    after it; ``retain_graph=True`` keeps the graph for another backward through it.
+
+In-place ops (``F.relu(x, inplace=True)``) overwrite a tensor's array. Every tensor carries a
+version number that an in-place op bumps; each op remembers its inputs' versions (and its
+output's), and backward refuses, with a BackwardError naming both ops, to use a value that
+was overwritten after the op saw it. This is PyTorch's rule, and it is conservative: it also
+refuses when the op's backward would not have needed the overwritten values.
 """
 
 import contextlib
@@ -63,6 +69,7 @@ class Function:
     """
 
     inputs = ()
+    input_versions = ()
     needs_input_grad = ()
     released = False  # set once a backward has run through it and freed what it saved
 
@@ -101,6 +108,7 @@ class Function:
         out = Tensor._from_op(data, fn.output_device, needs is not None)
         if needs is not None:
             fn.inputs = tensors
+            fn.input_versions = tuple([t._version for t in tensors])
             fn.needs_input_grad = needs
             fn._output_ref = weakref.ref(out)  # a weak link: output -> fn -> output is no cycle
             out._ctx = fn
@@ -109,7 +117,10 @@ class Function:
     @property
     def output(self):
         """The tensor this call produced (alive while backward runs through it)."""
-        return self._output_ref()
+        out = self._output_ref()
+        if out._version:
+            _overwritten(self, "its output", out)
+        return out
 
     def forward(self, *arrays, **params):
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
@@ -183,6 +194,13 @@ def _check_root(root, grad):
     return grad
 
 
+def _overwritten(fn, which, tensor):
+    raise BackwardError(
+        f"backward: {type(fn).__name__} needs {which} (shape {tensor.shape}), but an in-place "
+        f"op overwrote it after {type(fn).__name__} used it (version {tensor._version}); use "
+        "the op without inplace=True there")
+
+
 def _propagate(root, grad, create_graph, retain_graph, deliver):
     """The chain rule, from ``root`` back to the leaves.
 
@@ -209,6 +227,9 @@ def _propagate(root, grad, create_graph, retain_graph, deliver):
                     f"backward: the graph through {type(fn).__name__} (output of shape "
                     f"{tensor.shape}) was freed by an earlier backward(); pass "
                     "retain_graph=True to the first backward to go through it again")
+            for t, version in zip(fn.inputs, fn.input_versions):
+                if t._version != version:
+                    _overwritten(fn, "an input", t)
             input_grads = fn.backward(grad)
             if not isinstance(input_grads, (tuple, list)):
                 input_grads = (input_grads,)

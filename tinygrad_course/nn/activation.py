@@ -13,8 +13,17 @@ from .module import Module
 
 
 class ReLU(Module):
+    """max(x, 0); inplace=True overwrites x (see ops.elementwise.relu), as in PyTorch."""
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
+
     def forward(self, x):
-        return x.relu()
+        return ops.elementwise.relu(x, inplace=self.inplace)
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
 
 
 class LeakyReLU(Module):

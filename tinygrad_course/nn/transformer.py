@@ -76,8 +76,11 @@ class _Block(Module):
         self.activation = _activation(activation)
 
     def _ff_block(self, x, dropout):
-        """FF(x) on (..., d_model); ops.linear makes each layer one big matrix product."""
-        h = self.activation(linear(x, self.linear1.weight, self.linear1.bias))
+        """FF(x) on (..., d_model); ops.linear makes each layer one big matrix product. ReLU
+        runs in place on linear1's fresh output (nothing else holds it): no (..., dim_ff)
+        array more, and those values are still in the cache."""
+        hidden = linear(x, self.linear1.weight, self.linear1.bias)
+        h = relu(hidden, inplace=True) if self.activation is relu else self.activation(hidden)
         return dropout(linear(self.dropout(h), self.linear2.weight, self.linear2.bias))
 
 

@@ -11,7 +11,7 @@ import numpy
 
 from .. import backend
 from ..autograd import Function, is_grad_enabled
-from ..errors import DeviceError
+from ..errors import BackwardError, DeviceError
 from ..tensor import Tensor
 from .broadcast import sum_to_shape
 
@@ -259,8 +259,8 @@ class Relu(Function):
     maximum, but gives NaN for x = -inf: -inf * 0.)
     """
 
-    def forward(self, x):
-        return self.xp.maximum(x, x.dtype.type(0))
+    def forward(self, x, inplace=False):
+        return self.xp.maximum(x, x.dtype.type(0), out=x if inplace else None)
 
     def backward(self, grad):
         positive = self.output.data > 0
@@ -373,8 +373,19 @@ def sigmoid(x):
     return Sigmoid.apply(floating(x))
 
 
-def relu(x):
-    return Relu.apply(x)
+def relu(x, inplace=False):
+    """max(x, 0). inplace=True writes the result into x's own array (as PyTorch's
+    F.relu(x, inplace=True)): no new array, and the values stay hot in the cache. Safe when
+    nothing else still needs x's old values, e.g. x is a Linear's output, used only here;
+    backward raises if an op did need them (see autograd, in-place ops)."""
+    if not inplace:
+        return Relu.apply(x)
+    if x.requires_grad and x._ctx is None and is_grad_enabled():
+        raise BackwardError(f"relu: inplace=True on a leaf tensor that requires grad (shape "
+                            f"{x.shape}); its value is needed for its gradient, so use "
+                            "inplace=False (PyTorch refuses this too)")
+    x._version += 1  # before apply, so that Relu itself records the new version
+    return Relu.apply(x, inplace=True)
 
 
 def leaky_relu(x, negative_slope=0.01):
