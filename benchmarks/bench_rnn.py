@@ -7,10 +7,10 @@ The same training step, from the same initial weights, on the same batch:
                      the textbook writes it: one step at a time, x_t W_ih^T inside the loop,
                      dL/dW accumulated step by step
     numpy_hoisted    the same by hand with the big-matmul layout: x W_ih^T for all steps in
-                     one matmul before the loop, dL/dW from one matmul each after it. Fewer,
-                     bigger matmuls, but (T, B, 4H) temporaries; on our test machine it was
-                     slower than the textbook form, which is why ops/recurrent.py works step
-                     by step like the textbook
+                     one matmul before the loop, dL/dW from one matmul each after it, the
+                     gates written into slices of (T, B, 4H) arrays. ops/recurrent.py uses
+                     the same big matmuls but does the gate math on fresh contiguous arrays
+                     (NumPy's ufuncs into strided slices measured slower)
 
 The hand-written backward of the LSTM (gates i, f, g, o; c_t = f c_{t-1} + i g,
 h_t = o tanh(c_t)), with dh, dc reaching h_t, c_t:

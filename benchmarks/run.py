@@ -311,9 +311,9 @@ def parse_args(argv):
     parser.add_argument("names", nargs="*", help="workloads or bench modules (default: all)")
     parser.add_argument("--quick", action="store_true", help="smoke run: 1 warm-up call, "
                         "3 short blocks (rough numbers)")
-    parser.add_argument("--blocks", type=int, default=None, help="timed rounds (default 9)")
+    parser.add_argument("--blocks", type=int, default=None, help="timed rounds (default 30)")
     parser.add_argument("--block-time", type=float, default=None,
-                        help="seconds per block per implementation (default 0.3)")
+                        help="seconds per block per implementation (default 0.15)")
     parser.add_argument("--warmup", type=int, default=None, help="warm-up calls (default 3)")
     parser.add_argument("--threads", type=int, default=1, help="BLAS / torch threads")
     parser.add_argument("--malloc", choices=("default", "keep"), default="default")
@@ -322,9 +322,9 @@ def parse_args(argv):
     parser.add_argument("--list", action="store_true", help="list the workloads and exit")
     args = parser.parse_args(argv)
     quick = args.quick
-    args.blocks = args.blocks if args.blocks is not None else (3 if quick else 9)
+    args.blocks = args.blocks if args.blocks is not None else (3 if quick else 30)
     args.block_time = args.block_time if args.block_time is not None else \
-        (0.02 if quick else 0.3)
+        (0.02 if quick else 0.15)
     args.warmup = args.warmup if args.warmup is not None else (1 if quick else 3)
     if args.threads > 1:
         args.clock = "wall"

@@ -64,7 +64,7 @@ def _on_device(function, name):
 class StrictArray:
     """A device array: a NumPy array behind a wall that host arrays cannot cross implicitly."""
 
-    __slots__ = ("_array",)
+    __slots__ = ("_array", "__weakref__")  # weak references work on CuPy arrays too
     __array_priority__ = 10000
 
     def __init__(self, array):

@@ -8,12 +8,13 @@ The same math is written twice, for two readers:
 2. ``RNNSequence``, ``LSTMSequence``, ``GRUSequence``: one layer over a whole sequence as ONE
    op, forward and backward written on raw arrays side by side. The forward loops over time
    (the recurrence demands it) and keeps what each step computed; the backward walks the
-   steps in reverse (backpropagation through time) and adds every step's share into
-   dL/dW. One op per layer instead of ~20 small Tensor ops per step is what makes
-   ``nn.LSTM`` as fast as a hand-written NumPy LSTM. (We also tried projecting x_t W_ih^T
-   for all steps with one big matmul before the loop, and dL/dW from one big matmul after
-   it: with NumPy on a CPU the (T, B, 4H) temporaries that needs cost more than the small
-   per-step matmuls, which stay in cache, so each step does its own.)
+   steps in reverse (backpropagation through time). Only the h_{t-1} W_hh^T part has to wait
+   for the previous step: x_t W_ih^T for all steps is ONE matmul before the loop, and
+   dL/dW_ih, dL/dW_hh, dL/dx are one matmul each after it, over every step's stored
+   gradient. One op per layer instead of ~20 small Tensor ops per step, and these few big
+   matmuls, are what make ``nn.LSTM`` as fast as a hand-written NumPy LSTM
+   (benchmarks/bench_rnn.py). Measured on the way: the gate math works on fresh contiguous
+   arrays, because in-place NumPy ufuncs on a strided gate block of z were slower.
    The price of a raw-array backward: it cannot be differentiated again;
    ``backward(create_graph=True)`` through a sequence op raises BackwardError. For second
    derivatives, loop over ``nn.LSTMCell`` (the composed cell) instead.
