@@ -15,11 +15,14 @@ Three pieces, each small enough to read in one sitting:
    soon as its backward has run, so memory is returned during the backward pass instead of
    after it; ``retain_graph=True`` keeps the graph for another backward through it.
 
-In-place ops (``F.relu(x, inplace=True)``) overwrite a tensor's array. Every tensor carries a
-version number that an in-place op bumps; each op remembers its inputs' versions (and its
-output's), and backward refuses, with a BackwardError naming both ops, to use a value that
-was overwritten after the op saw it. This is PyTorch's rule, and it is conservative: it also
-refuses when the op's backward would not have needed the overwritten values.
+In-place ops (``F.relu(x, inplace=True)``) overwrite a tensor's array. A global clock
+counts in-place ops; the tensor an in-place op overwrites is stamped with the new time, and
+every op remembers the time it was created. Backward refuses, with a BackwardError naming
+the op, to use an input (or, through ``Function.output``, an output) stamped later than the
+op: its value was overwritten after the op saw it. This is PyTorch's version-counter rule,
+and it is conservative: it also refuses when the op's backward would not have needed the
+overwritten values. (Unlike PyTorch, other tensors sharing the overwritten array are not
+stamped.) Until the first in-place op, checking costs one integer comparison per op.
 """
 
 import contextlib
@@ -31,6 +34,7 @@ from .errors import BackwardError, ShapeError, TensorError
 from .tensor import Tensor, check_same_device
 
 _grad_enabled = True
+_inplace_clock = 0  # how many in-place ops have run (see the module docstring)
 
 
 def is_grad_enabled():
@@ -69,7 +73,7 @@ class Function:
     """
 
     inputs = ()
-    input_versions = ()
+    created_at = 0  # the in-place clock when the op was applied
     needs_input_grad = ()
     released = False  # set once a backward has run through it and freed what it saved
 
@@ -108,7 +112,7 @@ class Function:
         out = Tensor._from_op(data, fn.output_device, needs is not None)
         if needs is not None:
             fn.inputs = tensors
-            fn.input_versions = tuple([t._version for t in tensors])
+            fn.created_at = _inplace_clock
             fn.needs_input_grad = needs
             fn._output_ref = weakref.ref(out)  # a weak link: output -> fn -> output is no cycle
             out._ctx = fn
@@ -118,7 +122,7 @@ class Function:
     def output(self):
         """The tensor this call produced (alive while backward runs through it)."""
         out = self._output_ref()
-        if out._version:
+        if out._modified_at > self.created_at:
             _overwritten(self, "its output", out)
         return out
 
@@ -194,11 +198,18 @@ def _check_root(root, grad):
     return grad
 
 
+def mark_modified_in_place(tensor):
+    """Call BEFORE an in-place op overwrites ``tensor``'s array (see the module docstring)."""
+    global _inplace_clock
+    _inplace_clock += 1
+    tensor._modified_at = _inplace_clock
+
+
 def _overwritten(fn, which, tensor):
     raise BackwardError(
         f"backward: {type(fn).__name__} needs {which} (shape {tensor.shape}), but an in-place "
-        f"op overwrote it after {type(fn).__name__} used it (version {tensor._version}); use "
-        "the op without inplace=True there")
+        f"op overwrote it after {type(fn).__name__} used it; use the op without inplace=True "
+        "there")
 
 
 def _propagate(root, grad, create_graph, retain_graph, deliver):
@@ -227,9 +238,10 @@ def _propagate(root, grad, create_graph, retain_graph, deliver):
                     f"backward: the graph through {type(fn).__name__} (output of shape "
                     f"{tensor.shape}) was freed by an earlier backward(); pass "
                     "retain_graph=True to the first backward to go through it again")
-            for t, version in zip(fn.inputs, fn.input_versions):
-                if t._version != version:
-                    _overwritten(fn, "an input", t)
+            if fn.created_at < _inplace_clock:  # an in-place op ran since: were inputs hit?
+                for t in fn.inputs:
+                    if t._modified_at > fn.created_at:
+                        _overwritten(fn, "an input", t)
             input_grads = fn.backward(grad)
             if not isinstance(input_grads, (tuple, list)):
                 input_grads = (input_grads,)

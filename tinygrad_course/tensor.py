@@ -31,7 +31,7 @@ class Tensor:
     """
 
     __slots__ = ("data", "device", "requires_grad", "grad", "_ctx", "_retains_grad", "name",
-                 "_version", "__weakref__")
+                 "_modified_at", "__weakref__")
     __array_priority__ = 1000  # numpy_array + tensor calls Tensor.__radd__, not NumPy
 
     def __init__(self, data, requires_grad=False, dtype=None, device=None):
@@ -64,7 +64,7 @@ class Tensor:
         self._ctx = None
         self._retains_grad = False
         self.name = None
-        self._version = 0  # bumped by every in-place op (see autograd: saved values checked)
+        self._modified_at = 0  # when an in-place op last overwrote it (see autograd)
 
     @classmethod
     def _from_op(cls, data, device, requires_grad):
@@ -77,7 +77,7 @@ class Tensor:
         out._ctx = None
         out._retains_grad = False
         out.name = None
-        out._version = 0
+        out._modified_at = 0
         return out
 
     # ----- what it is ---------------------------------------------------------------------

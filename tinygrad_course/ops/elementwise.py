@@ -9,7 +9,7 @@ import math
 
 import numpy
 
-from .. import backend
+from .. import autograd, backend
 from ..autograd import Function, is_grad_enabled
 from ..errors import BackwardError, DeviceError
 from ..tensor import Tensor
@@ -384,7 +384,7 @@ def relu(x, inplace=False):
         raise BackwardError(f"relu: inplace=True on a leaf tensor that requires grad (shape "
                             f"{x.shape}); its value is needed for its gradient, so use "
                             "inplace=False (PyTorch refuses this too)")
-    x._version += 1  # before apply, so that Relu itself records the new version
+    autograd.mark_modified_in_place(x)  # before apply: Relu itself must not object
     return Relu.apply(x, inplace=True)
 
 
