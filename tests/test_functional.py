@@ -136,6 +136,75 @@ def test_cross_entropy_with_class_indices_matches_pytorch(shape, reduction, smoo
                                                                     reduction), rtol=1e-12)
 
 
+def reference_weighted_cross_entropy(x, y, w, ignore_index=-100, smoothing=0.0,
+                                     reduction="mean"):
+    """PyTorch's weighted form, (N, C) logits: (1 - eps) w[y] (-log q_y) + eps / C
+    sum_c w_c (-log q_c); "mean" divides by the sum of w[y] over the labels counted."""
+    logq = np_log_softmax(x, 1)
+    counted = y != ignore_index
+    safe = np.where(counted, y, 0)
+    picked = logq[np.arange(len(y)), safe]
+    loss = ((1 - smoothing) * w[safe] * -picked
+            + smoothing / x.shape[1] * -(w * logq).sum(1)) * counted
+    if reduction == "none":
+        return loss
+    return loss.sum() if reduction == "sum" else loss.sum() / (w[safe] * counted).sum()
+
+
+@pytest.mark.parametrize("reduction", ["none", "sum", "mean"])
+@pytest.mark.parametrize("smoothing", [0.0, 0.3])
+def test_class_weights_follow_pytorchs_formula(reduction, smoothing):
+    rng = np.random.default_rng(4)
+    x, w = rng.standard_normal((6, 4)) * 2, rng.random(4) + 0.2
+    y = np.array([0, 3, 3, -100, 1, 2])
+    got = F.cross_entropy(t64(x), y, weight=t64(w), reduction=reduction,
+                          label_smoothing=smoothing)
+    np.testing.assert_allclose(got.numpy(), reference_weighted_cross_entropy(
+        x, y, w, -100, smoothing, reduction), rtol=1e-12)
+    if not smoothing:
+        nll = F.nll_loss(t64(x).log_softmax(axis=1), y, weight=t64(w), reduction=reduction)
+        np.testing.assert_allclose(nll.numpy(), got.numpy(), rtol=1e-12)
+    assert tg.gradcheck(lambda logits: F.cross_entropy(
+        logits, y, weight=t64(w), reduction=reduction, label_smoothing=smoothing), x)
+
+
+def test_class_weights_with_probability_targets_and_spatial_inputs():
+    rng = np.random.default_rng(5)
+    x, w = rng.standard_normal((3, 4, 2)), rng.random(4) + 0.5
+    p = np_softmax(rng.standard_normal((3, 4, 2)), axis=1)
+    expected = -(w[None, :, None] * p * np_log_softmax(x, axis=1)).sum(axis=1).mean()
+    got = F.cross_entropy(t64(x), t64(p), weight=t64(w))
+    np.testing.assert_allclose(got.numpy(), expected, rtol=1e-12)
+    labels = np.array([[0, 3], [2, 2], [1, -100]])
+    picked = np.take_along_axis(np_log_softmax(x, axis=1), np.where(labels < 0, 0, labels)[:, None],
+                                axis=1)[:, 0]
+    counted = labels >= 0
+    wy = w[np.where(counted, labels, 0)] * counted
+    got = F.cross_entropy(t64(x), labels, weight=t64(w))
+    np.testing.assert_allclose(got.numpy(), (wy * -picked).sum() / wy.sum(), rtol=1e-12)
+
+
+def test_class_weights_match_torch_when_installed():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(6)
+    x, w = rng.standard_normal((5, 3)), rng.random(3) + 0.1
+    y = np.array([2, 0, 1, 1, -100])
+    for smoothing in (0.0, 0.25):
+        want = torch.nn.functional.cross_entropy(torch.from_numpy(x), torch.from_numpy(y),
+                                                 weight=torch.from_numpy(w),
+                                                 label_smoothing=smoothing).item()
+        got = F.cross_entropy(t64(x), y, weight=t64(w), label_smoothing=smoothing).item()
+        np.testing.assert_allclose(got, want, rtol=1e-10)
+
+
+def test_bad_class_weights_are_named():
+    with pytest.raises(ShapeError, match=r"cross_entropy: weight must have one entry per "
+                                         r"class, shape \(4,\), got \(3,\)"):
+        F.cross_entropy(tg.randn(2, 4), [0, 1], weight=tg.ones(3))
+    with pytest.raises(ValueError, match="class weights of the counted targets sum to 0"):
+        F.nll_loss(tg.randn(2, 3), [0, 1], weight=tg.tensor([0.0, 0.0, 1.0]))
+
+
 def test_cross_entropy_with_probabilities_divides_by_the_number_of_distributions():
     x, p = randn(3, 4, 2), np_softmax(randn(3, 4, 2, seed=1), axis=1)
     per = -(p * np_log_softmax(x, axis=1)).sum(axis=1)

@@ -133,12 +133,29 @@ def entropy(p, dim=-1):
 
 
 # ----- losses over classes ---------------------------------------------------------------------
-def _class_index_targets(name, input, target, ignore_index, label_smoothing=0.0):
+def _class_weights(name, input, weight):
+    """``weight`` (C,) as an array shaped to broadcast along input's class axis, or None."""
+    if weight is None:
+        return None
+    axis = _class_axis(name, input)
+    weight = _as_tensor(weight, input, name, "weight")
+    _check_floating(name, weight, "weight")
+    if weight.shape != (input.shape[axis],):
+        raise ShapeError(f"{name}: weight must have one entry per class, shape "
+                         f"({input.shape[axis]},), got {weight.shape}")
+    _check_finite(name, weight, "weight")
+    return weight.data.astype(input.dtype).reshape((-1,) + (1,) * (input.ndim - axis - 1))
+
+
+def _class_index_targets(name, input, target, ignore_index, label_smoothing=0.0,
+                         weight=None):
     """The target distribution of class-index labels, laid out like ``input``.
 
     target: integers of input's shape without the class axis. Returns (distribution, count):
     distribution[n, c] = (1 - eps) [c == target_n] + eps / C for counted positions and 0 at
-    positions whose label is ignore_index; count = the number of counted positions.
+    positions whose label is ignore_index; count = the number of counted positions. With a
+    class ``weight`` w (C,), distribution[n, c] is also multiplied by w_c, and count becomes
+    sum over counted positions of w[target_n] (PyTorch's denominator for "mean").
     """
     axis = _class_axis(name, input)
     num_classes = input.shape[axis]
@@ -164,29 +181,38 @@ def _class_index_targets(name, input, target, ignore_index, label_smoothing=0.0)
     if label_smoothing:
         dist = dist * (1.0 - label_smoothing) + counted.astype(input.dtype) * (
             label_smoothing / num_classes)
-    count = int(counted.sum())
+    weights = _class_weights(name, input, weight)
+    if weights is None:
+        count = int(counted.sum())
+    else:
+        dist = dist * weights
+        count = float(((one_hot & counted).astype(input.dtype) * weights).sum())
     return Tensor._from_op(dist, input.device, False), count
 
 
 def _mean_over_counted(name, loss, count):
+    if count == 0 and isinstance(count, float):
+        raise ValueError(f"{name}: the class weights of the counted targets sum to 0, so the "
+                         "weighted mean is undefined (use reduction='sum')")
     if count == 0:
         raise ValueError(f"{name}: every target equals ignore_index, so the mean over the "
                          "counted targets is undefined (use reduction='sum')")
     return loss.sum() / float(count)
 
 
-def nll_loss(input, target, ignore_index=-100, reduction="mean"):
-    """Negative log-likelihood of the true class: loss_n = -input[n, target_n].
+def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
+    """Negative log-likelihood of the true class: loss_n = -w[target_n] input[n, target_n].
 
     input: log-probabilities (C,), (N, C) or (N, C, d1, ...) (e.g. from log_softmax);
-    target: integer class labels of shape (), (N,) or (N, d1, ...). Labels equal to
-    ignore_index add nothing. "mean" divides by the number of labels not ignored.
+    target: integer class labels of shape (), (N,) or (N, d1, ...); weight: optional (C,)
+    class weights w (default all 1). Labels equal to ignore_index add nothing. "mean" divides
+    by the sum of w[target_n] over the labels not ignored (their number when unweighted).
     """
     name = "nll_loss"
     _check_reduction(name, reduction)
     _check_floating(name, input, "input (log-probabilities)")
     target = _as_tensor(target, input, name, "target")
-    dist, count = _class_index_targets(name, input, target, ignore_index)
+    dist, count = _class_index_targets(name, input, target, ignore_index, weight=weight)
     _check_finite(name, input, "input (log-probabilities)")
     loss = -(dist * input).sum(axis=_class_axis(name, input))
     if reduction == "mean":
@@ -194,18 +220,22 @@ def nll_loss(input, target, ignore_index=-100, reduction="mean"):
     return _reduce(loss, reduction)
 
 
-def cross_entropy(input, target, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean",
+                  label_smoothing=0.0):
     """Cross-entropy between the softmax of the logits and the target distribution.
 
-        q = softmax(input) over the class axis,   loss_n = -sum_c y_nc log q_nc
+        q = softmax(input) over the class axis,   loss_n = -sum_c w_c y_nc log q_nc
 
     input: logits (C,), (N, C) or (N, C, d1, ...).
     target, either
       * class indices: integers of shape (), (N,) or (N, d1, ...); y is one-hot. Labels equal
-        to ignore_index add nothing, and "mean" divides by the number of labels counted.
+        to ignore_index add nothing, and "mean" divides by the sum of w[target_n] over the
+        labels counted (their number when unweighted).
       * class probabilities: floats of the input's shape; "mean" divides by the number of
         distributions (input.size / C). ignore_index does not apply.
-    label_smoothing eps mixes y with the uniform distribution: y <- (1 - eps) y + eps / C.
+    weight: optional (C,) class weights w (default all 1), e.g. to count a rare class more.
+    label_smoothing eps mixes y with the uniform distribution: y <- (1 - eps) y + eps / C
+    (before the weights). Arguments and formulas as torch.nn.functional.cross_entropy.
 
     The gradient with respect to the logits is (q - y) per example (divided by the count
     for "mean"): the model's probabilities minus the target's.
@@ -222,8 +252,12 @@ def cross_entropy(input, target, ignore_index=-100, reduction="mean", label_smoo
         dist, count = target, input.size // input.shape[axis]
         if label_smoothing:
             dist = dist * (1.0 - label_smoothing) + label_smoothing / input.shape[axis]
+        weights = _class_weights(name, input, weight)
+        if weights is not None:
+            dist = dist * Tensor._from_op(weights, input.device, False)
     else:
-        dist, count = _class_index_targets(name, input, target, ignore_index, label_smoothing)
+        dist, count = _class_index_targets(name, input, target, ignore_index, label_smoothing,
+                                           weight)
     _check_finite(name, input, "input (logits)")
     loss = softmax_cross_entropy(input, dist, axis=axis)  # -sum(dist * log_softmax), one op
     if reduction == "mean":
