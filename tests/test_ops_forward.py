@@ -116,3 +116,12 @@ def test_relu_of_infinities_and_nan_matches_pytorch():
     np.testing.assert_array_equal(y.numpy(), [0.0, 0.0, 0.0, 2.0, np.inf, np.nan])
     y.backward(tg.ones(6))
     np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.0, 0.0, 1.0, 1.0, 0.0])
+
+
+def test_leaky_relu_refuses_integer_tensors():
+    from tinygrad_course.errors import DTypeError
+
+    with pytest.raises(DTypeError, match="leaky_relu: needs a floating tensor, got dtype int64"):
+        tg.nn.LeakyReLU(0.1)(tg.tensor([-3, 2]))
+    np.testing.assert_allclose(tg.nn.LeakyReLU(0.1)(tg.tensor([-3.0, 2.0])).numpy(), [-0.3, 2.0],
+                               rtol=1e-6)

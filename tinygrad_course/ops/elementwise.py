@@ -11,7 +11,7 @@ import numpy
 
 from .. import autograd, backend
 from ..autograd import Function, is_grad_enabled
-from ..errors import BackwardError, DeviceError
+from ..errors import BackwardError, DeviceError, DTypeError
 from ..tensor import Tensor
 from .broadcast import sum_to_shape
 
@@ -389,6 +389,9 @@ def relu(x, inplace=False):
 
 
 def leaky_relu(x, negative_slope=0.01):
+    if isinstance(x, Tensor) and x.dtype.kind != "f":  # the slope would round to 0
+        raise DTypeError(f"leaky_relu: needs a floating tensor, got dtype {x.dtype} (shape "
+                         f"{x.shape}); convert with .float() first (PyTorch refuses too)")
     return LeakyRelu.apply(x, negative_slope=negative_slope)
 
 
