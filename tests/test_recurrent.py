@@ -332,3 +332,50 @@ def test_benchmark_step_agrees_with_hand_written_numpy(kind):
     losses = {name: [step(), step()] for name, step in steps.items()}
     run.check_losses(losses, run.DEFAULT_RTOL)
     assert losses["numpy"][1] < losses["numpy"][0]
+
+
+# ----- the buffers a sequence op saves into, pooled between calls ----------------------------
+def _gradients(layer, x, retain=False, times=1):
+    for p in layer.parameters():
+        p.grad = None
+    output, _ = layer(x)
+    loss = (output * output).sum()
+    for _ in range(times):
+        loss.backward(retain_graph=retain or times > 1)
+    return [p.grad.numpy().copy() for p in layer.parameters()]
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_pooled_buffers_never_mix_two_live_graphs(kind, rng):
+    """Two forwards before either backward must not share a buffer; a released op's buffers
+    are reused by the next call and give the same gradients."""
+    layer = KINDS[kind][0](3, 4, seed=2)
+    x1, x2 = tg.tensor(rng.standard_normal((6, 2, 3))), tg.tensor(rng.standard_normal((6, 2, 3)))
+    alone = [_gradients(layer, x1), _gradients(layer, x2)]
+    out1, _ = layer(x1)
+    out2, _ = layer(x2)  # both graphs alive: their saved values sit in different buffers
+    for out, expected in ((out2, alone[1]), (out1, alone[0])):
+        for p in layer.parameters():
+            p.grad = None
+        (out * out).sum().backward()
+        for got, want in zip([p.grad.numpy() for p in layer.parameters()], expected):
+            np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(_gradients(layer, x1)[0], alone[0][0], rtol=1e-6, atol=1e-7)
+    twice = _gradients(layer, x1, times=2)  # retain_graph: the buffers stay with the graph
+    np.testing.assert_allclose(twice[0], 2 * alone[0][0], rtol=1e-6, atol=1e-7)
+
+
+def test_a_finished_backward_hands_its_buffers_to_the_next_call(rng):
+    ops._free_buffers.clear()
+    layer = nn.LSTM(3, 4, seed=0)
+    x = tg.tensor(rng.standard_normal((5, 2, 3)))
+    output, _ = layer(x)
+    fn = output._ctx.inputs[0]._ctx  # the LSTMSequence op under the output slice
+    taken = {id(array) for _, array in fn.buffers}
+    (output * output).sum().backward()
+    assert fn.released
+    pooled = {id(array) for arrays in ops._free_buffers.values() for array in arrays}
+    assert taken <= pooled
+    output, _ = layer(x)
+    again = {id(array) for _, array in output._ctx.inputs[0]._ctx.buffers}
+    assert again <= pooled  # nothing newly allocated

@@ -109,15 +109,6 @@ def gru_cell(x, h, w_ih, w_hh, b_ih=None, b_hh=None):
 
 
 # ----- a whole layer over time as one op ----------------------------------------------------------
-def _sigmoid(xp, z):
-    """1 / (1 + e^-z), in one new array; e^-z may overflow to inf for z < -88 (float32), which
-    still gives 0 (the callers silence NumPy's overflow warning)."""
-    s = xp.negative(z)
-    xp.exp(s, out=s)
-    s += 1
-    return xp.reciprocal(s, out=s)
-
-
 def _no_double_backward(name):
     if is_grad_enabled():
         raise BackwardError(
@@ -126,21 +117,61 @@ def _no_double_backward(name):
             "derivatives loop over the cell (nn.LSTMCell / nn.GRUCell / nn.RNNCell) instead")
 
 
+_free_buffers = {}  # (shape, dtype, array module) -> arrays a finished backward handed back
+_POOL_LIMIT_BYTES = 256 * 2**20  # the pool never holds more than this
+
+
+def _sigmoid_into(xp, z, out):
+    """out <- 1 / (1 + e^-z), computed in ``out`` (a contiguous slot; z may be a strided
+    block). Overflow of e^-z to inf for z < -88 still gives 0: the callers silence it."""
+    xp.negative(z, out=out)
+    xp.exp(out, out=out)
+    out += 1
+    return xp.reciprocal(out, out=out)
+
+
 class _Sequence(Function):
-    """What the three sequence ops share: the order of the time steps, padding, and the
-    matmuls that take the input weights and the weight gradients out of the time loop."""
+    """What the three sequence ops share: the order of the time steps, padding, the matmuls
+    that take the input weights and the weight gradients out of the time loop, and the
+    buffers for what the forward saves.
+
+    Buffers. What the forward keeps for the backward lives in a few (T, B, k) arrays. When
+    the backward has run (and frees the op, see autograd), they go back to a small pool and
+    the next call of the same shape takes them again instead of allocating: what PyTorch's
+    caching allocator does. Without it, glibc hands the freed megabytes back to the kernel
+    and every step pays for fresh zeroed pages (~1,100 page faults per LSTM benchmark step,
+    about 20% of its time, in a process that did not also run PyTorch). The pool holds at
+    most 256 MiB; a graph that never runs backward keeps its own.
+    """
+
+    def _buffer(self, shape):
+        """An uninitialised (T, B, k) array for this call, from the pool when one is free."""
+        key = (shape, numpy.dtype(self.dtype).str, getattr(self.xp, "__name__", "?"))
+        free = _free_buffers.get(key)
+        array = free.pop() if free else self.xp.empty(shape, dtype=self.dtype)
+        self.buffers.append((key, array))
+        return array
+
+    def release(self):
+        pooled = sum(a.nbytes for arrays in _free_buffers.values() for a in arrays)
+        for key, array in self.buffers:
+            if pooled + array.nbytes <= _POOL_LIMIT_BYTES:
+                _free_buffers.setdefault(key, []).append(array)
+                pooled += array.nbytes
+        super().release()
 
     def _start(self, x, h0, mask, reverse):
         self.mask = mask
         self.order = range(x.shape[0] - 1, -1, -1) if reverse else range(x.shape[0])
         self.saved = [None] * x.shape[0]  # what backward needs from each step
+        self.dtype, self.buffers = x.dtype, []
         # the state entering each step, for dL/dW_hh = sum_t dz_t^T h_{t-1} after the loop
-        self.h_prev = self.xp.empty(x.shape[:1] + h0.shape, dtype=x.dtype)
+        self.h_prev = self._buffer(x.shape[:1] + h0.shape)
 
     def _step_gradients(self, width):
-        """An empty (T, B, width) array; step t's gradient goes into [t] as it is computed."""
+        """A (T, B, width) buffer; step t's gradient goes into [t] as it is computed."""
         x = self.inputs[0]
-        return self.xp.empty((x.shape[0], x.shape[1], width), dtype=x.dtype)
+        return self._buffer((x.shape[0], x.shape[1], width))
 
     def _carry(self, t, new, old):
         """The state after step t: the new one at real steps, the old one at padding."""
@@ -150,16 +181,17 @@ class _Sequence(Function):
         """``value`` at real steps, 0 at padding (outputs, and gradients into a step)."""
         return value if self.mask is None else self.xp.where(self.mask[t], value, 0)
 
-    @staticmethod
-    def _project_inputs(x, w_ih, bias):
+    def _project_inputs(self, x, w_ih, bias):
         """x_t W_ih^T (+ bias) for EVERY step in one (T*B, I) @ (I, G*H) matmul -> (T, B, G*H).
 
         Only h_{t-1} W_hh^T has to wait for the previous step; the input part does not, and
         one big matmul is faster than T small ones."""
-        projected = x.reshape(-1, x.shape[-1]) @ w_ih.T
+        projected = self._buffer((x.shape[0], x.shape[1], w_ih.shape[0]))
+        self.xp.matmul(x.reshape(-1, x.shape[-1]), w_ih.T,
+                       out=projected.reshape(-1, w_ih.shape[0]))
         if bias is not None:
             projected += bias
-        return projected.reshape(x.shape[0], x.shape[1], -1)
+        return projected
 
     def _after_the_loop(self, d_from_x, d_from_h, w_ih, bias_grads):
         """dL/dx, dL/dW_ih, dL/dW_hh and the bias gradients, for all steps at once.
@@ -213,15 +245,19 @@ class RNNSequence(_Sequence):
         from_x = self._project_inputs(x, w_ih, biases[0] + biases[1] if biases else None)
         packed = xp.empty((x.shape[0] + 1,) + h0.shape, dtype=x.dtype)
         h = h0
+        h_new_at = self._buffer(self.h_prev.shape)  # each step's new state, for the backward
         for t in self.order:
             self.h_prev[t] = h
             a = h @ w_hh.T
             a += from_x[t]
-            h_new = xp.tanh(a, out=a) if nonlinearity == "tanh" else xp.maximum(a, 0, out=a)
-            self.saved[t] = h_new
+            if nonlinearity == "tanh":
+                h_new = xp.tanh(a, out=h_new_at[t])
+            else:
+                h_new = xp.maximum(a, 0, out=h_new_at[t])
             packed[t] = self._only_real(t, h_new)
             h = self._carry(t, h_new, h)
         packed[-1] = h
+        self.saved = h_new_at
         return packed
 
     def backward(self, grad):
@@ -231,7 +267,7 @@ class RNNSequence(_Sequence):
         d_a = self._step_gradients(w_hh.shape[0])
         dh = grad[-1]
         for t in reversed(self.order):
-            h_new = self.saved[t]
+            h_new = self.saved[t]  # a slot of the (T, B, H) buffer
             dh_new = self._only_real(t, dh + grad[t])
             if self.nonlinearity == "tanh":
                 xp.multiply(dh_new, 1 - h_new * h_new, out=d_a[t])
@@ -267,23 +303,27 @@ class LSTMSequence(_Sequence):
         n = h0.shape[1]
         from_x = self._project_inputs(x, w_ih, biases[0] + biases[1] if biases else None)
         packed = xp.empty((x.shape[0] + 2,) + h0.shape, dtype=x.dtype)
+        steps = x.shape[:1] + h0.shape
+        # what the backward needs, one [t] slot per step: c_{t-1}, (i, f), g, o, tanh(c_t)
+        c_prev, input_and_forget, candidate, output_gate, tanh_c = (
+            self._buffer(steps[:2] + (2 * n,) if k == 1 else steps) for k in range(5))
         h, c = h0, c0
-        with numpy.errstate(over="ignore"):  # see _sigmoid
+        with numpy.errstate(over="ignore"):  # see _sigmoid_into
             for t in self.order:
-                self.h_prev[t] = h
+                self.h_prev[t], c_prev[t] = h, c
                 z = h @ w_hh.T  # all four gates of the step from one matmul with h ...
                 z += from_x[t]  # ... plus their x-part
-                input_and_forget = _sigmoid(xp, z[:, 0:2 * n])  # adjacent: one call for both
-                input_gate, forget_gate = input_and_forget[:, 0:n], input_and_forget[:, n:2 * n]
-                candidate = xp.tanh(z[:, 2 * n:3 * n])
-                output_gate = _sigmoid(xp, z[:, 3 * n:4 * n])
-                c_new = forget_gate * c + input_gate * candidate
-                tanh_c = xp.tanh(c_new)
-                h_new = output_gate * tanh_c
-                self.saved[t] = (c, input_gate, forget_gate, candidate, output_gate, tanh_c)
+                _sigmoid_into(xp, z[:, 0:2 * n], input_and_forget[t])  # i, f adjacent: one call
+                input_gate, forget_gate = input_and_forget[t, :, 0:n], input_and_forget[t, :, n:]
+                xp.tanh(z[:, 2 * n:3 * n], out=candidate[t])
+                _sigmoid_into(xp, z[:, 3 * n:4 * n], output_gate[t])
+                c_new = forget_gate * c
+                c_new += input_gate * candidate[t]
+                h_new = output_gate[t] * xp.tanh(c_new, out=tanh_c[t])
                 packed[t] = self._only_real(t, h_new)
                 h, c = self._carry(t, h_new, h), self._carry(t, c_new, c)
         packed[-2], packed[-1] = h, c
+        self.saved = (c_prev, input_and_forget, candidate, output_gate, tanh_c)
         return packed
 
     def backward(self, grad):
@@ -292,8 +332,11 @@ class LSTMSequence(_Sequence):
         w_ih, w_hh = self.inputs[3].data, self.inputs[4].data
         dz = self._step_gradients(w_hh.shape[0])
         dh, dc = grad[-2], grad[-1]
+        c_prevs, input_and_forget, candidate, output_gate, tanh_cs = self.saved
+        n = c_prevs.shape[-1]
         for t in reversed(self.order):
-            c_prev, i, f, g, o, tanh_c = self.saved[t]
+            c_prev, g, o, tanh_c = c_prevs[t], candidate[t], output_gate[t], tanh_cs[t]
+            i, f = input_and_forget[t, :, 0:n], input_and_forget[t, :, n:]
             dh_new = self._only_real(t, dh + grad[t])
             dc_new = self._only_real(t, dc) + dh_new * o * (1 - tanh_c * tanh_c)
             xp.concatenate([dc_new * g * i * (1 - i), dc_new * c_prev * f * (1 - f),
@@ -328,23 +371,27 @@ class GRUSequence(_Sequence):
         n = h0.shape[1]
         all_from_x = self._project_inputs(x, w_ih, biases[0] if biases else None)
         packed = xp.empty((x.shape[0] + 1,) + h0.shape, dtype=x.dtype)
+        # what the backward needs, one [t] slot per step: u = h W_hh^T + b_hh, (r, z), n
+        all_from_h = self._buffer(all_from_x.shape)
+        reset_and_update = self._buffer(x.shape[:2] + (2 * n,))
+        candidate = self._buffer(self.h_prev.shape)
         h = h0
-        with numpy.errstate(over="ignore"):  # see _sigmoid
+        with numpy.errstate(over="ignore"):  # see _sigmoid_into
             for t in self.order:
                 self.h_prev[t] = h
                 from_x = all_from_x[t]
-                from_h = h @ w_hh.T  # the three gates' h-part in one matmul
+                from_h = xp.matmul(h, w_hh.T, out=all_from_h[t])  # the 3 gates' h-part at once
                 if biases:
                     from_h += biases[1]
-                reset_and_update = _sigmoid(xp, from_x[:, 0:2 * n] + from_h[:, 0:2 * n])
-                reset_gate, update_gate = reset_and_update[:, 0:n], reset_and_update[:, n:2 * n]
-                hidden_n = from_h[:, 2 * n:3 * n]
-                candidate = xp.tanh(from_x[:, 2 * n:3 * n] + reset_gate * hidden_n)
-                h_new = candidate + update_gate * (h - candidate)  # = z h + (1 - z) n
-                self.saved[t] = (reset_gate, update_gate, candidate, hidden_n)
+                _sigmoid_into(xp, from_x[:, 0:2 * n] + from_h[:, 0:2 * n], reset_and_update[t])
+                reset_gate, update_gate = reset_and_update[t, :, 0:n], reset_and_update[t, :, n:]
+                n_t = xp.tanh(from_x[:, 2 * n:3 * n] + reset_gate * from_h[:, 2 * n:3 * n],
+                              out=candidate[t])
+                h_new = n_t + update_gate * (h - n_t)  # = z h + (1 - z) n
                 packed[t] = self._only_real(t, h_new)
                 h = self._carry(t, h_new, h)
         packed[-1] = h
+        self.saved = (reset_and_update, candidate, all_from_h)
         return packed
 
     def backward(self, grad):
@@ -354,8 +401,11 @@ class GRUSequence(_Sequence):
         d_from_x = self._step_gradients(w_hh.shape[0])
         d_from_h = self._step_gradients(w_hh.shape[0])
         dh = grad[-1]
+        reset_and_update, candidates, all_from_h = self.saved
+        n = candidates.shape[-1]
         for t in reversed(self.order):
-            r, z, candidate, hidden_n = self.saved[t]
+            r, z = reset_and_update[t, :, 0:n], reset_and_update[t, :, n:]
+            candidate, hidden_n = candidates[t], all_from_h[t, :, 2 * n:3 * n]
             dh_new = self._only_real(t, dh + grad[t])
             one_minus_z = 1 - z
             da_n = dh_new * one_minus_z * (1 - candidate * candidate)
