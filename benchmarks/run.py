@@ -232,9 +232,11 @@ def paired_ratio(rounds, a, b):
     ratio of the two separate medians does not get that benefit."""
     if a not in rounds or b not in rounds:
         return None
-    ratios = sorted(x / y for x, y in zip(rounds[a], rounds[b]))
-    quartiles = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else ratios * 3
-    return statistics.median(ratios), quartiles[0], quartiles[2]
+    ratios = [x / y for x, y in zip(rounds[a], rounds[b])]
+    if len(ratios) == 1:  # one round: no spread to speak of
+        return ratios[0], ratios[0], ratios[0]
+    lower, _, upper = statistics.quantiles(ratios, n=4)
+    return statistics.median(ratios), lower, upper
 
 
 def run_workload(name, setup, warmup, blocks, block_time, clock=time.perf_counter):

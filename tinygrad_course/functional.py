@@ -177,7 +177,8 @@ def _class_index_targets(name, input, target, ignore_index, label_smoothing=0.0,
     classes = xp.arange(num_classes).reshape((num_classes,) + (1,) * (len(expected) - axis))
     one_hot = xp.expand_dims(labels, axis) == classes
     counted = xp.expand_dims(counted, axis)
-    dist = (one_hot & counted).astype(input.dtype)
+    hits = (one_hot & counted).astype(input.dtype)  # one-hot rows, zero rows where ignored
+    dist = hits
     if label_smoothing:
         dist = dist * (1.0 - label_smoothing) + counted.astype(input.dtype) * (
             label_smoothing / num_classes)
@@ -186,12 +187,13 @@ def _class_index_targets(name, input, target, ignore_index, label_smoothing=0.0,
         count = int(counted.sum())
     else:
         dist = dist * weights
-        count = float(((one_hot & counted).astype(input.dtype) * weights).sum())
+        count = float((hits * weights).sum())  # sum of w[target_n] over counted positions
     return Tensor._from_op(dist, input.device, False), count
 
 
-def _mean_over_counted(name, loss, count):
-    if count == 0 and isinstance(count, float):
+def _mean_over_counted(name, loss, count, weighted=False):
+    """loss.sum() / count; ``weighted``: count is the sum of the targets' class weights."""
+    if count == 0 and weighted:
         raise ValueError(f"{name}: the class weights of the counted targets sum to 0, so the "
                          "weighted mean is undefined (use reduction='sum')")
     if count == 0:
@@ -216,7 +218,7 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     _check_finite(name, input, "input (log-probabilities)")
     loss = -(dist * input).sum(axis=_class_axis(name, input))
     if reduction == "mean":
-        return _mean_over_counted(name, loss, count)
+        return _mean_over_counted(name, loss, count, weighted=weight is not None)
     return _reduce(loss, reduction)
 
 
@@ -247,7 +249,8 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     _check_floating(name, input, "input (logits)")
     axis = _class_axis(name, input)
     target = _as_tensor(target, input, name, "target")
-    if target.dtype.kind == "f" and target.shape == input.shape:
+    probabilities = target.dtype.kind == "f" and target.shape == input.shape
+    if probabilities:
         _check_finite(name, target, "target probabilities")
         dist, count = target, input.size // input.shape[axis]
         if label_smoothing:
@@ -260,8 +263,9 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
                                            weight)
     _check_finite(name, input, "input (logits)")
     loss = softmax_cross_entropy(input, dist, axis=axis)  # -sum(dist * log_softmax), one op
-    if reduction == "mean":
-        return _mean_over_counted(name, loss, count)
+    if reduction == "mean":  # class indices + weights: count is the sum of w[target_n]
+        weighted = weight is not None and not probabilities
+        return _mean_over_counted(name, loss, count, weighted=weighted)
     return _reduce(loss, reduction)
 
 
@@ -292,15 +296,17 @@ def kl_div(input, target, reduction="mean", log_target=False):
 
 
 # ----- regression losses -----------------------------------------------------------------------
-def _regression_operands(name, input, target, reduction):
-    """Check a pointwise loss's arguments (floating, same shape, finite); the target as a Tensor."""
+def _regression_operands(name, input, target, reduction, scan_for_non_finite=True):
+    """Check a pointwise loss's arguments (floating, same shape, finite); the target as a Tensor.
+    scan_for_non_finite=False leaves the NaN/inf check to the caller (see mse_loss)."""
     _check_reduction(name, reduction)
     _check_floating(name, input, "input")
     target = _as_tensor(target, input, name, "target")
     _check_floating(name, target, "target")
     _check_same_shape(name, input, target)
-    _check_finite(name, input, "input")
-    _check_finite(name, target, "target")
+    if scan_for_non_finite:
+        _check_finite(name, input, "input")
+        _check_finite(name, target, "target")
     return target
 
 
@@ -316,14 +322,11 @@ def mse_loss(input, target, reduction="mean"):
         target = _regression_operands(name, input, target, reduction)
         diff = input - target
         return diff * diff
-    _check_reduction(name, reduction)
-    _check_floating(name, input, "input")
-    target = _as_tensor(target, input, name, "target")
-    _check_floating(name, target, "target")
-    _check_same_shape(name, input, target)
-    scale = 1.0 / max(input.size, 1) if reduction == "mean" else 1.0
-    if input.size == 0 and reduction == "mean":
-        scale = float("nan")  # the mean of nothing, as NumPy and PyTorch give
+    target = _regression_operands(name, input, target, reduction, scan_for_non_finite=False)
+    if reduction == "sum":
+        scale = 1.0
+    else:  # the mean of nothing is NaN, as NumPy and PyTorch give
+        scale = 1.0 / input.size if input.size else float("nan")
     loss = squared_error(input, target.astype(input.dtype), scale)
     if input.size and not math.isfinite(loss.item()):
         _check_finite(name, input, "input")

@@ -163,7 +163,6 @@ class _Sequence(Function):
     def _start(self, x, h0, mask, reverse):
         self.mask = mask
         self.order = range(x.shape[0] - 1, -1, -1) if reverse else range(x.shape[0])
-        self.saved = [None] * x.shape[0]  # what backward needs from each step
         self.dtype, self.buffers = x.dtype, []
         # the state entering each step, for dL/dW_hh = sum_t dz_t^T h_{t-1} after the loop
         self.h_prev = self._buffer(x.shape[:1] + h0.shape)
@@ -303,10 +302,10 @@ class LSTMSequence(_Sequence):
         n = h0.shape[1]
         from_x = self._project_inputs(x, w_ih, biases[0] + biases[1] if biases else None)
         packed = xp.empty((x.shape[0] + 2,) + h0.shape, dtype=x.dtype)
-        steps = x.shape[:1] + h0.shape
         # what the backward needs, one [t] slot per step: c_{t-1}, (i, f), g, o, tanh(c_t)
-        c_prev, input_and_forget, candidate, output_gate, tanh_c = (
-            self._buffer(steps[:2] + (2 * n,) if k == 1 else steps) for k in range(5))
+        c_prev, candidate, output_gate, tanh_c = (self._buffer(self.h_prev.shape)
+                                                  for _ in range(4))
+        input_and_forget = self._buffer(x.shape[:2] + (2 * n,))
         h, c = h0, c0
         with numpy.errstate(over="ignore"):  # see _sigmoid_into
             for t in self.order:
