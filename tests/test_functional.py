@@ -369,6 +369,15 @@ def test_mse_loss_float32_agrees_with_a_float64_mean(size, seed):
     np.testing.assert_allclose(float(got.item()), expected, rtol=1e-5)
 
 
+@given(st.lists(st.integers(1, 4), min_size=0, max_size=3), st.sampled_from(["mean", "sum"]),
+       st.integers(0, 2**31 - 1))
+@settings(max_examples=25, deadline=None)
+def test_mse_loss_gradcheck_on_any_shape(shape, reduction, seed):
+    rng = np.random.default_rng(seed)
+    x, y = rng.standard_normal(shape), rng.standard_normal(shape)
+    assert tg.gradcheck(lambda a, b: F.mse_loss(a, b, reduction=reduction), x, y)
+
+
 def test_mse_loss_names_inf_in_the_target_and_an_overflow():
     with pytest.raises(ValueError, match="mse_loss got inf in the target"):
         F.mse_loss(tg.tensor([1.0, 2.0]), tg.tensor([np.inf, 0.0]))
