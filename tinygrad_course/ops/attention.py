@@ -61,6 +61,18 @@ def _add_into(scores, addend):
     return scores + addend
 
 
+def _product(xp, a, b, shape, out=None):
+    """a @ b summed down to ``shape`` (undoing broadcast batch axes), written into ``out``
+    when given (a view into a bigger gradient array) and returned."""
+    if out is not None and numpy.broadcast_shapes(a.shape[:-2], b.shape[:-2]) == shape[:-2]:
+        return xp.matmul(a, b, out=out)
+    result = sum_to_shape(xp.matmul(a, b), shape)
+    if out is None:
+        return result
+    out[...] = result
+    return out
+
+
 class ScaledDotProductAttention(Function):
     """O = dropout(softmax(Q K^T * scale + B)) V; inputs (Q, K, V) or (Q, K, V, float mask).
 
@@ -120,12 +132,55 @@ class ScaledDotProductAttention(Function):
             grads = self._gradients(grad, q, k, v, float_mask, needs, weights, dropped, keep,
                                     self.output)
             return self._per_input(grads, stack)
-        # Otherwise the same formulas run straight on the saved arrays: no op per product.
-        q, k, v, float_mask, needs = self._unpacked(arrays=True)
-        grads = self._gradients(grad.data, q, k, v, float_mask, needs, self.weights,
-                                self.dropped, self.keep, self.output.data)
+        # Otherwise the same formulas run straight on the saved arrays, in place where an
+        # array is ours alone (see _array_gradients).
         return tuple(None if g is None else _const(g, grad.device)
-                     for g in self._per_input(grads, self.xp.stack))
+                     for g in self._array_gradients(grad.data))
+
+    def _array_gradients(self, grad):
+        """The formulas of ``_gradients`` on backend arrays, written for speed:
+
+        * dS is built in place in the fresh dP array, and scaled once there (rather than
+          scaling dQ and dK separately);
+        * rowsum(dP * P) is taken from whichever of (L, S) and (L, d_v) is smaller;
+        * packed: dQ, dK and dV are written straight into one array laid out like the
+          packed input (np.empty_like keeps its memory order), so the transposes and
+          reshapes between it and the projection become views instead of copies.
+        """
+        xp = self.xp
+        q, k, v, float_mask, needs = self._unpacked(arrays=True)
+        weights, dropped, keep = self.weights, self.dropped, self.keep
+        slots = (None, None, None)
+        packed_grad = None
+        if self.packed and needs[0]:
+            packed_grad = xp.empty_like(self.inputs[0].data)
+            slots = (packed_grad[0], packed_grad[1], packed_grad[2])
+        grad_v = None
+        if needs[2]:
+            grad_v = _product(xp, xp.swapaxes(dropped, -1, -2), grad, v.shape, slots[2])
+        grad_q = grad_k = grad_mask = None
+        if any(needs[:2]) or any(needs[3:]):
+            grad_scores = xp.matmul(grad, xp.swapaxes(v, -1, -2))       # dP, ours: in place
+            if keep is not None:
+                grad_scores *= keep
+            if grad_scores.shape[-1] <= grad.shape[-1]:                  # S <= d_v
+                row_dot = (grad_scores * weights).sum(axis=-1, keepdims=True)
+            else:
+                row_dot = (grad * self.output.data).sum(axis=-1, keepdims=True)
+            grad_scores -= row_dot
+            grad_scores *= weights                                       # dS
+            if float_mask is not None and needs[3]:
+                grad_mask = sum_to_shape(grad_scores, float_mask.shape)
+                if grad_mask is grad_scores:
+                    grad_mask = grad_mask.copy()  # dS is scaled in place below
+            grad_scores *= grad_scores.dtype.type(self.scale)           # dS * scale
+            if needs[0]:
+                grad_q = _product(xp, grad_scores, k, q.shape, slots[0])
+            if needs[1]:
+                grad_k = _product(xp, xp.swapaxes(grad_scores, -1, -2), q, k.shape, slots[1])
+        if self.packed:
+            return (packed_grad,) + ((grad_mask,) if len(self.inputs) > 1 else ())
+        return self._per_input((grad_q, grad_k, grad_v, grad_mask), None)
 
     def _gradients(self, grad, q, k, v, float_mask, needs, weights, dropped, keep, output):
         """(dQ, dK, dV, dB) from the formulas of the module docstring, on Tensors or on

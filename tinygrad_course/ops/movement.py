@@ -46,7 +46,10 @@ class Transpose(Function):
         return self.xp.transpose(x, axes)
 
     def backward(self, grad):
-        return grad.transpose(tuple(numpy.argsort(self.axes)))
+        inverse = [0] * len(self.axes)
+        for i, axis in enumerate(self.axes):  # y axis i came from x axis self.axes[i]
+            inverse[axis] = i
+        return grad.transpose(tuple(inverse))
 
 
 class BroadcastTo(Function):
