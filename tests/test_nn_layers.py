@@ -280,3 +280,26 @@ def test_a_whole_mlp_gradchecks():
     model = nn.Sequential(nn.Linear(3, 4, seed=0), nn.Tanh(), nn.LayerNorm(4),
                           nn.Linear(4, 2, seed=1), nn.LogSoftmax(dim=-1))
     assert check_module_gradients(model, randn(2, 3))
+
+
+def test_embedding_padding_positions_give_zeros_whatever_the_padding_row_holds():
+    # the output does not depend on the padding row, so its zero gradient is the true one
+    layer = nn.Embedding(4, 3, padding_idx=1, seed=0)
+    layer.weight.data[1] = 5.0
+    out = layer(tg.tensor([[1, 2], [3, 1]]))
+    np.testing.assert_array_equal(out.numpy()[0, 0], [0.0, 0.0, 0.0])
+    np.testing.assert_array_equal(out.numpy()[1, 1], [0.0, 0.0, 0.0])
+    np.testing.assert_array_equal(out.numpy()[0, 1], layer.weight.numpy()[2])
+
+
+def test_embedding_second_derivatives_through_the_padding_rule():
+    from tinygrad_course.ops.embedding import embedding
+
+    ids = tg.tensor(np.array([[0, 2, 2], [1, 0, 3]]))
+
+    def fn(weight):
+        return (embedding(ids, weight, padding_idx=0) ** 2).sum().reshape(1)
+
+    weight = tg.tensor(np.random.default_rng(0).standard_normal((4, 3)), requires_grad=True)
+    assert tg.gradcheck(fn, weight)
+    assert tg.gradgradcheck(fn, weight)

@@ -19,12 +19,12 @@ import math
 
 import numpy
 
-from .. import functional as F
 from .. import nn
 from ..errors import ShapeError
 from ..ops import normalization
 from ..ops.elementwise import gelu
-from ..tensor import Tensor, arange, tensor
+from ..ops.nn import symmetric_cross_entropy
+from ..tensor import Tensor, tensor
 from .vit import ViT
 
 PAD, UNKNOWN = "<pad>", "<unk>"
@@ -113,8 +113,11 @@ class TransformerTextEncoder(nn.Module):
         for layer in self.layers:
             x = layer(x, src_key_padding_mask=padding)
         x = self.final_norm(x)
-        keep = (ids != 0).astype(x.dtype).unsqueeze(-1)             # (N, L, 1)
-        return (x * keep).sum(axis=1) / keep.sum(axis=1).clip(min=1.0)
+        # the mean over real tokens as a weighted sum: weight 1/count on each, 0 on padding
+        # (the weights are constants: nothing flows back into the integer ids)
+        keep = (ids != 0).astype(x.dtype)                             # (N, L)
+        weights = keep / keep.sum(axis=1, keepdims=True).clip(min=1.0)
+        return (x * weights.unsqueeze(-1)).sum(axis=1)
 
 
 class CLIP(nn.Module):
@@ -148,12 +151,16 @@ class CLIP(nn.Module):
 
 def clip_loss(logits):
     """Symmetric InfoNCE: mean of the image->text and text->image cross-entropies, the
-    correct pairs on the diagonal."""
+    correct pairs on the diagonal:
+
+        (F.cross_entropy(logits, arange(N)) + F.cross_entropy(logits.T, arange(N))) / 2
+
+    computed as one op (ops.nn.SymmetricCrossEntropy) whose gradient is
+    (softmax over rows + softmax over columns - 2 I) / 2N."""
     n = logits.shape[0]
     if logits.ndim != 2 or logits.shape[1] != n:
         raise ShapeError(f"clip_loss: expected square logits (N, N), got {logits.shape}")
-    targets = arange(n, device=logits.device)
-    return (F.cross_entropy(logits, targets) + F.cross_entropy(logits.T, targets)) / 2
+    return symmetric_cross_entropy(logits)
 
 
 def zero_shot_classifier(model, tokenizer, class_prompts, max_length):

@@ -4,12 +4,13 @@
 
 Looking up rows is indexing, so the backward is a scatter-add: the gradient of each output
 row is added into the row of W it came from (a token used twice gets both gradients), and
-rows of tokens not in the batch get zero.
+rows of tokens not in the batch get zero. The op is ops/embedding.py.
 """
 
 import numpy
 
-from ..errors import DTypeError, ShapeError
+from ..errors import DeviceError, DTypeError, ShapeError
+from ..ops.embedding import embedding
 from ..tensor import Tensor, tensor, zeros
 from . import init
 from .module import Module, Parameter
@@ -39,7 +40,7 @@ class Embedding(Module):
         if ids.dtype.kind not in "iu":
             raise DTypeError(f"Embedding: ids must be integers, got dtype {ids.dtype}")
         if ids.size:
-            low, high = int(ids.min().item()), int(ids.max().item())
+            low, high = int(ids.data.min()), int(ids.data.max())
             if low < 0 or high >= self.num_embeddings:
                 raise ShapeError(f"Embedding: ids must be in [0, {self.num_embeddings}), got "
                                  f"values from {low} to {high}")
@@ -48,11 +49,10 @@ class Embedding(Module):
         if not isinstance(ids, Tensor):
             ids = tensor(numpy.asarray(ids), device=self.weight.device)
         self._check(ids)
-        out = self.weight[ids]
-        if self.padding_idx is not None:
-            keep = (ids != self.padding_idx).astype(out.dtype)
-            out = out * keep.unsqueeze(-1)
-        return out
+        if ids.device != self.weight.device:
+            raise DeviceError(f"Embedding: ids on '{ids.device}', the weight on "
+                              f"'{self.weight.device}'")
+        return embedding(ids, self.weight, self.padding_idx)
 
     def extra_repr(self):
         pad = f", padding_idx={self.padding_idx}" if self.padding_idx is not None else ""

@@ -7,8 +7,13 @@ movement     reshape, transpose, swapaxes, broadcast_to, squeeze, unsqueeze, fla
              getitem (slices, integer arrays, boolean masks), concatenate, stack, split, pad
 linalg       matmul
 linear       linear: x W^T + b as one op (the Linear layer)
-nn           softmax, log_softmax
+nn           softmax, log_softmax, softmax_cross_entropy, squared_error,
+             symmetric_cross_entropy (CLIP's loss)
 normalization  layer_norm, l2_normalize (fused forward and backward)
+embedding    embedding: rows of a table picked by ids, scatter-add backward
+attention    scaled_dot_product_attention (masks, dropout) as one op
+conv         conv1d, max over time
+recurrent    rnn / lstm / gru over a whole sequence, backward through time by hand
 """
 
 from . import elementwise, linalg, linear, movement, nn, normalization, reduce  # noqa: F401

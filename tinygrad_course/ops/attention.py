@@ -55,10 +55,11 @@ def _const(array, device):
 
 def _add_into(scores, addend):
     """scores + addend, in place when the result has the scores' shape (it usually has)."""
-    if numpy.broadcast_shapes(scores.shape, addend.shape) == scores.shape:
+    try:
         scores += addend
         return scores
-    return scores + addend
+    except ValueError:  # the addend broadcasts the scores up to a bigger shape
+        return scores + addend
 
 
 def _product(xp, a, b, shape, out=None):
@@ -98,9 +99,8 @@ class ScaledDotProductAttention(Function):
         row_max = scores.max(axis=-1, keepdims=True)
         self.empty = None
         if float_mask or blocked is not None:
-            empty = xp.isneginf(row_max)  # every key masked: keep this row at zero
-            if bool(empty.any()):
-                self.empty = empty
+            if bool(xp.isneginf(row_max.min())):  # some row has every key masked: keep
+                self.empty = empty = xp.isneginf(row_max)  # those rows at zero
                 row_max = xp.where(empty, 0.0, row_max).astype(scores.dtype)
         scores -= row_max
         weights = xp.exp(scores, out=scores)

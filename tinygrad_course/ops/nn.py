@@ -9,6 +9,8 @@ softmax_cross_entropy(z, y)_n = -sum_c y_nc log softmax(z_n)_c, fused (see below
     dL/dz_nc = g_n (q_nc sum_k y_nk - y_nc),   q = softmax(z)     (= g_n (q - y) for one-hot y)
 squared_error(x, y, scale) = scale * sum_i (x_i - y_i)^2, fused (mse_loss: scale = 1/n):
     dL/dx = g * 2 scale (x - y),   dL/dy = -dL/dx
+symmetric_cross_entropy(Z) for square logits (CLIP's loss), fused (see below):
+    dL/dZ = g (R + C - 2 I) / (2N),   R, C = softmax over each row, over each column
 """
 
 from ..autograd import Function, is_grad_enabled
@@ -139,3 +141,61 @@ def squared_error(x, y, scale=1.0):
         raise ShapeError(f"squared_error: input of shape {x.shape} and target of shape "
                          f"{y.shape}; they must match")
     return SquaredError.apply(x, y, scale=float(scale))
+
+
+class SymmetricCrossEntropy(Function):
+    """CLIP's contrastive loss on square logits Z (N, N), the matching pairs on the diagonal:
+
+        loss = ( mean_i CE(row i, target i) + mean_j CE(column j, target j) ) / 2
+             = ( sum_i lse(row i) + sum_j lse(column j) - 2 trace(Z) ) / (2N)
+
+    with lse the log-sum-exp. Each row of Z asks "which text is image i's?", each column
+    "which image is text j's?" (InfoNCE in both directions). With R = softmax over each row,
+    C = softmax over each column, I the identity and g = dL/dloss:
+
+        dL/dZ = g (R + C - 2 I) / (2N)
+
+    One op for what two cross-entropies, a transpose, an add and a halving compute in five
+    (F.cross_entropy(Z, arange(N)) + F.cross_entropy(Z.T, arange(N))) / 2, which it equals.
+    """
+
+    def forward(self, z):
+        xp = self.xp
+        n = z.shape[0]
+        log_sums, self.probs = [], []
+        for axis in (1, 0):  # rows, then columns
+            top = z.max(axis=axis, keepdims=True)
+            e = xp.exp(z - top)
+            total = e.sum(axis=axis, keepdims=True)
+            e /= total
+            self.probs.append(e)
+            log_sums.append(xp.log(total).sum() + top.sum())
+        loss = (log_sums[0] + log_sums[1] - 2 * xp.trace(z)) / (2 * n)
+        return xp.asarray(loss, dtype=z.dtype)
+
+    def backward(self, grad):
+        z = self.inputs[0]
+        n = z.shape[0]
+        if is_grad_enabled():  # create_graph=True: R and C must be ops of Z
+            identity = Tensor._from_op(self.xp.eye(n, dtype=z.dtype), grad.device, False)
+            return (softmax(z, axis=1) + softmax(z, axis=0) - 2.0 * identity) * (grad / (2 * n))
+        delta = self.probs[0] + self.probs[1]
+        diagonal = delta.reshape(-1)[::n + 1]  # a view of the diagonal
+        diagonal -= 2
+        delta *= grad.data / (2 * n)
+        return Tensor._from_op(delta, grad.device, False)
+
+
+def symmetric_cross_entropy(z):
+    """CLIP's loss on square logits (N, N) as one 0-d op (see SymmetricCrossEntropy). NaN or
+    inf in the logits raises here, naming which (an N x N scan: small next to the model)."""
+    if z.ndim != 2 or z.shape[0] != z.shape[1] or z.shape[0] == 0:
+        raise ShapeError(f"symmetric_cross_entropy: expected square logits (N, N) with N >= 1, "
+                         f"got {z.shape}")
+    z = floating(z)
+    if not bool(z.xp.isfinite(z.data).all()):
+        bad = [kind for kind, test in (("NaN", z.xp.isnan), ("inf", z.xp.isinf))
+               if bool(test(z.data).any())]
+        raise ValueError(f"symmetric_cross_entropy: the logits (shape {z.shape}) hold "
+                         f"{' and '.join(bad)}; check the model's output and the learning rate")
+    return SymmetricCrossEntropy.apply(z)
