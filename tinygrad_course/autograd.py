@@ -34,6 +34,7 @@ from .errors import BackwardError, ShapeError, TensorError
 from .tensor import Tensor, check_same_device
 
 _grad_enabled = True
+_ARRAY_MODULES = {"cpu": backend.numpy}  # device -> array module, for the common devices
 _inplace_clock = 0  # how many in-place ops have run (see the module docstring)
 
 
@@ -84,18 +85,19 @@ class Function:
         # no gradient needed) does not need. See benchmarks/scaling.py for its cost per op.
         fn = cls()
         tensors = inputs
-        device = None
         for x in inputs:
             if not isinstance(x, Tensor):
                 tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in inputs]
                 break
+        device = tensors[0].device if tensors else None
+        needs_grad = False
         for t in tensors:
-            if device is None:
-                device = t.device
-            elif t.device != device:
+            if t.device != device:
                 check_same_device(cls.__name__.lower(), *tensors)  # raises DeviceError
+            if t.requires_grad:
+                needs_grad = True
         fn.output_device = device  # forward may change it (only .to(device) does)
-        fn.xp = backend.get_array_module(device)
+        fn.xp = _ARRAY_MODULES.get(device) or backend.get_array_module(device)
         try:
             data = fn.forward(*[t.data for t in tensors], **params)
         except TensorError:
@@ -104,18 +106,14 @@ class Function:
             got = ", ".join(f"{t.shape} {t.dtype}" for t in tensors)
             raise ShapeError(f"{cls.__name__.lower()}: cannot apply to inputs of shape/dtype "
                              f"{got}: {err}") from err
-        needs = None
-        if _grad_enabled:
-            needs = tuple([t.requires_grad for t in tensors])
-            if True not in needs:
-                needs = None
-        out = Tensor._from_op(data, fn.output_device, needs is not None)
-        if needs is not None:
-            fn.inputs = tensors
-            fn.created_at = _inplace_clock
-            fn.needs_input_grad = needs
-            fn._output_ref = weakref.ref(out)  # a weak link: output -> fn -> output is no cycle
-            out._ctx = fn
+        if not (needs_grad and _grad_enabled):
+            return Tensor._from_op(data, fn.output_device, False)
+        out = Tensor._from_op(data, fn.output_device, True)
+        fn.inputs = tensors
+        fn.created_at = _inplace_clock
+        fn.needs_input_grad = tuple([t.requires_grad for t in tensors])
+        fn._output_ref = weakref.ref(out)  # a weak link: output -> fn -> output is no cycle
+        out._ctx = fn
         return out
 
     @property
@@ -160,9 +158,14 @@ def topological_order(root):
 
 def _accumulate(tensor, grad):
     """Add ``grad`` into ``tensor.grad`` (gradients of every use of a tensor add up)."""
-    if grad.dtype != tensor.dtype:
+    if grad.data.dtype != tensor.data.dtype:
         grad = grad.astype(tensor.dtype)
-    tensor.grad = grad if tensor.grad is None else tensor.grad + grad
+    if tensor.grad is None:
+        tensor.grad = grad
+    elif _grad_enabled:  # inside backward(create_graph=True): the sum must be an op
+        tensor.grad = tensor.grad + grad
+    else:
+        tensor.grad = Tensor._from_op(tensor.grad.data + grad.data, grad.device, False)
 
 
 def _store_in_grad_attribute(tensor, grad):
@@ -251,7 +254,7 @@ def _propagate(root, grad, create_graph, retain_graph, deliver):
             for parent, parent_grad, needed in zip(fn.inputs, input_grads, fn.needs_input_grad):
                 if not needed or parent_grad is None:
                     continue
-                if parent_grad.shape != parent.shape:
+                if parent_grad.data.shape != parent.data.shape:
                     raise BackwardError(
                         f"{type(fn).__name__}.backward: gradient of shape {parent_grad.shape} "
                         f"for an input of shape {parent.shape}; did you forget to sum over "
@@ -259,10 +262,16 @@ def _propagate(root, grad, create_graph, retain_graph, deliver):
                     )
                 if parent._ctx is None:
                     deliver(parent, parent_grad)
-                elif id(parent) in grads:
-                    grads[id(parent)] = grads[id(parent)] + parent_grad
-                else:
-                    grads[id(parent)] = parent_grad
+                    continue
+                key = id(parent)
+                earlier = grads.get(key)
+                if earlier is None:
+                    grads[key] = parent_grad
+                elif create_graph:  # the sum must be an op, to be differentiated again
+                    grads[key] = earlier + parent_grad
+                else:  # a plain array sum: no op, no graph
+                    grads[key] = Tensor._from_op(earlier.data + parent_grad.data,
+                                                 parent_grad.device, False)
             if not retain_graph:
                 fn.release()
 
