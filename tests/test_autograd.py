@@ -306,6 +306,51 @@ def test_inplace_op_on_a_leaf_that_requires_grad_is_refused():
         F.relu(leaf([1.0, -1.0]), inplace=True)
 
 
+def test_inplace_add_writes_into_the_first_operand_and_keeps_gradients():
+    from tinygrad_course.ops.elementwise import add
+
+    rng = np.random.default_rng(2)
+    w = leaf(rng.standard_normal((3, 4)))
+    x = tg.tensor(rng.standard_normal((5, 4)), dtype=np.float64, requires_grad=True)
+    bias = leaf(rng.standard_normal(3))
+    plain = x @ w.T + bias
+    (plain * plain).sum().backward()
+    expected = [t.grad.numpy().copy() for t in (w, x, bias)]
+    for t in (w, x, bias):
+        t.grad = None
+    product = x @ w.T
+    out = add(product, bias, inplace=True)  # bias broadcasts into the product's shape
+    np.testing.assert_array_equal(product.numpy(), out.numpy())  # the product was overwritten
+    np.testing.assert_allclose(out.numpy(), plain.numpy(), rtol=1e-12)
+    (out * out).sum().backward()
+    for t, e in zip((w, x, bias), expected):
+        np.testing.assert_allclose(t.grad.numpy(), e, rtol=1e-12)
+
+
+def test_inplace_add_falls_back_when_the_sum_does_not_fit_the_first_operand():
+    from tinygrad_course.ops.elementwise import add
+
+    small = tg.tensor([1.0, 2.0])
+    out = add(small, tg.ones(3, 2), inplace=True)  # the sum is (3, 2): a new array
+    assert out.shape == (3, 2)
+    np.testing.assert_array_equal(small.numpy(), [1.0, 2.0])
+    ints = tg.tensor(np.array([1, 2]))
+    assert add(ints, tg.tensor([0.5, 0.5]), inplace=True).dtype == np.float32  # int + float
+    np.testing.assert_array_equal(ints.numpy(), [1, 2])
+    with pytest.raises(BackwardError, match="add: inplace=True on a leaf tensor"):
+        add(leaf([1.0]), tg.tensor([1.0]), inplace=True)
+
+
+def test_backward_refuses_an_output_overwritten_by_inplace_add():
+    from tinygrad_course.ops.elementwise import add
+
+    x = leaf([0.5, -1.0, 2.0])
+    e = x.exp()  # Exp's backward reads its output
+    add(e, 1.0, inplace=True)
+    with pytest.raises(BackwardError, match=r"Exp needs its output"):
+        e.sum().backward()
+
+
 def test_backward_refuses_values_overwritten_in_place():
     x = leaf([0.5, -1.0, 2.0])
     saved_output = (x * 1.0).tanh()  # Tanh's backward reads its output

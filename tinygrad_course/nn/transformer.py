@@ -26,7 +26,7 @@ import copy
 import numpy
 
 from ..ops.attention import mask_to_bias
-from ..ops.elementwise import gelu, relu
+from ..ops.elementwise import add, gelu, relu
 from ..ops.linear import linear
 from ..tensor import Tensor
 from . import init
@@ -54,6 +54,13 @@ def generate_square_subsequent_mask(size, device=None, dtype=None):
     allowed = numpy.tri(size, size, dtype=bool)
     bias = mask_to_bias(allowed, numpy.float32 if dtype is None else dtype, numpy)
     return Tensor(bias, dtype=bias.dtype, device=device)
+
+
+def _residual(x, update):
+    """x + update, the residual connection, written into update's array: update is the fresh
+    output of a sublayer (its last op is a Linear or a dropout, whose backwards do not need
+    their output), so the sum needs no new array (see ops.elementwise.add)."""
+    return add(update, x, inplace=True)
 
 
 class _Block(Module):
@@ -106,10 +113,11 @@ class TransformerEncoderLayer(_Block):
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
         x = src
         if self.norm_first:
-            x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
-            return x + self._ff_block(self.norm2(x), self.dropout2)
-        x = self.norm1(x + self._sa_block(x, src_mask, src_key_padding_mask, is_causal))
-        return self.norm2(x + self._ff_block(x, self.dropout2))
+            x = _residual(x, self._sa_block(self.norm1(x), src_mask, src_key_padding_mask,
+                                            is_causal))
+            return _residual(x, self._ff_block(self.norm2(x), self.dropout2))
+        x = self.norm1(_residual(x, self._sa_block(x, src_mask, src_key_padding_mask, is_causal)))
+        return self.norm2(_residual(x, self._ff_block(x, self.dropout2)))
 
 
 class TransformerDecoderLayer(_Block):
@@ -144,14 +152,16 @@ class TransformerDecoderLayer(_Block):
                 memory_key_padding_mask=None, tgt_is_causal=False, memory_is_causal=False):
         x = tgt
         if self.norm_first:
-            x = x + self._sa_block(self.norm1(x), tgt_mask, tgt_key_padding_mask, tgt_is_causal)
-            x = x + self._mha_block(self.norm2(x), memory, memory_mask,
-                                    memory_key_padding_mask, memory_is_causal)
-            return x + self._ff_block(self.norm3(x), self.dropout3)
-        x = self.norm1(x + self._sa_block(x, tgt_mask, tgt_key_padding_mask, tgt_is_causal))
-        x = self.norm2(x + self._mha_block(x, memory, memory_mask, memory_key_padding_mask,
-                                           memory_is_causal))
-        return self.norm3(x + self._ff_block(x, self.dropout3))
+            x = _residual(x, self._sa_block(self.norm1(x), tgt_mask, tgt_key_padding_mask,
+                                            tgt_is_causal))
+            x = _residual(x, self._mha_block(self.norm2(x), memory, memory_mask,
+                                             memory_key_padding_mask, memory_is_causal))
+            return _residual(x, self._ff_block(self.norm3(x), self.dropout3))
+        x = self.norm1(_residual(x, self._sa_block(x, tgt_mask, tgt_key_padding_mask,
+                                                   tgt_is_causal)))
+        x = self.norm2(_residual(x, self._mha_block(x, memory, memory_mask,
+                                                    memory_key_padding_mask, memory_is_causal)))
+        return self.norm3(_residual(x, self._ff_block(x, self.dropout3)))
 
 
 def _clones(layer, num_layers):

@@ -59,10 +59,11 @@ def floating(x):
 
 # ----- arithmetic ---------------------------------------------------------------------------
 class Add(Function):
-    """y = a + b;   dL/da = dL/dy,   dL/db = dL/dy   (summed over broadcast axes)."""
+    """y = a + b;   dL/da = dL/dy,   dL/db = dL/dy   (summed over broadcast axes).
+    inplace=True writes y into a's array (see ``add``)."""
 
-    def forward(self, a, b):
-        return a + b
+    def forward(self, a, b, inplace=False):
+        return self.xp.add(a, b, out=a) if inplace else a + b
 
     def backward(self, grad):
         a, b = self.inputs
@@ -152,8 +153,26 @@ class Pow(Function):
         return grad_a, grad_b
 
 
-def add(a, b, like=None):
-    return Add.apply(*_operands(a, b, like))
+def _fits_into(a, b):
+    """Whether a + b has a's own shape and dtype (so it can be written into a's array)."""
+    return ((a.shape == b.shape or numpy.broadcast_shapes(a.shape, b.shape) == a.shape)
+            and (a.dtype == b.dtype or numpy.result_type(a.dtype, b.dtype) == a.dtype))
+
+
+def add(a, b, like=None, inplace=False):
+    """a + b. inplace=True writes the sum into a's own array (PyTorch's a.add_(b)): no new
+    array, and the values stay hot in the cache. For a fresh op output that no backward
+    needs, e.g. the residual x + sublayer(x) added into the sublayer's output; backward
+    raises if an op did need a's old values (see autograd, in-place ops). Falls back to a
+    new array when the sum would not fit a's shape and dtype."""
+    a, b = _operands(a, b, like)
+    if not inplace or not _fits_into(a, b):
+        return Add.apply(a, b)
+    if a.requires_grad and a._ctx is None and is_grad_enabled():
+        raise BackwardError(f"add: inplace=True on a leaf tensor that requires grad (shape "
+                            f"{a.shape}); use inplace=False (PyTorch refuses this too)")
+    autograd.mark_modified_in_place(a)  # before apply: Add itself must not object
+    return Add.apply(a, b, inplace=True)
 
 
 def sub(a, b, like=None):

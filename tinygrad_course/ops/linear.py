@@ -39,12 +39,12 @@ class Linear(Function):
         """(dL/dx, dL/dW[, dL/db]), on Tensors or on backend arrays alike."""
         grad_rows = grad.reshape(-1, grad.shape[-1])
         grad_x = grad_w = grad_b = None
-        if self.needs_input_grad[0]:
-            grad_x = (grad_rows @ weight).reshape(x.shape)
         if self.needs_input_grad[1]:
             grad_w = grad_rows.T @ x.reshape(-1, x.shape[-1])
         if bias and self.needs_input_grad[2]:
             grad_b = grad_rows.sum(axis=0)
+        if self.needs_input_grad[0]:
+            grad_x = (grad_rows @ weight).reshape(x.shape)
         return (grad_x, grad_w) if not bias else (grad_x, grad_w, grad_b)
 
 

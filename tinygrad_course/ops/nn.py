@@ -130,8 +130,8 @@ class SquaredError(Function):
         if is_grad_enabled():  # create_graph=True: the difference must be an op of x and y
             x, y = self.inputs
             grad_x = (x - y) * (factor * grad)
-        else:
-            grad_x = Tensor._from_op(self.diff * factor, grad.device, False) * grad
+        else:  # grad is 0-d: one scaled copy of the difference
+            grad_x = Tensor._from_op(self.diff * (factor * grad.data), grad.device, False)
         return grad_x, -grad_x if self.needs_input_grad[1] else None
 
 
