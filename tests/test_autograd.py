@@ -363,3 +363,14 @@ def test_backward_refuses_values_overwritten_in_place():
     F.relu(y, inplace=True)
     with pytest.raises(BackwardError, match="Mul needs an input"):
         product.sum().backward()
+
+
+def test_inplace_op_on_an_unweighted_layer_norm_output_is_caught():
+    # without weight and bias, LayerNorm's output IS x_hat, which its backward needs
+    x = leaf(np.random.default_rng(3).standard_normal((2, 4)))
+    from tinygrad_course.ops.normalization import layer_norm
+
+    y = layer_norm(x * 1.0, (4,))
+    F.relu(y, inplace=True)
+    with pytest.raises(BackwardError, match=r"LayerNorm needs its output"):
+        y.sum().backward()

@@ -17,6 +17,8 @@ L2 normalisation (``l2_normalize``), the unit vectors whose dot products are cos
     dL/dx = r (g - y sum(g * y))    with g = dL/dy: the part of g along y is removed
 """
 
+import math
+
 from ..autograd import Function, is_grad_enabled
 from ..errors import DTypeError, ShapeError
 from ..tensor import Tensor
@@ -26,17 +28,19 @@ class LayerNorm(Function):
     def forward(self, x, weight=None, bias=None, axes=(-1,), eps=1e-5):
         xp = self.xp
         self.axes = axes
-        mu = x.mean(axis=axes, keepdims=True)
-        centred = x - mu
-        var = (centred * centred).mean(axis=axes, keepdims=True)
+        inv_n = x.dtype.type(1.0 / math.prod(x.shape[a] for a in axes))  # means as sums * 1/n
+        centred = x - x.sum(axis=axes, keepdims=True) * inv_n
+        var = (centred * centred).sum(axis=axes, keepdims=True) * inv_n
         self.rstd = 1.0 / xp.sqrt(var + eps)
         self.eps = eps
-        self.x_hat = centred * self.rstd
-        y = self.x_hat
-        if weight is not None:
-            y = y * weight
+        x_hat = centred * self.rstd
+        if weight is None:  # y = x_hat: the backward reads it from the output, so that an
+            self.x_hat = None  # in-place op on the output is caught (layer_norm allows no
+            return x_hat       # bias without a weight)
+        self.x_hat = x_hat
+        y = x_hat * weight
         if bias is not None:
-            y = y + bias
+            y += bias  # y is a fresh array: add in place
         return y
 
     def backward(self, grad):
@@ -48,7 +52,8 @@ class LayerNorm(Function):
             return self._gradients(grad, centred * rstd, rstd, weight)
         # Otherwise the same formulas run straight on the saved arrays: no op, no graph node
         # and no Tensor per intermediate result.
-        grads = self._gradients(grad.data, self.x_hat, self.rstd,
+        x_hat = self.output.data if self.x_hat is None else self.x_hat
+        grads = self._gradients(grad.data, x_hat, self.rstd,
                                 None if weight is None else weight.data)
         return tuple(None if g is None else Tensor._from_op(g, grad.device, False)
                      for g in grads)

@@ -58,9 +58,11 @@ class Optimizer:
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                state = self.state.setdefault(p, {})
+                state = self.state.get(p)
+                if state is None:
+                    state = self.state[p] = {}
                 new = self.update(p.data, p.grad.data, state, group, p.xp)
-                p.data = new.astype(p.dtype, copy=False)
+                p.data = new if new.dtype == p.data.dtype else new.astype(p.data.dtype)
 
     def update(self, param, grad, state, group, xp):
         """Return the new value of one parameter (arrays in, array out)."""
