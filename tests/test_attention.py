@@ -382,3 +382,61 @@ def test_mha_packed_self_attention_second_derivatives():
     mha = tg.nn.MultiheadAttention(2, 2, batch_first=True, seed=6).double()
     x = _t(rng.standard_normal((1, 3, 2)), True)
     assert tg.gradgradcheck(lambda x: mha(x, x, x, need_weights=False, is_causal=True)[0], x)
+
+
+# ----- packed self-attention: split heads, attend, merge heads in one op ---------------------
+def _split_attend_merge(qkv, heads, attn_mask=None):
+    """The reference: the projection split into heads with reshape/transpose, F.sdpa, and
+    the heads merged back, all as separate ops."""
+    n, length, width = qkv.shape
+    d = width // (3 * heads)
+    q, k, v = (qkv[:, :, i * heads * d:(i + 1) * heads * d].reshape(n, length, heads, d)
+               .transpose(0, 2, 1, 3) for i in range(3))
+    out = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask)
+    return out.transpose(0, 2, 1, 3).reshape(n, length, heads * d)
+
+
+@pytest.mark.parametrize("mask", ["none", "bool", "float"])
+def test_packed_self_attention_matches_split_attend_merge(mask):
+    from tinygrad_course.ops.attention import packed_self_attention
+
+    rng = np.random.default_rng(21)
+    n, length, heads, d = 2, 5, 3, 4
+    qkv = _t(rng.standard_normal((n, length, 3 * heads * d)), True)
+    float_mask = allowed = attn_mask = None
+    if mask == "bool":
+        host = rng.random((n, 1, 1, length)) > 0.3
+        host[:, :, :, 0] = True
+        attn_mask = tg.tensor(host)
+        allowed = attn_mask.data  # a backend array on the default device
+    elif mask == "float":
+        float_mask = attn_mask = _t(rng.standard_normal((n, heads, length, length)), True)
+    got = packed_self_attention(qkv, heads, float_mask=float_mask, allowed=allowed)
+    expected = _split_attend_merge(qkv, heads, attn_mask)
+    np.testing.assert_allclose(got.numpy(), expected.numpy(), rtol=1e-12, atol=1e-12)
+    upstream = _t(rng.standard_normal(got.shape))
+    inputs = [qkv] + ([float_mask] if float_mask is not None else [])
+    for a, b in zip(tg.grad(got, inputs, grad_output=upstream),
+                    tg.grad(expected, inputs, grad_output=upstream)):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_packed_self_attention_gradcheck_and_gradgradcheck_with_a_learned_bias():
+    from tinygrad_course.ops.attention import packed_self_attention
+
+    rng = np.random.default_rng(22)
+    qkv = _t(rng.standard_normal((2, 3, 12)), True)
+    bias = _t(rng.standard_normal((1, 2, 3, 3)), True)  # broadcast over the batch
+
+    def fn(qkv, bias):
+        return packed_self_attention(qkv, 2, float_mask=bias)
+
+    assert tg.gradcheck(fn, qkv, bias)
+    assert tg.gradgradcheck(fn, qkv, bias)
+
+
+def test_packed_self_attention_refuses_a_width_that_does_not_split():
+    from tinygrad_course.ops.attention import packed_self_attention
+
+    with pytest.raises(ShapeError, match="width 10 does not split into 3 x 2 heads"):
+        packed_self_attention(_t(np.zeros((1, 2, 10))), 2)

@@ -31,7 +31,7 @@ projections, zero biases.
 """
 
 from ..errors import ShapeError
-from ..ops.attention import as_mask_tensor, causal_mask, masked_attention
+from ..ops.attention import as_mask_tensor, causal_mask, masked_attention, packed_self_attention
 from ..ops.linear import linear
 from ..tensor import Tensor, zeros
 from . import init
@@ -168,21 +168,25 @@ class MultiheadAttention(Module):
         if key.shape[0] != N or value.shape[0] != N or value.shape[1] != S:
             raise ShapeError(f"MultiheadAttention: batch sizes or lengths differ: query "
                              f"(N, L) = {(N, L)}, key {key.shape[:2]}, value {value.shape[:2]}")
-        packed = None
-        if self.packed and query is key and key is value:  # self-attention: one projection
-            packed = linear(query, self.in_proj_weight, self.in_proj_bias)
-            packed = packed.reshape(N, L, 3, self.num_heads, self.head_dim)
-            packed = packed.transpose(2, 0, 3, 1, 4)  # (3, N, H, L, d)
-            q, k, v = packed[0], packed[1], packed[2]
+        dropout_p = self.dropout if self.training else 0.0
+        if self.packed and query is key and key is value and not need_weights:
+            # self-attention: one projection (N, L, 3E), and one op splits it into heads,
+            # attends and merges the heads back (ops.attention.packed_self_attention)
+            qkv = linear(query, self.in_proj_weight, self.in_proj_bias)
+            float_mask, allowed = self._masks(key_padding_mask, attn_mask, is_causal, N, L, S,
+                                              qkv)
+            out = packed_self_attention(qkv, self.num_heads, float_mask, allowed, dropout_p,
+                                        self.generator)
+            weights = None
         else:
             (wq, bq), (wk, bk), (wv, bv) = self._projection_weights()
             q, k, v = (self._heads(query, wq, bq), self._heads(key, wk, bk),
                        self._heads(value, wv, bv))
-        float_mask, allowed = self._masks(key_padding_mask, attn_mask, is_causal, N, L, S, q)
-        out, weights = masked_attention(
-            q, k, v, float_mask, allowed, dropout_p=self.dropout if self.training else 0.0,
-            generator=self.generator, need_weights=need_weights, packed=packed)
-        out = out.transpose(0, 2, 1, 3).reshape(N, L, self.embed_dim)
+            float_mask, allowed = self._masks(key_padding_mask, attn_mask, is_causal, N, L, S,
+                                              q)
+            out, weights = masked_attention(q, k, v, float_mask, allowed, dropout_p=dropout_p,
+                                            generator=self.generator, need_weights=need_weights)
+            out = out.transpose(0, 2, 1, 3).reshape(N, L, self.embed_dim)
         out = linear(out, self.out_proj.weight, self.out_proj.bias)
         if not batched:
             out = out.squeeze(0)

@@ -74,20 +74,35 @@ def _product(xp, a, b, shape, out=None):
     return out
 
 
+def _split_heads(qkv, heads):
+    """A self-attention projection (N, L, 3E) -> (3, N, H, L, d) view: Q, K, V each split
+    into H heads of d = E / H columns (arrays or Tensors alike)."""
+    n, length, width = qkv.shape
+    return qkv.reshape(n, length, 3, heads, width // (3 * heads)).transpose(2, 0, 3, 1, 4)
+
+
+def _heads_view(x, heads):
+    """(N, L, E) -> (N, H, L, d) view: the columns of each head (arrays or Tensors alike)."""
+    n, length, width = x.shape
+    return x.reshape(n, length, heads, width // heads).transpose(0, 2, 1, 3)
+
+
 class ScaledDotProductAttention(Function):
     """O = dropout(softmax(Q K^T * scale + B)) V; inputs (Q, K, V) or (Q, K, V, float mask).
 
     Params: ``scale``; ``blocked``, an additive array of 0 / -inf built from boolean masks
-    (or None); ``keep``, the dropout mask already divided by (1 - p) (or None); ``packed``:
-    the first input is Q, K and V stacked, (3, ..., L, d), as one projection of a
-    self-attention layer makes them; its gradient is the three stacked in one array.
+    (or None); ``keep``, the dropout mask already divided by (1 - p) (or None); ``heads``:
+    if given, the first input is not Q but the whole (N, L, 3E) projection of a
+    self-attention layer, Q, K and V side by side, each split into ``heads`` heads, and the
+    output comes back with the heads merged, (N, L, E): see ``packed_self_attention``.
     """
 
-    def forward(self, *inputs, scale, blocked, keep, packed=False):
+    def forward(self, *inputs, scale, blocked, keep, heads=None):
         xp = self.xp
-        self.scale, self.blocked, self.keep, self.packed = scale, blocked, keep, packed
-        if packed:
-            (q, k, v), float_mask = inputs[0], inputs[1:]
+        self.scale, self.blocked, self.keep, self.heads = scale, blocked, keep, heads
+        if heads is not None:
+            q, k, v = _split_heads(inputs[0], heads)
+            float_mask = inputs[1:]
         else:
             q, k, v, float_mask = inputs[0], inputs[1], inputs[2], inputs[3:]
         scores = xp.matmul(q, xp.swapaxes(k, -1, -2))
@@ -110,15 +125,21 @@ class ScaledDotProductAttention(Function):
         weights /= total
         self.weights = weights
         self.dropped = weights if keep is None else weights * keep
-        return xp.matmul(self.dropped, v)
+        if heads is None:
+            return xp.matmul(self.dropped, v)
+        n, h, length, d_v = v.shape[0], v.shape[1], q.shape[2], v.shape[3]
+        merged = xp.empty((n, length, h, d_v), dtype=weights.dtype)  # (N, L, H, d): each
+        xp.matmul(self.dropped, v, out=merged.transpose(0, 2, 1, 3))  # head's output lands
+        return merged.reshape(n, length, h * d_v)                     # in its own columns
 
     def _unpacked(self, arrays=False):
         """(q, k, v, float mask or None, which of q, k, v, mask need a gradient), as Tensors
         or (``arrays=True``) as their backend arrays."""
         inputs = [t.data for t in self.inputs] if arrays else self.inputs
-        if self.packed:
-            qkv, rest, needs = inputs[0], inputs[1:], self.needs_input_grad
-            return (qkv[0], qkv[1], qkv[2], rest[0] if rest else None,
+        if self.heads is not None:
+            split, rest, needs = _split_heads(inputs[0], self.heads), inputs[1:], \
+                self.needs_input_grad
+            return (split[0], split[1], split[2], rest[0] if rest else None,
                     (needs[0],) * 3 + tuple(needs[1:]))
         q, k, v, rest = inputs[0], inputs[1], inputs[2], inputs[3:]
         return q, k, v, rest[0] if rest else None, self.needs_input_grad
@@ -129,8 +150,11 @@ class ScaledDotProductAttention(Function):
             weights = attention_weights(q, k, float_mask, self.blocked, self.scale, self.empty)
             keep = None if self.keep is None else _const(self.keep, grad.device)
             dropped = weights if keep is None else weights * keep
+            output = self.output
+            if self.heads is not None:  # (N, L, E) -> (N, H, L, d), as Tensor ops
+                grad, output = _heads_view(grad, self.heads), _heads_view(output, self.heads)
             grads = self._gradients(grad, q, k, v, float_mask, needs, weights, dropped, keep,
-                                    self.output)
+                                    output)
             return self._per_input(grads, stack)
         # Otherwise the same formulas run straight on the saved arrays, in place where an
         # array is ours alone (see _array_gradients).
@@ -143,18 +167,20 @@ class ScaledDotProductAttention(Function):
         * dS is built in place in the fresh dP array, and scaled once there (rather than
           scaling dQ and dK separately);
         * rowsum(dP * P) is taken from whichever of (L, S) and (L, d_v) is smaller;
-        * packed: dQ, dK and dV are written straight into one array laid out like the
-          packed input (np.empty_like keeps its memory order), so the transposes and
-          reshapes between it and the projection become views instead of copies.
+        * heads given: dQ, dK and dV are written straight into the columns of one (N, L, 3E)
+          array, the layout of the projection they go back to (no stacking or copying).
         """
         xp = self.xp
         q, k, v, float_mask, needs = self._unpacked(arrays=True)
         weights, dropped, keep = self.weights, self.dropped, self.keep
         slots = (None, None, None)
         packed_grad = None
-        if self.packed and needs[0]:
-            packed_grad = xp.empty_like(self.inputs[0].data)
-            slots = (packed_grad[0], packed_grad[1], packed_grad[2])
+        output = self.output.data
+        if self.heads is not None:
+            grad, output = _heads_view(grad, self.heads), _heads_view(output, self.heads)
+            if needs[0]:
+                packed_grad = xp.empty(self.inputs[0].shape, dtype=grad.dtype)
+                slots = _split_heads(packed_grad, self.heads)
         grad_v = None
         if needs[2]:
             grad_v = _product(xp, xp.swapaxes(dropped, -1, -2), grad, v.shape, slots[2])
@@ -166,7 +192,7 @@ class ScaledDotProductAttention(Function):
             if grad_scores.shape[-1] <= grad.shape[-1]:                  # S <= d_v
                 row_dot = (grad_scores * weights).sum(axis=-1, keepdims=True)
             else:
-                row_dot = (grad * self.output.data).sum(axis=-1, keepdims=True)
+                row_dot = (grad * output).sum(axis=-1, keepdims=True)
             grad_scores -= row_dot
             grad_scores *= weights                                       # dS
             if float_mask is not None and needs[3]:
@@ -178,7 +204,7 @@ class ScaledDotProductAttention(Function):
                 grad_q = _product(xp, grad_scores, k, q.shape, slots[0])
             if needs[1]:
                 grad_k = _product(xp, xp.swapaxes(grad_scores, -1, -2), q, k.shape, slots[1])
-        if self.packed:
+        if self.heads is not None:
             return (packed_grad,) + ((grad_mask,) if len(self.inputs) > 1 else ())
         return self._per_input((grad_q, grad_k, grad_v, grad_mask), None)
 
@@ -207,10 +233,15 @@ class ScaledDotProductAttention(Function):
         return grad_q, grad_k, grad_v, grad_mask
 
     def _per_input(self, grads, stack):
-        """One gradient per input, in the order of the inputs (packed: dQ, dK, dV stacked)."""
+        """One gradient per input, in the order of the inputs (heads given: dQ, dK, dV
+        side by side in the projection's (N, L, 3E) layout)."""
         grad_q, grad_k, grad_v, grad_mask = grads
-        if self.packed:
-            per_input = (None if grad_q is None else stack([grad_q, grad_k, grad_v]),)
+        if self.heads is not None:
+            per_input = (None,)
+            if grad_q is not None:
+                stacked = stack([grad_q, grad_k, grad_v])               # (3, N, H, L, d)
+                n, length = grad_q.shape[0], grad_q.shape[2]
+                per_input = (stacked.transpose(1, 3, 0, 2, 4).reshape(n, length, -1),)
         else:
             per_input = (grad_q, grad_k, grad_v)
         return per_input + ((grad_mask,) if len(self.inputs) > len(per_input) else ())
@@ -337,17 +368,13 @@ def dropout_keep(shape, dropout_p, generator, dtype, device):
 
 
 def masked_attention(query, key, value, float_mask=None, allowed=None, dropout_p=0.0,
-                     scale=None, generator=None, need_weights=False, scores_shape=None,
-                     packed=None):
+                     scale=None, generator=None, need_weights=False, scores_shape=None):
     """Attention with masks already in one convention; returns (output, weights or None).
 
     float_mask  a float Tensor added to the scores (may require grad), or None
     allowed     a bool backend array, True = may attend, broadcastable to (..., L, S), or None
     need_weights=False runs the fused op; True builds P from ops (``attention_weights``) and
     returns it too (after dropout, as PyTorch's MultiheadAttention does).
-    packed      optional: the (3, ..., L, d) tensor that query, key and value are the three
-                slices of; the fused op then takes it whole and returns one stacked gradient
-                (three slices would each scatter a full-size gradient back into it)
     """
     if scores_shape is None:
         scores_shape = _check_shapes(query, key, value)
@@ -357,11 +384,39 @@ def masked_attention(query, key, value, float_mask=None, allowed=None, dropout_p
     if dropout_p > 0.0:
         keep = dropout_keep(scores_shape, dropout_p, generator, query.dtype, query.device)
     if not need_weights:
-        inputs = [packed] if packed is not None else [query, key, value]
-        inputs += [float_mask] if float_mask is not None else []
-        return ScaledDotProductAttention.apply(*inputs, scale=scale, blocked=blocked, keep=keep,
-                                               packed=packed is not None), None
+        inputs = [query, key, value] + ([float_mask] if float_mask is not None else [])
+        return ScaledDotProductAttention.apply(*inputs, scale=scale, blocked=blocked,
+                                               keep=keep), None
     weights = attention_weights(query, key, float_mask, blocked, scale)
     if keep is not None:
         weights = weights * _const(keep, weights.device)
     return weights @ value, weights
+
+
+def packed_self_attention(qkv, num_heads, float_mask=None, allowed=None, dropout_p=0.0,
+                          generator=None):
+    """Multi-head self-attention straight from one projection, as one op.
+
+    qkv (N, L, 3E): Q, K and V side by side, as x W_in^T + b of a self-attention layer.
+    Each is split into ``num_heads`` heads of d = E / num_heads columns, every head attends
+    with scale 1 / sqrt(d), and the heads' outputs come back merged, (N, L, E), ready for the
+    output projection. The same as splitting with reshape/transpose, calling
+    scaled_dot_product_attention and merging back, without those six ops and their copies;
+    the gradient comes back in the projection's layout. Masks as in ``masked_attention``,
+    broadcastable to (N, H, L, L).
+    """
+    n, length, width = qkv.shape
+    if width % (3 * num_heads):
+        raise ShapeError(f"{_OP}: a packed projection of width {width} does not split into "
+                         f"3 x {num_heads} heads")
+    if qkv.dtype.kind != "f":
+        raise DTypeError(f"{_OP}: the projection must be floating, got {qkv.dtype}")
+    scale = 1.0 / math.sqrt(width // (3 * num_heads))
+    blocked = None if allowed is None else mask_to_bias(allowed, qkv.dtype, qkv.xp)
+    keep = None
+    if dropout_p > 0.0:
+        keep = dropout_keep((n, num_heads, length, length), dropout_p, generator, qkv.dtype,
+                            qkv.device)
+    inputs = [qkv] + ([float_mask] if float_mask is not None else [])
+    return ScaledDotProductAttention.apply(*inputs, scale=scale, blocked=blocked, keep=keep,
+                                           heads=num_heads)
