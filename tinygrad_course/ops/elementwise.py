@@ -338,7 +338,11 @@ class Gelu(Function):
         derivative *= x.dtype.type(1.0 / math.sqrt(2.0 * math.pi))
         derivative *= x
         derivative += self.cdf
-        return grad * Tensor._from_op(derivative, grad.device, False)
+        if grad.dtype == derivative.dtype:
+            derivative *= grad.data  # our own fresh array: the product goes in place
+        else:
+            derivative = derivative * grad.data
+        return Tensor._from_op(derivative, grad.device, False)
 
 
 class Clip(Function):
