@@ -136,3 +136,11 @@ def test_demo_quick_learns_unseen_combinations_and_retrieves_them():
     assert results["t2i_recall@5"] > 10 * 5 * results["retrieval_chance@1"]
     assert results["reload_max_difference"] < 1e-5
     assert results["digits_zero_shot"] > 0.6                       # chance 10%
+
+
+def test_text_encoder_refuses_ids_longer_than_its_positions():
+    encoder = TransformerTextEncoder(10, 4, width=8, heads=2, layers=1, seed=0)
+    with pytest.raises(ShapeError, match="token ids of length 5, but it has positions for at "
+                                         "most 4"):
+        encoder(np.ones((2, 5), dtype=np.int64))
+    assert encoder(np.ones((2, 3), dtype=np.int64)).shape == (2, 8)  # shorter is fine

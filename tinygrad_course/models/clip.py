@@ -108,8 +108,14 @@ class TransformerTextEncoder(nn.Module):
         if not isinstance(ids, Tensor):
             ids = tensor(ids, device=self.position_embedding.device)
         n, length = ids.shape
+        if length > self.max_length:
+            raise ShapeError(f"TransformerTextEncoder: token ids of length {length}, but it "
+                             f"has positions for at most {self.max_length}")
         padding = ids == 0                                          # (N, L) True at padding
-        x = self.token_embedding(ids) + self.position_embedding[:length]
+        positions = self.position_embedding
+        if length != self.max_length:  # shorter captions use the first rows
+            positions = positions[:length]
+        x = self.token_embedding(ids) + positions
         for layer in self.layers:
             x = layer(x, src_key_padding_mask=padding)
         x = self.final_norm(x)
