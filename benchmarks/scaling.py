@@ -1,7 +1,7 @@
-"""How the cost grows: time per step vs batch size (MLP) and vs sequence length (LSTM), and
-the engine's fixed cost per op on tiny tensors.
+"""How the cost grows: time per step vs batch size (MLP, tiny CLIP) and vs sequence length
+(LSTM), and the engine's fixed cost per op on tiny tensors.
 
-    python -m benchmarks.scaling            full (about two minutes)
+    python -m benchmarks.scaling            full (about three minutes)
     python -m benchmarks.scaling --quick    a smoke run (seconds)
 
 A framework adds a roughly fixed cost to every op it records (building the Tensor, the graph
@@ -93,6 +93,27 @@ def lstm_vs_length(lengths, timing):
     return results
 
 
+def clip_vs_batch(pairs, timing):
+    """The CLIP step of bench_clip vs the number of (picture, caption) pairs. With 2 pairs
+    the arrays cost almost nothing, so tg - numpy there is the framework's fixed cost per
+    step (about 60 ops, the modules' Python and the optimiser loop)."""
+    from . import bench_clip
+
+    results, rows = {}, []
+    for n in pairs:
+        model, tokenizer = bench_clip.build_model()  # fresh, seeded: the same start each time
+        images, ids = bench_clip.batch(tokenizer, n=n)
+        steps = {"tinygrad_course": bench_clip.make_tinygrad(model, images, ids),
+                 "numpy": bench_clip.make_numpy(model.state_dict(), images, ids)}
+        times = _measure(steps, timing)
+        results[n] = times
+        rows.append(_row(n, times))
+    header = ["pairs", "tinygrad_course ms", "numpy ms", "torch ms", "tg/numpy", "tg-numpy ms"]
+    print("\nTiny CLIP (bench_clip's model), one SGD step, vs batch size")
+    print(_table(header, rows))
+    return results
+
+
 def op_overhead(timing):
     """Time of c = a + b on 1-element tensors: NumPy, tinygrad_course without / with graph."""
     import tinygrad_course as tg
@@ -162,13 +183,15 @@ def main(argv=None):
     print(f"threads {run.set_threads(args.threads)}; clock {clock.__name__}")
     if args.quick:
         timing = dict(warmup=1, blocks=3, block_time=0.02, clock=clock)
-        batches, lengths, chains = (1, 32), (5, 20), (10, 100)
+        batches, lengths, chains, pairs = (1, 32), (5, 20), (10, 100), (2, 8)
     else:
         timing = dict(warmup=3, blocks=7, block_time=0.2, clock=clock)
         batches, lengths, chains = (1, 8, 32, 128, 512), (5, 10, 35, 70, 140), (10, 100, 1000)
+        pairs = (2, 16, 64)
     return {
         "mlp_vs_batch": mlp_vs_batch(batches, timing),
         "lstm_vs_length": lstm_vs_length(lengths, timing),
+        "clip_vs_batch": clip_vs_batch(pairs, timing),
         "op_overhead": op_overhead(timing),
         "chain_backward": chain_backward(chains, timing),
     }
