@@ -54,7 +54,7 @@ def test_a_second_backward_through_a_freed_graph_raises_and_retain_graph_allows_
         z.backward()
 
 
-def test_backward_frees_what_the_ops_saved_while_it_runs():
+def test_backward_frees_what_the_ops_saved_before_it_returns():
     import weakref
 
     x = leaf(np.linspace(-1, 1, 6))
@@ -64,7 +64,7 @@ def test_backward_frees_what_the_ops_saved_while_it_runs():
     del hidden
     assert kept() is not None  # held by the graph
     loss.backward()
-    assert kept() is None  # released during the backward, not after the loss is dropped
+    assert kept() is None  # released by the backward, not when the loss is dropped
     assert loss.item() > 0  # the result itself is untouched
 
 

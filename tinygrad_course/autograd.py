@@ -11,9 +11,14 @@ Three pieces, each small enough to read in one sitting:
 3. ``backward``: walk that order from the loss back to the leaves, applying the chain rule
       dL/dx = sum over uses y of x:  backward_of_y(dL/dy)
    and adding up the contributions of every use of a tensor before passing it on.
-   As in PyTorch, each op lets go of what it saved (its inputs and intermediate arrays) as
-   soon as its backward has run, so memory is returned during the backward pass instead of
-   after it; ``retain_graph=True`` keeps the graph for another backward through it.
+   As in PyTorch, the ops let go of what they saved (inputs and intermediate arrays) when
+   the backward pass is done with them, so the graph's memory is returned when backward()
+   returns rather than when the loss is dropped; ``retain_graph=True`` keeps the graph for
+   another backward through it. (PyTorch frees each op's arrays right after its own
+   backward, which lowers the peak. Here they are freed together at the end: freed one by
+   one among the gradients being allocated, they left holes that glibc's malloc handed back
+   to the kernel and faulted in again every step, ~1,500 page faults per step of the CLIP
+   benchmark; see benchmarks/README.md.)
 
 In-place ops (``F.relu(x, inplace=True)``) overwrite a tensor's array. A global clock
 counts in-place ops; the tensor an in-place op overwrites is stamped with the new time, and
@@ -128,8 +133,8 @@ class Function:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def release(self):
-        """Drop the inputs and everything forward saved (after a backward without
-        retain_graph): the arrays can be freed while the rest of the backward runs."""
+        """Drop the inputs and everything forward saved (at the end of a backward without
+        retain_graph), so their arrays are freed then rather than with the loss."""
         self.__dict__.clear()
         self.released = True
 
@@ -220,12 +225,13 @@ def _propagate(root, grad, create_graph, retain_graph, deliver):
 
     ``deliver(tensor, grad)`` receives the finished gradient of every tensor on the way: of
     each op output once all its uses have added up, and of each leaf for each use. Unless
-    ``retain_graph``, each op is released right after its backward (see Function.release).
+    ``retain_graph``, the ops are released at the end (see Function.release).
     """
     deliver(root, grad)
     if root._ctx is None:
         return
     grads = {id(root): grad}
+    done = []  # ops whose backward has run, released at the end unless retain_graph
     order = topological_order(root)
     with set_grad_enabled(create_graph):
         while order:
@@ -273,7 +279,9 @@ def _propagate(root, grad, create_graph, retain_graph, deliver):
                     grads[key] = Tensor._from_op(earlier.data + parent_grad.data,
                                                  parent_grad.device, False)
             if not retain_graph:
-                fn.release()
+                done.append(fn)
+    for fn in done:  # all at once, at the end (see the module docstring)
+        fn.release()
 
 
 def backward(root, grad=None, create_graph=False, retain_graph=None):
