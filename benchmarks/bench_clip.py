@@ -29,7 +29,8 @@ Backward (the chain rule in reverse):
     there), with GELU in the feed-forward and the padding keys' scores at -inf (P = 0 there)
     dE = scatter-add of dT_0 keep into the rows ids;  dP_pos = sum over the batch of dT_0
 
-Workload: ``clip_step``.
+Workloads: ``clip_step``; ``clip_step_2pairs``, the same on 2 pairs (its tg - numpy time is
+the framework's fixed cost per step).
 """
 
 import math
@@ -362,4 +363,13 @@ def setup():
     return make_steps()
 
 
-WORKLOADS = {"clip_step": setup}
+def setup_two_pairs():
+    """The same step on a batch of 2 pairs: the arrays cost almost nothing, so the time
+    difference to NumPy is the framework's fixed cost per step (no torch column)."""
+    model, tokenizer = build_model()
+    images, ids = batch(tokenizer, n=2)
+    return {"tinygrad_course": make_tinygrad(model, images, ids),
+            "numpy": make_numpy(model.state_dict(), images, ids)}
+
+
+WORKLOADS = {"clip_step": setup, "clip_step_2pairs": setup_two_pairs}

@@ -39,5 +39,12 @@ def test_two_sgd_steps_agree():
     numpy.testing.assert_allclose(losses["tinygrad_course"], losses["numpy"], rtol=1e-4)
 
 
-def test_workload_is_registered():
-    assert bench_clip.WORKLOADS == {"clip_step": bench_clip.setup}
+def test_workloads_are_registered():
+    assert bench_clip.WORKLOADS == {"clip_step": bench_clip.setup,
+                                    "clip_step_2pairs": bench_clip.setup_two_pairs}
+
+
+def test_the_two_pair_step_agrees_too():
+    steps = bench_clip.setup_two_pairs()
+    losses = {name: [step(), step()] for name, step in steps.items()}
+    numpy.testing.assert_allclose(losses["tinygrad_course"], losses["numpy"], rtol=1e-4)
