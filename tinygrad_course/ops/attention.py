@@ -31,6 +31,12 @@ A row with every key masked gives weights 0 and output 0, as PyTorch's F.sdpa do
 of all -inf would be NaN, and one NaN there would poison every gradient).
 nn.MultiheadAttention uses the opposite convention for its masks (True = NOT allowed);
 it converts them before calling this function.
+
+Multi-head self-attention (``packed_self_attention``) runs the same op on the layer's one
+projection X W_in^T + b, (N, L, 3E): the op views it as Q, K, V split into H heads of
+d = E / H columns, (N, H, L, d) each, and writes each head's output into its own columns of
+one (N, L, E) array; its backward writes dQ, dK, dV into the columns they came from. No
+reshape, transpose or copy op around it, in either direction.
 """
 
 import math
