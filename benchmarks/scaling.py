@@ -46,16 +46,22 @@ def _row(label, times):
     return row + [f"{tg / ref:.2f}", f"{(tg - ref) * 1e3:+.3f}"]
 
 
-def mlp_vs_batch(batches, timing):
+def _vs_size(column, sizes, make_steps, title, timing):
+    """Time the steps ``make_steps(size)`` for each size; print a row a size."""
     results, rows = {}, []
-    for size in batches:
-        times = _measure(bench_mlp.setup_for(size), timing)
+    for size in sizes:
+        times = _measure(make_steps(size), timing)
         results[size] = times
         rows.append(_row(size, times))
-    header = ["batch", "tinygrad_course ms", "numpy ms", "torch ms", "tg/numpy", "tg-numpy ms"]
-    print("\nMLP 784-256-256-10, one SGD step, vs batch size")
+    header = [column, "tinygrad_course ms", "numpy ms", "torch ms", "tg/numpy", "tg-numpy ms"]
+    print("\n" + title)
     print(_table(header, rows))
     return results
+
+
+def mlp_vs_batch(batches, timing):
+    return _vs_size("batch", batches, bench_mlp.setup_for,
+                    "MLP 784-256-256-10, one SGD step, vs batch size", timing)
 
 
 def lstm_vs_length(lengths, timing):
@@ -99,19 +105,14 @@ def clip_vs_batch(pairs, timing):
     step (about 60 ops, the modules' Python and the optimiser loop)."""
     from . import bench_clip
 
-    results, rows = {}, []
-    for n in pairs:
+    def steps(n):
         model, tokenizer = bench_clip.build_model()  # fresh, seeded: the same start each time
         images, ids = bench_clip.batch(tokenizer, n=n)
-        steps = {"tinygrad_course": bench_clip.make_tinygrad(model, images, ids),
-                 "numpy": bench_clip.make_numpy(model.state_dict(), images, ids)}
-        times = _measure(steps, timing)
-        results[n] = times
-        rows.append(_row(n, times))
-    header = ["pairs", "tinygrad_course ms", "numpy ms", "torch ms", "tg/numpy", "tg-numpy ms"]
-    print("\nTiny CLIP (bench_clip's model), one SGD step, vs batch size")
-    print(_table(header, rows))
-    return results
+        return {"tinygrad_course": bench_clip.make_tinygrad(model, images, ids),
+                "numpy": bench_clip.make_numpy(model.state_dict(), images, ids)}
+
+    return _vs_size("pairs", pairs, steps,
+                    "Tiny CLIP (bench_clip's model), one SGD step, vs batch size", timing)
 
 
 def op_overhead(timing):
