@@ -5,7 +5,9 @@ Three pieces, each small enough to read in one sitting:
 1. ``Function``: one differentiable primitive. ``forward`` computes on raw arrays;
    ``backward`` receives dL/d(output) and returns dL/d(input) for each input. Backward is
    written with Tensor operations, so with ``create_graph=True`` the backward pass builds a
-   graph of its own and can be differentiated again (second derivatives).
+   graph of its own and can be differentiated again (second derivatives). The fused ops
+   (linear, layer_norm, attention, ...) also run the same formulas straight on the arrays
+   when no second derivative is wanted: no graph node per intermediate product.
 2. ``topological_order``: every tensor the loss depends on, inputs before outputs, found with
    an explicit stack (no recursion, so a 2,000-step chain is fine).
 3. ``backward``: walk that order from the loss back to the leaves, applying the chain rule
@@ -20,7 +22,8 @@ Three pieces, each small enough to read in one sitting:
    to the kernel and faulted in again every step, ~1,500 page faults per step of the CLIP
    benchmark; see benchmarks/README.md.)
 
-In-place ops (``F.relu(x, inplace=True)``) overwrite a tensor's array. A global clock
+In-place ops (``F.relu(x, inplace=True)``, ``add(a, b, inplace=True)``) overwrite a
+tensor's array. A global clock
 counts in-place ops; the tensor an in-place op overwrites is stamped with the new time, and
 every op remembers the time it was created. Backward refuses, with a BackwardError naming
 the op, to use an input (or, through ``Function.output``, an output) stamped later than the
