@@ -440,3 +440,25 @@ def test_packed_self_attention_refuses_a_width_that_does_not_split():
 
     with pytest.raises(ShapeError, match="width 10 does not split into 3 x 2 heads"):
         packed_self_attention(_t(np.zeros((1, 2, 10))), 2)
+
+
+@settings(max_examples=15, deadline=None)
+@given(n=st.integers(1, 2), length=st.integers(1, 4), heads=st.integers(1, 3),
+       d=st.integers(1, 3), causal=st.booleans(), seed=st.integers(0, 10**6))
+def test_packed_self_attention_gradcheck_on_random_shapes(n, length, heads, d, causal, seed):
+    from tinygrad_course.ops.attention import causal_mask, packed_self_attention
+
+    rng = np.random.default_rng(seed)
+    qkv = _t(rng.standard_normal((n, length, 3 * heads * d)), True)
+    allowed = causal_mask(length, length, qkv.xp).reshape(1, 1, length, length) if causal \
+        else None
+    assert tg.gradcheck(lambda qkv: packed_self_attention(qkv, heads, allowed=allowed), qkv)
+
+
+def test_packed_self_attention_refuses_a_projection_that_is_not_3d():
+    from tinygrad_course.ops.attention import packed_self_attention
+
+    with pytest.raises(ShapeError, match=r"must have shape \(N, L, 3E\), got \(2, 6\)"):
+        packed_self_attention(_t(np.zeros((2, 6))), 2)
+    with pytest.raises(DTypeError, match="must be floating"):
+        packed_self_attention(tg.tensor(np.zeros((1, 2, 6), dtype=np.int64)), 2)

@@ -52,6 +52,8 @@ def test_clip_loss_is_symmetric_and_small_for_a_confident_diagonal():
 def test_clip_loss_refuses_non_square_logits():
     with pytest.raises(ShapeError, match="clip_loss"):
         clip_loss(tg.zeros(3, 4))
+    with pytest.raises(ValueError, match="clip_loss got NaN in the logits"):
+        clip_loss(tg.tensor(np.full((2, 2), np.nan)))
 
 
 def test_clip_loss_and_normalisation_pass_gradcheck():

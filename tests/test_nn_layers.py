@@ -6,6 +6,8 @@ import math
 import numpy as np
 import pytest
 from helpers_nn import check_module_gradients
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.special import erf
 
 import tinygrad_course as tg
@@ -303,3 +305,20 @@ def test_embedding_second_derivatives_through_the_padding_rule():
     weight = tg.tensor(np.random.default_rng(0).standard_normal((4, 3)), requires_grad=True)
     assert tg.gradcheck(fn, weight)
     assert tg.gradgradcheck(fn, weight)
+
+
+@settings(max_examples=15, deadline=None)
+@given(vocab=st.integers(1, 6), dim=st.integers(1, 3), shape=st.sampled_from([(3,), (2, 3)]),
+       padding=st.booleans(), seed=st.integers(0, 10**6))
+def test_embedding_op_gradcheck_on_random_ids(vocab, dim, shape, padding, seed):
+    from tinygrad_course.ops.embedding import embedding
+
+    rng = np.random.default_rng(seed)
+    ids = tg.tensor(rng.integers(0, vocab, size=shape))
+    padding_idx = int(rng.integers(0, vocab)) if padding else None
+    weight = tg.tensor(rng.standard_normal((vocab, dim)), requires_grad=True, dtype=np.float64)
+
+    def fn(weight):
+        return embedding(ids, weight, padding_idx=padding_idx) * 1.5
+
+    assert tg.gradcheck(fn, weight)

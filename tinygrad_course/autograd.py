@@ -23,14 +23,14 @@ Three pieces, each small enough to read in one sitting:
    benchmark; see benchmarks/README.md.)
 
 In-place ops (``F.relu(x, inplace=True)``, ``add(a, b, inplace=True)``) overwrite a
-tensor's array. A global clock
-counts in-place ops; the tensor an in-place op overwrites is stamped with the new time, and
-every op remembers the time it was created. Backward refuses, with a BackwardError naming
-the op, to use an input (or, through ``Function.output``, an output) stamped later than the
-op: its value was overwritten after the op saw it. This is PyTorch's version-counter rule,
-and it is conservative: it also refuses when the op's backward would not have needed the
-overwritten values. (Unlike PyTorch, other tensors sharing the overwritten array are not
-stamped.) Until the first in-place op, checking costs one integer comparison per op.
+tensor's array. A global clock counts in-place ops; the tensor an in-place op overwrites is
+stamped with the new time, and every op remembers the time it was created. Backward
+refuses, with a BackwardError naming the op, to use an input (or, through
+``Function.output``, an output) stamped later than the op: its value was overwritten after
+the op saw it. This is PyTorch's version-counter rule, and it is conservative: it also
+refuses when the op's backward would not have needed the overwritten values. (Unlike
+PyTorch, other tensors sharing the overwritten array are not stamped.) Until the first
+in-place op, checking costs one integer comparison per op.
 """
 
 import contextlib
@@ -164,16 +164,19 @@ def topological_order(root):
     return order
 
 
+def _add_gradients(earlier, grad):
+    """earlier + grad, two gradients of one tensor: an op while backward builds a graph
+    (create_graph=True), so the sum can be differentiated again; else a plain array sum."""
+    if _grad_enabled:
+        return earlier + grad
+    return Tensor._from_op(earlier.data + grad.data, grad.device, False)
+
+
 def _accumulate(tensor, grad):
     """Add ``grad`` into ``tensor.grad`` (gradients of every use of a tensor add up)."""
     if grad.data.dtype != tensor.data.dtype:
         grad = grad.astype(tensor.dtype)
-    if tensor.grad is None:
-        tensor.grad = grad
-    elif _grad_enabled:  # inside backward(create_graph=True): the sum must be an op
-        tensor.grad = tensor.grad + grad
-    else:
-        tensor.grad = Tensor._from_op(tensor.grad.data + grad.data, grad.device, False)
+    tensor.grad = grad if tensor.grad is None else _add_gradients(tensor.grad, grad)
 
 
 def _store_in_grad_attribute(tensor, grad):
@@ -209,8 +212,14 @@ def _check_root(root, grad):
     return grad
 
 
-def mark_modified_in_place(tensor):
-    """Call BEFORE an in-place op overwrites ``tensor``'s array (see the module docstring)."""
+def mark_modified_in_place(tensor, op_name):
+    """Call BEFORE the in-place op ``op_name`` overwrites ``tensor``'s array (see the module
+    docstring). A leaf that requires grad is refused: its value is its own gradient's
+    reference point, and nothing records the overwrite (PyTorch refuses this too)."""
+    if tensor.requires_grad and tensor._ctx is None and _grad_enabled:
+        raise BackwardError(f"{op_name}: inplace=True on a leaf tensor that requires grad "
+                            f"(shape {tensor.shape}); use inplace=False (PyTorch refuses this "
+                            "too)")
     global _inplace_clock
     _inplace_clock += 1
     tensor._modified_at = _inplace_clock
@@ -274,13 +283,8 @@ def _propagate(root, grad, create_graph, retain_graph, deliver):
                     continue
                 key = id(parent)
                 earlier = grads.get(key)
-                if earlier is None:
-                    grads[key] = parent_grad
-                elif create_graph:  # the sum must be an op, to be differentiated again
-                    grads[key] = earlier + parent_grad
-                else:  # a plain array sum: no op, no graph
-                    grads[key] = Tensor._from_op(earlier.data + parent_grad.data,
-                                                 parent_grad.device, False)
+                grads[key] = parent_grad if earlier is None else _add_gradients(earlier,
+                                                                                parent_grad)
             if not retain_graph:
                 done.append(fn)
     for fn in done:  # all at once, at the end (see the module docstring)
@@ -309,7 +313,8 @@ def grad(output, inputs, grad_output=None, create_graph=False, retain_graph=None
     def collect(tensor, tensor_grad):
         i = position.get(id(tensor))
         if i is not None:
-            results[i] = tensor_grad if results[i] is None else results[i] + tensor_grad
+            results[i] = (tensor_grad if results[i] is None
+                          else _add_gradients(results[i], tensor_grad))
 
     _propagate(output, _check_root(output, grad_output), create_graph, retain_graph, collect)
     return results

@@ -29,6 +29,7 @@ import numpy
 from .errors import DeviceError, DTypeError, ShapeError
 from .ops.attention import scaled_dot_product_attention
 from .ops.elementwise import gelu, leaky_relu, maximum, relu, tanh, where  # noqa: F401
+from .ops.nn import check_finite as _check_finite
 from .ops.nn import softmax_cross_entropy, squared_error
 from .tensor import Tensor
 
@@ -51,15 +52,6 @@ def _as_tensor(value, like, name, what):
 def _check_floating(name, t, what):
     if t.dtype.kind != "f":
         raise DTypeError(f"{name}: {what} must be floating, got dtype {t.dtype}")
-
-
-def _check_finite(name, t, what):
-    """NaN or inf in a loss's input would give a NaN loss far from its cause: stop here."""
-    if t.dtype.kind == "f" and not bool(t.xp.isfinite(t.data).all()):
-        kinds = [k for k, test in (("NaN", t.xp.isnan), ("inf", t.xp.isinf))
-                 if bool(test(t.data).any())]
-        raise ValueError(f"{name} got {' and '.join(kinds)} in the {what} (shape {t.shape}); "
-                         "check the model's output and the learning rate")
 
 
 def _check_same_shape(name, input, target):

@@ -182,8 +182,9 @@ class Tensor:
         grad          upstream gradient, same shape as self; may be omitted for a scalar
         create_graph  build a graph of the backward pass itself, for second derivatives
         retain_graph  keep the graph for another backward through it (default: create_graph).
-                      Otherwise, as in PyTorch, each op frees what it saved once its backward
-                      has run, and a second backward through it raises BackwardError.
+                      Otherwise, as in PyTorch, the ops free what they saved once the
+                      backward is done, and a second backward through them raises
+                      BackwardError.
         """
         autograd.backward(self, grad, create_graph, retain_graph)
 

@@ -162,11 +162,9 @@ def clip_loss(logits):
         (F.cross_entropy(logits, arange(N)) + F.cross_entropy(logits.T, arange(N))) / 2
 
     computed as one op (ops.nn.SymmetricCrossEntropy) whose gradient is
-    (softmax over rows + softmax over columns - 2 I) / 2N."""
-    n = logits.shape[0]
-    if logits.ndim != 2 or logits.shape[1] != n:
-        raise ShapeError(f"clip_loss: expected square logits (N, N), got {logits.shape}")
-    return symmetric_cross_entropy(logits)
+    (softmax over rows + softmax over columns - 2 I) / 2N; non-square logits and NaN/inf
+    in them raise, named after clip_loss."""
+    return symmetric_cross_entropy(logits, name="clip_loss")
 
 
 def zero_shot_classifier(model, tokenizer, class_prompts, max_length):

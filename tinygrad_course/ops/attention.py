@@ -411,6 +411,9 @@ def packed_self_attention(qkv, num_heads, float_mask=None, allowed=None, dropout
     the gradient comes back in the projection's layout. Masks as in ``masked_attention``,
     broadcastable to (N, H, L, L).
     """
+    if qkv.ndim != 3:
+        raise ShapeError(f"{_OP}: a packed projection must have shape (N, L, 3E), got "
+                         f"{qkv.shape}")
     n, length, width = qkv.shape
     if width % (3 * num_heads):
         raise ShapeError(f"{_OP}: a packed projection of width {width} does not split into "

@@ -11,7 +11,7 @@ import numpy
 
 from .. import autograd, backend
 from ..autograd import Function, is_grad_enabled
-from ..errors import BackwardError, DeviceError, DTypeError
+from ..errors import DeviceError, DTypeError
 from ..tensor import Tensor
 from .broadcast import sum_to_shape
 
@@ -168,10 +168,7 @@ def add(a, b, like=None, inplace=False):
     a, b = _operands(a, b, like)
     if not inplace or not _fits_into(a, b):
         return Add.apply(a, b)
-    if a.requires_grad and a._ctx is None and is_grad_enabled():
-        raise BackwardError(f"add: inplace=True on a leaf tensor that requires grad (shape "
-                            f"{a.shape}); use inplace=False (PyTorch refuses this too)")
-    autograd.mark_modified_in_place(a)  # before apply: Add itself must not object
+    autograd.mark_modified_in_place(a, "add")  # before apply: Add itself must not object
     return Add.apply(a, b, inplace=True)
 
 
@@ -403,11 +400,7 @@ def relu(x, inplace=False):
     backward raises if an op did need them (see autograd, in-place ops)."""
     if not inplace:
         return Relu.apply(x)
-    if x.requires_grad and x._ctx is None and is_grad_enabled():
-        raise BackwardError(f"relu: inplace=True on a leaf tensor that requires grad (shape "
-                            f"{x.shape}); its value is needed for its gradient, so use "
-                            "inplace=False (PyTorch refuses this too)")
-    autograd.mark_modified_in_place(x)  # before apply: Relu itself must not object
+    autograd.mark_modified_in_place(x, "relu")  # before apply: Relu itself must not object
     return Relu.apply(x, inplace=True)
 
 

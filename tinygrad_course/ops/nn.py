@@ -90,6 +90,16 @@ class SoftmaxCrossEntropy(Function):
         return grad_z, grad_y
 
 
+def check_finite(name, t, what):
+    """NaN or inf in a loss's input would give a NaN loss far from its cause: stop here,
+    saying which of the two it holds (the losses in functional.py use it too)."""
+    if t.dtype.kind == "f" and not bool(t.xp.isfinite(t.data).all()):
+        kinds = [k for k, test in (("NaN", t.xp.isnan), ("inf", t.xp.isinf))
+                 if bool(test(t.data).any())]
+        raise ValueError(f"{name} got {' and '.join(kinds)} in the {what} (shape {t.shape}); "
+                         "check the model's output and the learning rate")
+
+
 def softmax_cross_entropy(z, y, axis=-1):
     """-sum(y * log_softmax(z), axis) as one op (see SoftmaxCrossEntropy); z, y same shape."""
     if z.shape != y.shape:
@@ -186,16 +196,12 @@ class SymmetricCrossEntropy(Function):
         return Tensor._from_op(delta, grad.device, False)
 
 
-def symmetric_cross_entropy(z):
+def symmetric_cross_entropy(z, name="symmetric_cross_entropy"):
     """CLIP's loss on square logits (N, N) as one 0-d op (see SymmetricCrossEntropy). NaN or
-    inf in the logits raises here, naming which (an N x N scan: small next to the model)."""
+    inf in the logits raises here, naming which (an N x N scan: small next to the model).
+    ``name``: the caller that errors are reported under (clip_loss passes its own)."""
     if z.ndim != 2 or z.shape[0] != z.shape[1] or z.shape[0] == 0:
-        raise ShapeError(f"symmetric_cross_entropy: expected square logits (N, N) with N >= 1, "
-                         f"got {z.shape}")
+        raise ShapeError(f"{name}: expected square logits (N, N) with N >= 1, got {z.shape}")
     z = floating(z)
-    if not bool(z.xp.isfinite(z.data).all()):
-        bad = [kind for kind, test in (("NaN", z.xp.isnan), ("inf", z.xp.isinf))
-               if bool(test(z.data).any())]
-        raise ValueError(f"symmetric_cross_entropy: the logits (shape {z.shape}) hold "
-                         f"{' and '.join(bad)}; check the model's output and the learning rate")
+    check_finite(name, z, "logits")
     return SymmetricCrossEntropy.apply(z)
