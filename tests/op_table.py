@@ -34,6 +34,8 @@ from strategies import (
 )
 
 import tinygrad_course as tg
+from tinygrad_course.ops.reduce import masked_mean
+from tinygrad_course.ops.similarity import similarity_logits
 
 
 @dataclass(frozen=True)
@@ -147,6 +149,23 @@ def matmul_operands(draw):
 
 def _matmul(a, b, use_operator):
     return a @ b if use_operator else tg.matmul(a, b)
+
+
+@st.composite
+def similarity_operands(draw):
+    """u (N, D), v (M, D), a 0-d log-scale, and a clamp (None, or one the log-scale sits
+    clearly below or above: the clamp's kink is never straddled by finite differences)."""
+    n, m, d = draw(st.tuples(*[st.integers(1, 3)] * 3))
+    tau = draw(arrays((), -1.0, 1.5))
+    clamp = draw(st.sampled_from([None, "above", "below"]))
+    max_log_scale = None if clamp is None else float(tau) + (0.5 if clamp == "above" else -0.5)
+    return Case((draw(arrays((n, d))), draw(arrays((m, d))), tau),
+                {"max_log_scale": max_log_scale})
+
+
+def _similarity_reference(u, v, tau, max_log_scale):
+    scale = np.exp(tau if max_log_scale is None else min(tau, max_log_scale))
+    return scale * (u @ v.T)
 
 
 # ----- elementwise functions ----------------------------------------------------------------
@@ -437,6 +456,19 @@ def _getitem_reference(x, index, form):
     return x[index]
 
 
+@st.composite
+def masked_mean_case(draw):
+    """x (N, L, ...) and a bool keep (N, L); some rows may keep nothing (they give zeros)."""
+    shape = draw(shapes(min_dims=2))
+    keep = draw(arrays(shape[:2])) > 0
+    return Case((draw(arrays(shape)),), {"keep": keep})
+
+
+def _masked_mean_reference(x, keep):
+    weights = keep / np.maximum(keep.sum(axis=1, keepdims=True), 1)
+    return (x * weights.reshape(weights.shape + (1,) * (x.ndim - 2))).sum(axis=1)
+
+
 # ----- the table ----------------------------------------------------------------------------
 def _row(name, cases, op, reference, **options):
     return OpSpec(name, cases, op, reference, **options)
@@ -490,6 +522,8 @@ ELEMENTWISE = [
 LINALG = [
     _row("matmul", matmul_operands(), _matmul,
          lambda a, b, use_operator: np.matmul(a, b), second_order=True),
+    _row("similarity_logits", similarity_operands(), similarity_logits,
+         _similarity_reference, second_order=True, rtol=1e-5, atol=1e-5),
 ]
 
 REDUCTIONS = [
@@ -501,6 +535,8 @@ REDUCTIONS = [
     _row("logsumexp", reduction(), tg.logsumexp, _logsumexp_reference, second_order=True),
     _row("softmax", softmax_case(), tg.softmax, _softmax_reference, second_order=True),
     _row("log_softmax", softmax_case(), tg.log_softmax, _log_softmax_reference,
+         second_order=True),
+    _row("masked_mean", masked_mean_case(), masked_mean, _masked_mean_reference,
          second_order=True),
 ]
 

@@ -24,6 +24,8 @@ from ..errors import ShapeError
 from ..ops import normalization
 from ..ops.elementwise import gelu
 from ..ops.nn import symmetric_cross_entropy
+from ..ops.reduce import masked_mean
+from ..ops.similarity import similarity_logits
 from ..tensor import Tensor, tensor
 from .vit import ViT
 
@@ -118,12 +120,8 @@ class TransformerTextEncoder(nn.Module):
         x = self.token_embedding(ids) + positions
         for layer in self.layers:
             x = layer(x, src_key_padding_mask=padding)
-        x = self.final_norm(x)
-        # the mean over real tokens as a weighted sum: weight 1/count on each, 0 on padding
-        # (the weights are constants: nothing flows back into the integer ids)
-        keep = (ids != 0).astype(x.dtype)                             # (N, L)
-        weights = keep / keep.sum(axis=1, keepdims=True).clip(min=1.0)
-        return (x * weights.unsqueeze(-1)).sum(axis=1)
+        # the mean over the real tokens (ops.reduce.masked_mean: one op)
+        return masked_mean(self.final_norm(x), ~padding.data)
 
 
 class CLIP(nn.Module):
@@ -150,9 +148,10 @@ class CLIP(nn.Module):
         return l2_normalize(self.text_projection(self.text_encoder(ids)))
 
     def forward(self, images, ids):
-        """Logits (N_images, N_texts) = exp(t) * cosine similarities."""
-        scale = self.logit_scale.clip(max=self.max_logit_scale).exp()
-        return scale * (self.encode_image(images) @ self.encode_text(ids).T)
+        """Logits (N_images, N_texts) = exp(min(t, log 100)) * cosine similarities u v^T
+        (one op: ops.similarity.similarity_logits)."""
+        return similarity_logits(self.encode_image(images), self.encode_text(ids),
+                                 self.logit_scale, self.max_logit_scale)
 
 
 def clip_loss(logits):

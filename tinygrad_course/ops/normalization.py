@@ -63,9 +63,10 @@ class LayerNorm(Function):
         other_axes = tuple(range(grad.ndim - len(self.axes)))
         g = grad * weight if weight is not None else grad
         grad_x = None
-        if self.needs_input_grad[0]:
-            mean_g = g.mean(axis=self.axes, keepdims=True)
-            mean_gx = (g * x_hat).mean(axis=self.axes, keepdims=True)
+        if self.needs_input_grad[0]:  # the means as sums * 1/n (NumPy's mean is slower)
+            inv_n = 1.0 / math.prod(grad.shape[a] for a in self.axes)
+            mean_g = g.sum(axis=self.axes, keepdims=True) * inv_n
+            mean_gx = (g * x_hat).sum(axis=self.axes, keepdims=True) * inv_n
             grad_x = (g - mean_g - x_hat * mean_gx) * rstd
         grads = [grad_x]
         if weight is not None:

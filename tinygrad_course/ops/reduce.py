@@ -8,9 +8,9 @@ import builtins
 
 import numpy
 
-from ..autograd import Function
-from ..errors import ShapeError
-from ..tensor import Tensor
+from ..autograd import Function, is_grad_enabled
+from ..errors import DTypeError, ShapeError
+from ..tensor import Tensor, check_same_device
 from .elementwise import floating
 
 
@@ -147,6 +147,48 @@ def var(x, axis=None, keepdims=False, ddof=0):
         raise ShapeError(f"var: {n} elements with ddof={ddof} leave no degrees of freedom")
     centered = x - mean(x, axes, keepdims=True)
     return sum(centered * centered, axes, keepdims) * (1.0 / (n - ddof))
+
+
+class MaskedMean(Function):
+    """The mean over axis 1 of the positions a mask keeps: mean pooling of padded sequences.
+
+    x (N, L, ...), keep (N, L) bool (a backend array: a constant, no gradient) -> y (N, ...):
+
+        y_n = sum_l w_nl x_nl,    w_nl = keep_nl / max(1, sum_l keep_nl)
+        dL/dx_nl = w_nl dL/dy_n
+
+    A row that keeps no position gives zeros (and sends no gradient back). Composed, the
+    same takes a cast, a count, a clamp, a division, a reshape, a multiply and a sum.
+    """
+
+    def forward(self, x, keep):
+        xp = self.xp
+        weights = keep.astype(x.dtype)
+        weights /= xp.maximum(weights.sum(axis=1, keepdims=True), 1)
+        self.weights = weights.reshape(weights.shape + (1,) * (x.ndim - 2))  # (N, L, 1...)
+        return (x * self.weights).sum(axis=1)
+
+    def backward(self, grad):
+        if is_grad_enabled():  # create_graph=True: a differentiable product
+            return grad.unsqueeze(1) * Tensor._from_op(self.weights, grad.device, False)
+        return Tensor._from_op(grad.data[:, None] * self.weights, grad.device, False)
+
+
+def masked_mean(x, keep):
+    """Mean of x (N, L, ...) over axis 1, counting only the positions where ``keep`` (N, L)
+    is True (a bool Tensor or array); (N, ...). See MaskedMean."""
+    if isinstance(keep, Tensor):
+        check_same_device("masked_mean", x, keep)
+        keep = keep.data
+    else:
+        keep = x.xp.asarray(keep)
+    if x.ndim < 2 or tuple(keep.shape) != tuple(x.shape[:2]):
+        raise ShapeError(f"masked_mean: expected x (N, L, ...) and keep (N, L), got x "
+                         f"{x.shape} and keep {tuple(keep.shape)}")
+    if keep.dtype != bool:
+        raise DTypeError(f"masked_mean: keep must be bool (True = count the position), got "
+                         f"{keep.dtype}")
+    return MaskedMean.apply(floating(x), keep=keep)
 
 
 def _arg_extreme(name, x, axis, keepdims):
