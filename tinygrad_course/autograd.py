@@ -147,19 +147,19 @@ class Function:
 
 def topological_order(root):
     """Tensors made by ops that ``root`` depends on, each after all of its inputs."""
-    order, visited = [], set()
+    order, visited = [], set()  # tensors hash by identity (Tensor.__hash__)
     stack = [(root, False)]
     while stack:
         tensor, inputs_done = stack.pop()
         if inputs_done:
             order.append(tensor)
             continue
-        if id(tensor) in visited:
+        if tensor in visited:
             continue
-        visited.add(id(tensor))
+        visited.add(tensor)
         stack.append((tensor, True))
         for parent in tensor._ctx.inputs:
-            if parent._ctx is not None and id(parent) not in visited:
+            if parent._ctx is not None and parent not in visited:
                 stack.append((parent, False))
     return order
 
@@ -242,13 +242,13 @@ def _propagate(root, grad, create_graph, retain_graph, deliver):
     deliver(root, grad)
     if root._ctx is None:
         return
-    grads = {id(root): grad}
+    grads = {root: grad}  # tensor -> the sum of its gradients so far
     done = []  # ops whose backward has run, released at the end unless retain_graph
     order = topological_order(root)
     with set_grad_enabled(create_graph):
         while order:
             tensor = order.pop()  # popped, so a tensor is freed once nothing else needs it
-            grad = grads.pop(id(tensor), None)
+            grad = grads.pop(tensor, None)
             if grad is None:
                 continue
             if tensor is not root:
@@ -281,10 +281,9 @@ def _propagate(root, grad, create_graph, retain_graph, deliver):
                 if parent._ctx is None:
                     deliver(parent, parent_grad)
                     continue
-                key = id(parent)
-                earlier = grads.get(key)
-                grads[key] = parent_grad if earlier is None else _add_gradients(earlier,
-                                                                                parent_grad)
+                earlier = grads.get(parent)
+                grads[parent] = parent_grad if earlier is None else _add_gradients(earlier,
+                                                                                   parent_grad)
             if not retain_graph:
                 done.append(fn)
     for fn in done:  # all at once, at the end (see the module docstring)

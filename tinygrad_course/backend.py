@@ -174,14 +174,18 @@ def _add_rows_by_sparse_product(target, index, values):
     return True
 
 
+_ERF = {}  # array module -> its erf, found on first use (GELU calls it every step)
+
+
 def erf(xp, x):
     """The error function, elementwise, on the array's own device."""
-    if xp is numpy:
-        from scipy.special import erf as scipy_erf
-
-        return scipy_erf(x)
-    if getattr(xp, "__name__", "") == "cupy":
-        from cupyx.scipy.special import erf as cupy_erf
-
-        return cupy_erf(x)
-    return xp.erf(x)
+    function = _ERF.get(xp)
+    if function is None:
+        if xp is numpy:
+            from scipy.special import erf as function
+        elif getattr(xp, "__name__", "") == "cupy":
+            from cupyx.scipy.special import erf as function
+        else:
+            function = xp.erf
+        _ERF[xp] = function
+    return function(x)

@@ -71,7 +71,8 @@ def _add_into(scores, addend):
 def _product(xp, a, b, shape, out=None):
     """a @ b summed down to ``shape`` (undoing broadcast batch axes), written into ``out``
     when given (a view into a bigger gradient array) and returned."""
-    if out is not None and numpy.broadcast_shapes(a.shape[:-2], b.shape[:-2]) == shape[:-2]:
+    if out is not None and (a.shape[:-2] == b.shape[:-2] == shape[:-2] or  # the usual case
+                            numpy.broadcast_shapes(a.shape[:-2], b.shape[:-2]) == shape[:-2]):
         return xp.matmul(a, b, out=out)
     result = sum_to_shape(xp.matmul(a, b), shape)
     if out is None:
@@ -120,7 +121,7 @@ class ScaledDotProductAttention(Function):
         row_max = scores.max(axis=-1, keepdims=True)
         self.empty = None
         if float_mask or blocked is not None:
-            if bool(xp.isneginf(row_max.min())):  # some row has every key masked: keep
+            if bool(row_max.min() == -numpy.inf):  # some row has every key masked: keep
                 self.empty = empty = xp.isneginf(row_max)  # those rows at zero
                 row_max = xp.where(empty, 0.0, row_max).astype(scores.dtype)
         scores -= row_max
@@ -164,8 +165,8 @@ class ScaledDotProductAttention(Function):
             return self._per_input(grads, stack)
         # Otherwise the same formulas run straight on the saved arrays, in place where an
         # array is ours alone (see _array_gradients).
-        return tuple(None if g is None else _const(g, grad.device)
-                     for g in self._array_gradients(grad.data))
+        return [None if g is None else _const(g, grad.device)
+                for g in self._array_gradients(grad.data)]
 
     def _array_gradients(self, grad):
         """The formulas of ``_gradients`` on backend arrays, written for speed:
@@ -294,7 +295,8 @@ def as_mask_tensor(mask, like, name, op=_OP):
 
 def mask_to_bias(allowed, dtype, xp):
     """A boolean 'may attend' array -> additive array: 0 where True, -inf where False."""
-    return xp.where(allowed, 0.0, -numpy.inf).astype(dtype)
+    scalar = numpy.dtype(dtype).type  # numpy scalars keep the result in ``dtype``
+    return xp.where(allowed, scalar(0), scalar(-numpy.inf))
 
 
 def causal_mask(length_q, length_k, xp):

@@ -32,8 +32,7 @@ class Linear(Function):
             return self._gradients(grad, *self.inputs)
         # Otherwise the same formulas run straight on the arrays: no op per product.
         grads = self._gradients(grad.data, *[t.data for t in self.inputs])
-        return tuple(None if g is None else Tensor._from_op(g, grad.device, False)
-                     for g in grads)
+        return [None if g is None else Tensor._from_op(g, grad.device, False) for g in grads]
 
     def _gradients(self, grad, x, weight, *bias):
         """(dL/dx, dL/dW[, dL/db]), on Tensors or on backend arrays alike."""

@@ -55,8 +55,7 @@ class LayerNorm(Function):
         x_hat = self.output.data if self.x_hat is None else self.x_hat
         grads = self._gradients(grad.data, x_hat, self.rstd,
                                 None if weight is None else weight.data)
-        return tuple(None if g is None else Tensor._from_op(g, grad.device, False)
-                     for g in grads)
+        return [None if g is None else Tensor._from_op(g, grad.device, False) for g in grads]
 
     def _gradients(self, grad, x_hat, rstd, weight):
         """(dL/dx, dL/dgamma, dL/dbeta), on Tensors or on backend arrays alike."""
