@@ -8,8 +8,9 @@ Three pieces, each small enough to read in one sitting:
    graph of its own and can be differentiated again (second derivatives). The fused ops
    (linear, layer_norm, attention, ...) also run the same formulas straight on the arrays
    when no second derivative is wanted: no graph node per intermediate product.
-2. ``topological_order``: every tensor the loss depends on, inputs before outputs, found with
-   an explicit stack (no recursion, so a 2,000-step chain is fine).
+2. ``topological_order``: every tensor the loss depends on, inputs before outputs: found with
+   an explicit stack (no recursion, so a 2,000-step chain is fine), then sorted by the
+   number each op got when it was applied (an op is always applied after its inputs exist).
 3. ``backward``: walk that order from the loss back to the leaves, applying the chain rule
       dL/dx = sum over uses y of x:  backward_of_y(dL/dy)
    and adding up the contributions of every use of a tensor before passing it on.
@@ -34,7 +35,9 @@ in-place op, checking costs one integer comparison per op.
 """
 
 import contextlib
+import itertools
 import math
+import operator
 import weakref
 
 from . import backend
@@ -44,6 +47,7 @@ from .tensor import Tensor, check_same_device
 _grad_enabled = True
 _ARRAY_MODULES = {"cpu": backend.numpy}  # device -> array module, for the common devices
 _inplace_clock = 0  # how many in-place ops have run (see the module docstring)
+_op_numbers = itertools.count()  # numbers the recorded ops in creation order
 
 
 def is_grad_enabled():
@@ -83,46 +87,51 @@ class Function:
 
     inputs = ()
     created_at = 0  # the in-place clock when the op was applied
+    sequence_number = 0  # its place in creation order (see topological_order)
     needs_input_grad = ()
     released = False  # set once a backward has run through it and freed what it saved
 
     @classmethod
     def apply(cls, *inputs, **params):
-        # Every op of every step passes through here, so it is written for speed: plain loops
-        # instead of generators, and no work that the common case (all Tensors, one device,
-        # no gradient needed) does not need. See benchmarks/scaling.py for its cost per op.
+        # Every op of every step passes through here, so it is written for speed: one pass
+        # over the inputs, and no work that the common case (all Tensors on one device) does
+        # not need. See benchmarks/scaling.py for its cost per op.
         fn = cls()
-        tensors = inputs
-        for x in inputs:
-            if not isinstance(x, Tensor):
-                tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in inputs]
-                break
-        device = tensors[0].device if tensors else None
-        needs_grad = False
-        for t in tensors:
-            if t.device != device:
-                check_same_device(cls.__name__.lower(), *tensors)  # raises DeviceError
-            if t.requires_grad:
-                needs_grad = True
+        device = inputs[0].device if inputs and isinstance(inputs[0], Tensor) else None
+        arrays, needs_input_grad = [], []
+        for t in inputs:
+            if not isinstance(t, Tensor) or t.device != device:  # rare: wrap numbers and
+                return cls._apply_mixed(inputs, params)          # arrays, or name a device
+            arrays.append(t.data)                                # mix-up (DeviceError)
+            needs_input_grad.append(t.requires_grad)
         fn.output_device = device  # forward may change it (only .to(device) does)
         fn.xp = _ARRAY_MODULES.get(device) or backend.get_array_module(device)
         try:
-            data = fn.forward(*[t.data for t in tensors], **params)
+            data = fn.forward(*arrays, **params)
         except TensorError:
             raise
         except (ValueError, TypeError, IndexError) as err:
-            got = ", ".join(f"{t.shape} {t.dtype}" for t in tensors)
+            got = ", ".join(f"{t.shape} {t.dtype}" for t in inputs)
             raise ShapeError(f"{cls.__name__.lower()}: cannot apply to inputs of shape/dtype "
                              f"{got}: {err}") from err
-        if not (needs_grad and _grad_enabled):
+        if not (_grad_enabled and True in needs_input_grad):
             return Tensor._from_op(data, fn.output_device, False)
         out = Tensor._from_op(data, fn.output_device, True)
-        fn.inputs = tensors
+        fn.inputs = inputs
+        fn.needs_input_grad = tuple(needs_input_grad)
         fn.created_at = _inplace_clock
-        fn.needs_input_grad = tuple([t.requires_grad for t in tensors])
+        fn.sequence_number = next(_op_numbers)
         fn._output_ref = weakref.ref(out)  # a weak link: output -> fn -> output is no cycle
         out._ctx = fn
         return out
+
+    @classmethod
+    def _apply_mixed(cls, inputs, params):
+        """apply() when some inputs are not Tensors (wrapped as constants here) or the
+        Tensors are on different devices (check_same_device raises, naming them)."""
+        tensors = tuple(t if isinstance(t, Tensor) else Tensor(t) for t in inputs)
+        check_same_device(cls.__name__.lower(), *tensors)
+        return cls.apply(*tensors, **params)
 
     @property
     def output(self):
@@ -146,22 +155,24 @@ class Function:
 
 
 def topological_order(root):
-    """Tensors made by ops that ``root`` depends on, each after all of its inputs."""
-    order, visited = [], set()  # tensors hash by identity (Tensor.__hash__)
-    stack = [(root, False)]
+    """Tensors made by ops that ``root`` depends on (``root`` included), each after all of
+    its inputs.
+
+    A search from ``root`` finds them; then they are sorted by the number ``apply`` gave
+    their op when it ran. An op's inputs existed before the op was applied, so they always
+    carry smaller numbers: creation order is an order in which every tensor comes after its
+    inputs (PyTorch's engine orders its work by such sequence numbers too).
+    """
+    found, stack = {root}, [root]  # tensors hash by identity (Tensor.__hash__)
     while stack:
-        tensor, inputs_done = stack.pop()
-        if inputs_done:
-            order.append(tensor)
-            continue
-        if tensor in visited:
-            continue
-        visited.add(tensor)
-        stack.append((tensor, True))
-        for parent in tensor._ctx.inputs:
-            if parent._ctx is not None and parent not in visited:
-                stack.append((parent, False))
-    return order
+        for parent in stack.pop()._ctx.inputs:
+            if parent._ctx is not None and parent not in found:
+                found.add(parent)
+                stack.append(parent)
+    return sorted(found, key=_sequence_number)
+
+
+_sequence_number = operator.attrgetter("_ctx.sequence_number")
 
 
 def _add_gradients(earlier, grad):
@@ -177,12 +188,6 @@ def _accumulate(tensor, grad):
     if grad.data.dtype != tensor.data.dtype:
         grad = grad.astype(tensor.dtype)
     tensor.grad = grad if tensor.grad is None else _add_gradients(tensor.grad, grad)
-
-
-def _store_in_grad_attribute(tensor, grad):
-    """What backward() does with a finished gradient: leaves (and retain_grad tensors) keep it."""
-    if tensor._ctx is None or tensor._retains_grad:
-        _accumulate(tensor, grad)
 
 
 def _check_root(root, grad):
@@ -232,26 +237,27 @@ def _overwritten(fn, which, tensor):
         "there")
 
 
-def _propagate(root, grad, create_graph, retain_graph, deliver):
+def _propagate(root, grad, create_graph, retain_graph, deliver, every_tensor):
     """The chain rule, from ``root`` back to the leaves.
 
-    ``deliver(tensor, grad)`` receives the finished gradient of every tensor on the way: of
-    each op output once all its uses have added up, and of each leaf for each use. Unless
-    ``retain_graph``, the ops are released at the end (see Function.release).
+    ``deliver(tensor, grad)`` receives finished gradients: of the root, of each leaf for
+    each use, of each op output that asked for it (``retain_grad()``) once all its uses have
+    added up, and with ``every_tensor`` of every op output. Unless ``retain_graph``, the ops
+    are released at the end (see Function.release).
     """
-    deliver(root, grad)
+    if every_tensor or root._ctx is None or root._retains_grad:
+        deliver(root, grad)
     if root._ctx is None:
         return
     grads = {root: grad}  # tensor -> the sum of its gradients so far
-    done = []  # ops whose backward has run, released at the end unless retain_graph
+    done = []  # ops whose backward has run
     order = topological_order(root)
     with set_grad_enabled(create_graph):
-        while order:
-            tensor = order.pop()  # popped, so a tensor is freed once nothing else needs it
+        for tensor in reversed(order):  # outputs before the inputs they were made from
             grad = grads.pop(tensor, None)
             if grad is None:
                 continue
-            if tensor is not root:
+            if (every_tensor or tensor._retains_grad) and tensor is not root:
                 deliver(tensor, grad)
             fn = tensor._ctx
             if fn.released:
@@ -269,6 +275,7 @@ def _propagate(root, grad, create_graph, retain_graph, deliver):
             if len(input_grads) != len(fn.inputs):
                 raise BackwardError(f"{type(fn).__name__}.backward returned {len(input_grads)} "
                                     f"gradients for {len(fn.inputs)} inputs")
+            done.append(fn)
             for parent, parent_grad, needed in zip(fn.inputs, input_grads, fn.needs_input_grad):
                 if not needed or parent_grad is None:
                     continue
@@ -278,23 +285,22 @@ def _propagate(root, grad, create_graph, retain_graph, deliver):
                         f"for an input of shape {parent.shape}; did you forget to sum over "
                         "broadcast axes?"
                     )
-                if parent._ctx is None:
+                if parent._ctx is None:  # a leaf: each use's gradient goes out as it comes
                     deliver(parent, parent_grad)
                     continue
                 earlier = grads.get(parent)
                 grads[parent] = parent_grad if earlier is None else _add_gradients(earlier,
                                                                                    parent_grad)
-            if not retain_graph:
-                done.append(fn)
-    for fn in done:  # all at once, at the end (see the module docstring)
-        fn.release()
+    if not retain_graph:
+        for fn in done:  # all at once, at the end (see the module docstring)
+            fn.release()
 
 
 def backward(root, grad=None, create_graph=False, retain_graph=None):
     """Add d root / d x into ``x.grad`` for every leaf x with requires_grad; see Tensor.backward."""
     retain_graph = create_graph if retain_graph is None else retain_graph
-    _propagate(root, _check_root(root, grad), create_graph, retain_graph,
-               _store_in_grad_attribute)
+    _propagate(root, _check_root(root, grad), create_graph, retain_graph, _accumulate,
+               every_tensor=False)
 
 
 def grad(output, inputs, grad_output=None, create_graph=False, retain_graph=None):
@@ -315,5 +321,6 @@ def grad(output, inputs, grad_output=None, create_graph=False, retain_graph=None
             results[i] = (tensor_grad if results[i] is None
                           else _add_gradients(results[i], tensor_grad))
 
-    _propagate(output, _check_root(output, grad_output), create_graph, retain_graph, collect)
+    _propagate(output, _check_root(output, grad_output), create_graph, retain_graph, collect,
+               every_tensor=True)
     return results

@@ -112,7 +112,7 @@ class ScaledDotProductAttention(Function):
             float_mask = inputs[1:]
         else:
             q, k, v, float_mask = inputs[0], inputs[1], inputs[2], inputs[3:]
-        scores = xp.matmul(q, xp.swapaxes(k, -1, -2))
+        scores = xp.matmul(q, k.swapaxes(-1, -2))
         scores *= scale
         if float_mask:
             scores = _add_into(scores, float_mask[0])
@@ -190,10 +190,10 @@ class ScaledDotProductAttention(Function):
                 slots = _split_heads(packed_grad, self.heads)
         grad_v = None
         if needs[2]:
-            grad_v = _product(xp, xp.swapaxes(dropped, -1, -2), grad, v.shape, slots[2])
+            grad_v = _product(xp, dropped.swapaxes(-1, -2), grad, v.shape, slots[2])
         grad_q = grad_k = grad_mask = None
         if any(needs[:2]) or any(needs[3:]):
-            grad_scores = xp.matmul(grad, xp.swapaxes(v, -1, -2))       # dP, ours: in place
+            grad_scores = xp.matmul(grad, v.swapaxes(-1, -2))       # dP, ours: in place
             if keep is not None:
                 grad_scores *= keep
             if grad_scores.shape[-1] <= grad.shape[-1]:                  # S <= d_v
@@ -210,7 +210,7 @@ class ScaledDotProductAttention(Function):
             if needs[0]:
                 grad_q = _product(xp, grad_scores, k, q.shape, slots[0])
             if needs[1]:
-                grad_k = _product(xp, xp.swapaxes(grad_scores, -1, -2), q, k.shape, slots[1])
+                grad_k = _product(xp, grad_scores.swapaxes(-1, -2), q, k.shape, slots[1])
         if self.heads is not None:
             return (packed_grad,) + ((grad_mask,) if len(self.inputs) > 1 else ())
         return self._per_input((grad_q, grad_k, grad_v, grad_mask), None)

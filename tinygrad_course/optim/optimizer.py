@@ -58,9 +58,7 @@ class Optimizer:
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                state = self.state.get(p)
-                if state is None:
-                    state = self.state[p] = {}
+                state = self.state.setdefault(p, {})
                 new = self.update(p.data, p.grad.data, state, group, p.xp)
                 p.data = new if new.dtype == p.data.dtype else new.astype(p.data.dtype)
 
