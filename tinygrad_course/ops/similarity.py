@@ -53,9 +53,9 @@ class SimilarityLogits(Function):
                 grads[2] = xp.asarray((g * self.output.data).sum(), dtype=g.dtype)
             grads = [None if a is None else Tensor._from_op(a, grad.device, False)
                      for a in grads]
-        if grads[2] is None and self.needs_input_grad[2]:  # tau above the clamp: dtau = 0,
-            grads[2] = Tensor._from_op(self.xp.zeros((), dtype=grad.dtype),  # as PyTorch's
-                                       grad.device, False)                    # clamp gives
+        if grads[2] is None and self.needs_input_grad[2]:
+            # tau above the clamp: a zero gradient (not None), as PyTorch's clamp gives
+            grads[2] = Tensor._from_op(self.xp.zeros((), dtype=grad.dtype), grad.device, False)
         return tuple(grads)
 
 
