@@ -3,6 +3,8 @@ and user-written Functions."""
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import tinygrad_course as tg
 from tinygrad_course import functional as F
@@ -15,7 +17,7 @@ def leaf(values):
 
 # ----- backward walks the graph -------------------------------------------------------------
 def test_a_5000_step_chain_backpropagates_without_recursion():
-    """The topological sort uses an explicit stack, so depth is not limited by Python's
+    """The graph search uses an explicit stack, so depth is not limited by Python's
     recursion limit (1000 by default)."""
     x = leaf(0.5)
     y = x
@@ -29,6 +31,39 @@ def test_a_5000_step_chain_backpropagates_without_recursion():
         derivative *= 1.0001 * (1 - value ** 2)
     np.testing.assert_allclose(y.item(), value, rtol=1e-12)
     np.testing.assert_allclose(x.grad.item(), derivative, rtol=1e-9)
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_random_graphs_put_every_tensor_after_its_inputs_and_get_exact_gradients(data):
+    """topological_order sorts by the number each op got when applied; on random graphs
+    (tensors reused any number of times, ops applied in any order) every tensor must come
+    after its inputs, and the gradients must match finite differences."""
+    from tinygrad_course.autograd import topological_order
+
+    n_leaves = data.draw(st.integers(1, 3))
+    values = data.draw(st.lists(st.floats(0.5, 1.5), min_size=n_leaves, max_size=n_leaves))
+    steps = data.draw(st.lists(st.tuples(st.sampled_from(["add", "mul", "tanh"]),
+                                         st.integers(0, 10**6), st.integers(0, 10**6)),
+                               min_size=1, max_size=12))
+
+    def build(*leaves):
+        pool = list(leaves)
+        for op, i, j in steps:
+            a, b = pool[i % len(pool)], pool[j % len(pool)]
+            pool.append(a + b if op == "add" else a * b if op == "mul" else a.tanh())
+        return pool[-1] * 1.0 + sum(pool[len(leaves):], pool[0] * 0.0)
+
+    leaves = [leaf(v) for v in values]
+    root = build(*leaves)
+    order = topological_order(root)
+    position = {id(t): k for k, t in enumerate(order)}
+    for t in order:
+        for parent in t._ctx.inputs:
+            if parent._ctx is not None:
+                assert position[id(parent)] < position[id(t)]
+    assert order[-1] is root
+    assert tg.gradcheck(build, *[leaf(v) for v in values])
 
 
 def test_gradients_accumulate_over_two_backward_calls():
@@ -97,10 +132,14 @@ def test_only_leaves_and_retain_grad_tensors_keep_grad():
     hidden = x * 2.0
     kept = (hidden + 1.0).retain_grad()
     constant = tg.tensor([3.0, 4.0], dtype=np.float64)
-    (kept * constant).sum().backward()
-    assert hidden.grad is None and constant.grad is None
+    loss = (kept * constant).sum()
+    loss.backward()
+    assert hidden.grad is None and constant.grad is None and loss.grad is None
     np.testing.assert_allclose(kept.grad.numpy(), [3.0, 4.0])
     np.testing.assert_allclose(x.grad.numpy(), [6.0, 8.0])
+    loss = (x * 3.0).sum().retain_grad()  # the root too keeps its gradient when asked
+    loss.backward()
+    assert loss.grad.item() == 1.0
 
 
 def test_detach_cuts_the_graph():

@@ -100,9 +100,9 @@ class Function:
         device = inputs[0].device if inputs and isinstance(inputs[0], Tensor) else None
         arrays, needs_input_grad = [], []
         for t in inputs:
-            if not isinstance(t, Tensor) or t.device != device:  # rare: wrap numbers and
-                return cls._apply_mixed(inputs, params)          # arrays, or name a device
-            arrays.append(t.data)                                # mix-up (DeviceError)
+            if not isinstance(t, Tensor) or t.device != device:  # rare: a number or an
+                return cls._apply_mixed(inputs, params)  # array among them, or two devices
+            arrays.append(t.data)
             needs_input_grad.append(t.requires_grad)
         fn.output_device = device  # forward may change it (only .to(device) does)
         fn.xp = _ARRAY_MODULES.get(device) or backend.get_array_module(device)
