@@ -160,16 +160,22 @@ def _class_index_targets(name, input, target, ignore_index, label_smoothing=0.0,
         raise ShapeError(f"{name}: input of shape {input.shape} needs class-index targets of "
                          f"shape {expected}, got {target.shape}")
     xp, labels = input.xp, target.data
-    counted = labels != ignore_index
-    out_of_range = counted & ((labels < 0) | (labels >= num_classes))
-    if bool(out_of_range.any()):
-        bad = int(labels[out_of_range].reshape(-1)[0])
-        raise ShapeError(f"{name}: class labels must be in [0, {num_classes}) (or "
-                         f"ignore_index={ignore_index}), got label {bad}")
+    with_class_axis = labels.shape[:axis] + (1,) + labels.shape[axis:]  # broadcasts to input
     classes = xp.arange(num_classes).reshape((num_classes,) + (1,) * (len(expected) - axis))
-    one_hot = xp.expand_dims(labels, axis) == classes
-    counted = xp.expand_dims(counted, axis)
-    hits = (one_hot & counted).astype(input.dtype)  # one-hot rows, zero rows where ignored
+    one_hot = labels.reshape(with_class_axis) == classes
+    ignorable = 0 <= ignore_index < num_classes  # (ignore_index may name a real class)
+    if labels.size and not ignorable and 0 <= labels.min() and labels.max() < num_classes:
+        counted = xp.ones(with_class_axis, dtype=bool)  # the usual case: every label is a
+        hits = one_hot.astype(input.dtype)              # class, and every one is counted
+    else:
+        counted = labels != ignore_index
+        out_of_range = counted & ((labels < 0) | (labels >= num_classes))
+        if bool(out_of_range.any()):
+            bad = int(labels[out_of_range].reshape(-1)[0])
+            raise ShapeError(f"{name}: class labels must be in [0, {num_classes}) (or "
+                             f"ignore_index={ignore_index}), got label {bad}")
+        counted = counted.reshape(with_class_axis)
+        hits = (one_hot & counted).astype(input.dtype)  # one-hot rows, zero where ignored
     dist = hits
     if label_smoothing:
         dist = dist * (1.0 - label_smoothing) + counted.astype(input.dtype) * (

@@ -72,21 +72,24 @@ class SoftmaxCrossEntropy(Function):
 
     def backward(self, grad):
         z, y = self.inputs
-        g = grad.unsqueeze(self.axis)
         grad_z = grad_y = None
         if is_grad_enabled():  # create_graph=True: q and log q must be ops of z
+            g = grad.unsqueeze(self.axis)
             log_q = z.log_softmax(axis=self.axis)
             if self.needs_input_grad[0]:
                 grad_z = g * (log_q.exp() * y.sum(axis=self.axis, keepdims=True) - y)
             if self.needs_input_grad[1]:
                 grad_y = -g * log_q
             return grad_z, grad_y
-        if self.needs_input_grad[0]:  # q and y are constants here: one array, one op
+        # Otherwise the same formulas on the arrays (q and y are constants here)
+        g = grad.data.reshape(self.q.shape[:self.axis] + (1,) + self.q.shape[self.axis + 1:])
+        if self.needs_input_grad[0]:
             y_data = y.data
             delta = self.q * y_data.sum(axis=self.axis, keepdims=True) - y_data
-            grad_z = g * Tensor._from_op(delta, grad.device, False)
+            delta *= g
+            grad_z = Tensor._from_op(delta, grad.device, False)
         if self.needs_input_grad[1]:
-            grad_y = g * Tensor._from_op(-self.log_q, grad.device, False)
+            grad_y = Tensor._from_op(-g * self.log_q, grad.device, False)
         return grad_z, grad_y
 
 

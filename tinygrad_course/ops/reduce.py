@@ -45,7 +45,11 @@ class Sum(Function):
 
     def backward(self, grad):
         (x,) = self.inputs
-        return grad.reshape(kept_shape(x.shape, self.axes)).broadcast_to(x.shape)
+        if is_grad_enabled():  # create_graph=True: ops, differentiable again
+            return grad.reshape(kept_shape(x.shape, self.axes)).broadcast_to(x.shape)
+        spread = self.xp.broadcast_to(grad.data.reshape(kept_shape(x.shape, self.axes)),
+                                      x.shape)  # a read-only view, as broadcast_to gives
+        return Tensor._from_op(spread, grad.device, False)
 
 
 class Max(Function):
