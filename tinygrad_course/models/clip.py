@@ -121,7 +121,7 @@ class TransformerTextEncoder(nn.Module):
         for layer in self.layers:
             x = layer(x, src_key_padding_mask=padding)
         # the mean over the real tokens (ops.reduce.masked_mean: one op)
-        return masked_mean(self.final_norm(x), ~padding.data)
+        return masked_mean(self.final_norm(x), ids != 0)
 
 
 class CLIP(nn.Module):

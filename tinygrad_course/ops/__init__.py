@@ -2,7 +2,7 @@
 
 elementwise  add, sub, mul, div, neg, pow, exp, log, sqrt, abs, tanh, sigmoid, relu,
              leaky_relu, gelu, erf, clip, maximum, minimum, where, astype, comparisons
-reduce       sum, mean, var, max, min, logsumexp, argmax, argmin
+reduce       sum, mean, var, max, min, logsumexp, argmax, argmin, masked_mean
 movement     reshape, transpose, swapaxes, broadcast_to, squeeze, unsqueeze, flatten,
              getitem (slices, integer arrays, boolean masks), concatenate, stack, split, pad
 linalg       matmul
@@ -12,6 +12,7 @@ nn           softmax, log_softmax, softmax_cross_entropy, squared_error,
 normalization  layer_norm, l2_normalize (fused forward and backward)
 embedding    embedding: rows of a table picked by ids, scatter-add backward
 attention    scaled_dot_product_attention (masks, dropout) as one op
+similarity   similarity_logits: CLIP's exp(min(tau, tau_max)) U V^T as one op
 conv         conv1d, max over time
 recurrent    rnn / lstm / gru over a whole sequence, backward through time by hand
 """

@@ -121,8 +121,8 @@ class ScaledDotProductAttention(Function):
         row_max = scores.max(axis=-1, keepdims=True)
         self.empty = None
         if float_mask or blocked is not None:
-            if bool(row_max.min() == -numpy.inf):  # some row has every key masked: keep
-                self.empty = empty = xp.isneginf(row_max)  # those rows at zero
+            if bool(row_max.min() == -numpy.inf):  # a row with every key masked:
+                self.empty = empty = xp.isneginf(row_max)  # keep such rows at zero
                 row_max = xp.where(empty, 0.0, row_max).astype(scores.dtype)
         scores -= row_max
         weights = xp.exp(scores, out=scores)
@@ -144,8 +144,8 @@ class ScaledDotProductAttention(Function):
         or (``arrays=True``) as their backend arrays."""
         inputs = [t.data for t in self.inputs] if arrays else self.inputs
         if self.heads is not None:
-            split, rest, needs = _split_heads(inputs[0], self.heads), inputs[1:], \
-                self.needs_input_grad
+            split, rest = _split_heads(inputs[0], self.heads), inputs[1:]
+            needs = self.needs_input_grad  # the projection's flag goes to each of Q, K, V
             return (split[0], split[1], split[2], rest[0] if rest else None,
                     (needs[0],) * 3 + tuple(needs[1:]))
         q, k, v, rest = inputs[0], inputs[1], inputs[2], inputs[3:]
