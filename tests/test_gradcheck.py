@@ -6,9 +6,10 @@ The three classic backward bugs:
   - forgetting to multiply by the upstream gradient (caught only because the upstream
     gradient gradcheck uses is random; with an upstream of ones the bug would hide).
 And the rest of what gradcheck promises: naming the input that fails, hinting at a missing
-constant factor, refusing float32 and non-Tensor results, spotting inputs mutated in place
-and backwards that are not repeatable, and gradgradcheck catching a backward that cannot be
-differentiated again.
+constant factor, or at a kink when the input sits where the function is not differentiable,
+refusing float32 and non-Tensor results, spotting inputs mutated in place and backwards that
+are not repeatable, the two backward paths of a fused op (create_graph or not) disagreeing,
+and gradgradcheck catching a backward that cannot be differentiated again.
 """
 
 import math
@@ -20,7 +21,7 @@ import test_ops_gradients as gradient_tests
 from op_table import OpSpec, binary, unary
 
 import tinygrad_course as tg
-from tinygrad_course.errors import GradcheckError
+from tinygrad_course.errors import DoubleBackwardError, GradcheckError
 
 
 def leaf(*shape, seed=0):
@@ -112,8 +113,61 @@ class SquareMissingFactor(tg.Function):
 
 
 def test_a_missing_constant_factor_gets_a_hint():
-    with pytest.raises(GradcheckError, match=r"numeric = 2 x analytic everywhere"):
+    with pytest.raises(GradcheckError, match=r"numeric = 2 x analytic everywhere") as caught:
         tg.gradcheck(SquareMissingFactor.apply, leaf(5))
+    assert "kink" not in str(caught.value)  # smooth: the one-sided slopes agree
+
+
+# ----- at a kink the function has no derivative: the report says so, not "a factor" ----------
+def test_relu_at_zero_is_reported_as_a_kink():
+    x = np.array([0.0, 1.5, -2.0, 0.0])
+    with pytest.raises(GradcheckError) as caught:
+        tg.gradcheck(tg.relu, x)
+    report = str(caught.value)
+    assert "2 of 4 gradient elements differ" in report
+    assert "not differentiable at this input (2 element(s); a kink: at index (0,)" in report
+    upstream = np.random.default_rng(0).standard_normal(4)  # slopes of sum(v * relu(x))
+    assert f"the left slope is {0.0:.4g}, the right slope {upstream[0]:.4g}" in report
+    assert "constant factor" not in report  # numeric = analytic / 2 would have suggested one
+
+
+def test_clip_at_its_bounds_is_reported_as_a_kink_not_a_missing_factor():
+    """clip passes the gradient at lo and hi (PyTorch's choice), so the numeric value, the
+    mean of the slopes 0 and 1, is half the analytic one at every bound: before the kink
+    rule this read 'numeric = 0.5 x analytic everywhere: a constant factor is missing'."""
+    x = np.array([-1.0, 2.0, 0.3, -1.0])
+    with pytest.raises(GradcheckError) as caught:
+        tg.gradcheck(lambda t: t.clip(-1.0, 2.0), x)
+    report = str(caught.value)
+    assert "not differentiable at this input (3 element(s)" in report
+    assert report.count("kink: slopes") == 3 and "constant factor" not in report
+
+
+def test_an_input_within_eps_of_a_kink_is_reported_too():
+    with pytest.raises(GradcheckError, match="not differentiable at this input"):
+        tg.gradcheck(tg.abs, np.array([4e-7, 1.0]))
+
+
+def test_a_three_way_tie_of_max_is_a_kink():
+    """max splits dL/dy evenly among ties: 1/3 each here, while the numeric value is the mean
+    of the slopes 1 (this element raised wins alone) and 0 (lowered, it loses). (A two-way
+    tie of maximum gives 1/2, which that mean matches, so gradcheck passes there.)"""
+    with pytest.raises(GradcheckError, match="tie in max/min/maximum/minimum") as caught:
+        tg.gradcheck(lambda t: t.max(), np.array([3.0, 1.0, 3.0, 3.0]))
+    assert "3 of 4 gradient elements differ" in str(caught.value)
+    assert "constant factor" not in str(caught.value)
+
+
+def test_a_kink_and_a_wrong_factor_elsewhere_get_both_hints():
+    """Only the smooth elements count for the factor hint."""
+    def relu_plus_wrong_square(x):
+        return tg.relu(x[:1]).sum() + SquareMissingFactor.apply(x[1:]).sum()
+
+    with pytest.raises(GradcheckError) as caught:
+        tg.gradcheck(relu_plus_wrong_square, np.array([0.0, 1.0, -2.0, 0.5]))
+    report = str(caught.value)
+    assert "not differentiable at this input (1 element(s)" in report
+    assert "numeric = 2 x analytic everywhere" in report
 
 
 class MulWrongSecondGradient(tg.Function):
@@ -269,3 +323,89 @@ def test_the_gradgrad_property_test_catches_the_raw_backward_bug():
                      lambda x: x ** 3, second_order=True)
     with pytest.raises(GradcheckError):
         gradgrad_tests.test_second_derivative_matches_finite_differences(spec=planted)
+
+
+# ----- two backward paths: create_graph=True (Tensor ops) and plain (arrays) must agree -------
+class CubeTwoPaths(tg.Function):
+    """y = x^3 with a dual-path backward like the fused ops': Tensor ops under create_graph,
+    arrays otherwise. ``tensor_factor`` / ``array_factor`` plant a wrong factor in one path."""
+
+    tensor_factor = array_factor = 1.0
+
+    def forward(self, x):
+        return x * x * x
+
+    def backward(self, grad):
+        x = self.inputs[0]
+        if tg.is_grad_enabled():
+            return grad * x * x * (3.0 * self.tensor_factor)
+        return tg.Tensor._from_op(grad.data * x.data * x.data * (3.0 * self.array_factor),
+                                  grad.device, False)
+
+
+def test_a_correct_dual_path_function_passes_both_checks():
+    assert tg.gradcheck(CubeTwoPaths.apply, leaf(2, 3))
+    assert tg.gradgradcheck(CubeTwoPaths.apply, leaf(2, 3))
+
+
+def test_a_wrong_create_graph_path_fails_gradcheck_although_finite_differences_agree(
+        monkeypatch):
+    """Finite differences see only the plain path; the comparison of the paths catches this."""
+    monkeypatch.setattr(CubeTwoPaths, "tensor_factor", 2.0)
+    with pytest.raises(GradcheckError) as caught:
+        tg.gradcheck(CubeTwoPaths.apply, leaf(2, 3))
+    report = str(caught.value)
+    assert ("the create_graph backward gives a different gradient than the plain backward "
+            "for input 0 (shape (2, 3))") in report
+    assert "create_graph = 2 x plain everywhere" in report and "CubeTwoPaths" in report
+    with pytest.raises(GradcheckError, match="create_graph backward gives a different"):
+        tg.gradgradcheck(CubeTwoPaths.apply, leaf(2, 3))
+
+
+def test_a_wrong_plain_path_fails_gradcheck(monkeypatch):
+    monkeypatch.setattr(CubeTwoPaths, "array_factor", 1.5)
+    with pytest.raises(GradcheckError, match=r"create_graph = 0.6667 x plain everywhere"):
+        tg.gradcheck(CubeTwoPaths.apply, leaf(4))
+    with pytest.raises(GradcheckError, match="create_graph backward gives a different"):
+        tg.gradgradcheck(CubeTwoPaths.apply, leaf(4))
+
+
+class SquareThroughTwoPaths(tg.Function):
+    """y = x^2 whose backward, dL/dx = dL/dy * 2x, multiplies by CubeTwoPaths(x) / x^2 = x
+    rather than by x: the dual-path op is met only inside the first derivative, so only
+    gradgradcheck's gradcheck of the first derivatives runs both of its paths."""
+
+    def forward(self, x):
+        return x * x
+
+    def backward(self, grad):
+        x = self.inputs[0]
+        return grad * CubeTwoPaths.apply(x) / (x * x) * 2.0
+
+
+def test_paths_are_compared_for_the_second_derivatives_too(monkeypatch):
+    x = tg.tensor([0.7, -1.2, 1.9], dtype=np.float64, requires_grad=True)
+    assert tg.gradgradcheck(SquareThroughTwoPaths.apply, x)
+    monkeypatch.setattr(CubeTwoPaths, "tensor_factor", 2.0)  # the plain path stays right, so
+    assert tg.gradcheck(SquareThroughTwoPaths.apply, x)  # the first derivatives are fine
+    with pytest.raises(GradcheckError, match="create_graph backward gives a different"):
+        tg.gradgradcheck(SquareThroughTwoPaths.apply, x)
+
+
+class CubeFirstOrderOnly(tg.Function):
+    """y = x^3 with a backward on arrays that refuses create_graph, as the sequence ops do."""
+
+    def forward(self, x):
+        return x * x * x
+
+    def backward(self, grad):
+        if tg.is_grad_enabled():
+            raise DoubleBackwardError("CubeFirstOrderOnly: first-order only")
+        x = self.inputs[0].data
+        return tg.Tensor._from_op(grad.data * 3.0 * x * x, grad.device, False)
+
+
+def test_a_first_order_only_op_passes_gradcheck_and_gradgradcheck_raises_its_error():
+    assert tg.gradcheck(CubeFirstOrderOnly.apply, leaf(3))  # one path: nothing to compare
+    with pytest.raises(DoubleBackwardError, match="CubeFirstOrderOnly"):
+        tg.gradgradcheck(CubeFirstOrderOnly.apply, leaf(3))

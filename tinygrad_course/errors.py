@@ -23,3 +23,8 @@ class BackwardError(TensorError, RuntimeError):
 
 class GradcheckError(TensorError, AssertionError):
     """Analytic and numeric gradients disagree; the message is a readable report."""
+
+
+class DoubleBackwardError(BackwardError):
+    """backward(create_graph=True) through an op whose backward is first-order only (it runs
+    on raw arrays and cannot be differentiated again, e.g. the fused sequence ops)."""

@@ -16,7 +16,7 @@ The same math is written twice, for two readers:
    (benchmarks/bench_rnn.py). Measured on the way: the gate math works on fresh contiguous
    arrays, because in-place NumPy ufuncs on a strided gate block of z were slower.
    The price of a raw-array backward: it cannot be differentiated again;
-   ``backward(create_graph=True)`` through a sequence op raises BackwardError. For second
+   ``backward(create_graph=True)`` through a sequence op raises DoubleBackwardError. For second
    derivatives, loop over ``nn.LSTMCell`` (the composed cell) instead.
 
 Shapes and names follow PyTorch (G = number of gate blocks: RNN 1, LSTM 4, GRU 3):
@@ -42,7 +42,7 @@ A Function has one output, so a sequence op returns one packed array:
 import numpy
 
 from ..autograd import Function, is_grad_enabled
-from ..errors import BackwardError
+from ..errors import DoubleBackwardError
 from ..tensor import Tensor
 
 
@@ -110,8 +110,9 @@ def gru_cell(x, h, w_ih, w_hh, b_ih=None, b_hh=None):
 
 # ----- a whole layer over time as one op ----------------------------------------------------------
 def _no_double_backward(name):
+    """Refuse backward(create_graph=True): the sequence ops are deliberately first-order."""
     if is_grad_enabled():
-        raise BackwardError(
+        raise DoubleBackwardError(
             f"{name}: its backward is written on raw arrays for speed and cannot be "
             "differentiated again (backward/grad with create_graph=True); for second "
             "derivatives loop over the cell (nn.LSTMCell / nn.GRUCell / nn.RNNCell) instead")
