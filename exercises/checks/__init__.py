@@ -1,0 +1,1 @@
+"""One module per exercise, each with CHECKS: the named checks run in order (see checker.py)."""
