@@ -29,6 +29,7 @@ import numpy
 from .errors import DeviceError, DTypeError, ShapeError
 from .ops.attention import scaled_dot_product_attention
 from .ops.elementwise import gelu, leaky_relu, maximum, relu, tanh, where  # noqa: F401
+from .ops.nn import binary_cross_entropy as _binary_cross_entropy
 from .ops.nn import check_finite as _check_finite
 from .ops.nn import softmax_cross_entropy, squared_error
 from .tensor import Tensor
@@ -343,24 +344,41 @@ def l1_loss(input, target, reduction="mean"):
 
 
 # ----- binary classification -------------------------------------------------------------------
-def _clamped_log(p):
-    """log p, but never below -100 (PyTorch's clamp), and finite with no warning at p = 0."""
-    positive = p > 0
-    return where(positive, where(positive, p, 1.0).log(), -100.0).clip(min=-100.0)
+def _elementwise_weight(name, input, weight, what):
+    """A weight for each element (``weight``, ``pos_weight``) as a Tensor of input's dtype, or
+    None. Its shape must broadcast to input's shape without changing it (a (C,) weight for
+    (N, C) input, say): a weight of shape (N, 1) for input (N,) would silently turn N
+    losses into N x N. NaN or inf raises, as in the input."""
+    if weight is None:
+        return None
+    weight = _as_tensor(weight, input, name, what)
+    try:
+        fits = numpy.broadcast_shapes(weight.shape, input.shape) == input.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ShapeError(f"{name}: {what} of shape {weight.shape} does not broadcast to the "
+                         f"input's shape {input.shape} (it may drop leading axes or have size "
+                         "1 where the input has more, never add or enlarge an axis)")
+    _check_finite(name, weight, what)
+    return weight.astype(input.dtype)
 
 
 def _binary_operands(name, input, target, weight, reduction):
     target = _regression_operands(name, input, target, reduction)
-    if weight is not None:
-        weight = _as_tensor(weight, input, name, "weight")
-    return target, weight
+    return target, _elementwise_weight(name, input, weight, "weight")
 
 
 def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     """BCE of probabilities p = input in [0, 1] and targets y in [0, 1] (same shape):
 
         loss = -w (y log p + (1 - y) log(1 - p))      (each log clamped to >= -100)
+        dloss/dp = w (p - y) / max(p (1 - p), 1e-12)
 
+    PyTorch's rules, both: the clamp keeps the loss finite at p = 0 or 1, and the gradient's
+    floored denominator keeps a confidently wrong prediction learning (p = 0 with y = 1 gets
+    -1e12 w, pushing p up) where the clamped log's own derivative would be 0. One fused op
+    (ops.nn.BinaryCrossEntropy). weight w: broadcasts to the input's shape.
     For logits use binary_cross_entropy_with_logits: it is exact where this one clamps.
     """
     name = "binary_cross_entropy"
@@ -371,7 +389,7 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
         raise ValueError(f"{name}: input must be probabilities in [0, 1], got values from "
                          f"{low:.4g} to {high:.4g} (apply sigmoid first, or use "
                          "binary_cross_entropy_with_logits)")
-    loss = -(target * _clamped_log(input) + (1.0 - target) * _clamped_log(1.0 - input))
+    loss = _binary_cross_entropy(input, target)
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction)
@@ -390,16 +408,18 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
 
     which is -(pos_weight y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))) rewritten so that
     log(1 + e^-x) is evaluated stably (see _softplus): exact and finite even at x = +-1e4,
-    where sigmoid(x) rounds to exactly 0 or 1. pos_weight (broadcast along the last axis)
-    weighs the positive examples. Gradient: sigmoid(x) - y when pos_weight is None.
+    where sigmoid(x) rounds to exactly 0 or 1, and so is its gradient: a confidently wrong
+    logit keeps learning. pos_weight weighs the positive examples; it and weight broadcast to
+    the input's shape (a (C,) pos_weight for (N, C) input: one per class). Gradient:
+    sigmoid(x) - y when pos_weight is None.
     """
     name = "binary_cross_entropy_with_logits"
     target, weight = _binary_operands(name, input, target, weight, reduction)
+    pos_weight = _elementwise_weight(name, input, pos_weight, "pos_weight")
     softplus_neg = _softplus(-input)  # = -log sigmoid(x)
     if pos_weight is None:
         loss = (1.0 - target) * input + softplus_neg
     else:
-        pos_weight = _as_tensor(pos_weight, input, name, "pos_weight")
         loss = (1.0 - target) * input + ((pos_weight - 1.0) * target + 1.0) * softplus_neg
     if weight is not None:
         loss = loss * weight

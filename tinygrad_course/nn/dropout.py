@@ -29,8 +29,9 @@ class Dropout(Module):
         if self.p == 1.0:
             return x * 0.0
         keep = self.generator.random(x.shape) >= self.p
+        # 1 / (1 - p) is divided out in float64 and then rounded once, to x's own dtype
         scale = (keep / (1.0 - self.p)).astype(x.dtype)
-        return x * Tensor(backend.from_numpy(scale, x.device), device=x.device)
+        return x * Tensor._from_op(backend.from_numpy(scale, x.device), x.device, False)
 
     def extra_repr(self):
         return f"p={self.p}"

@@ -8,6 +8,8 @@ exploding gradients in RNNs). clip_grad_value_ clips each element to [-clip, cli
 
 import math
 
+import numpy
+
 from ..errors import BackwardError
 from ..tensor import Tensor
 
@@ -21,14 +23,17 @@ def _with_grads(parameters):
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False):
     """Scale all gradients in place so their global norm is at most max_norm.
 
-    Returns the total norm before clipping, as a 0-d Tensor (``float(norm)`` gives the number).
-    A NaN or infinite norm leaves the gradients as they are (PyTorch would scale them by NaN);
-    error_if_nonfinite=True raises BackwardError instead.
+    Returns the total norm before clipping, as a 0-d Tensor (``float(norm)`` gives the number)
+    in the gradients' dtype (float64 when they are; the wider one when they differ), on
+    their device. A NaN or infinite norm leaves the gradients as they are (PyTorch would
+    scale them by NaN); error_if_nonfinite=True raises BackwardError instead.
     """
     params = _with_grads(parameters)
     if not params:
         return Tensor(0.0)
     xp = params[0].xp
+    dtype = numpy.result_type(*(p.grad.dtype for p in params))
+    device = params[0].grad.device
     if norm_type == math.inf:
         total = max(float(xp.abs(p.grad.data).max().item()) for p in params)
     else:
@@ -37,12 +42,12 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     if not math.isfinite(total):
         if error_if_nonfinite:
             raise BackwardError(f"clip_grad_norm_: the total gradient norm is {total}")
-        return Tensor(total)
+        return Tensor(total, dtype=dtype, device=device)
     coef = max_norm / (total + 1e-6)
     if coef < 1.0:
         for p in params:
             p.grad = Tensor._from_op((p.grad.data * coef).astype(p.grad.dtype), p.device, False)
-    return Tensor(total)
+    return Tensor(total, dtype=dtype, device=device)
 
 
 def clip_grad_value_(parameters, clip_value):

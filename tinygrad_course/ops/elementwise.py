@@ -139,17 +139,30 @@ class PowScalar(Function):
 
 
 class Pow(Function):
-    """y = a^b for tensors a > 0 and b;   dL/da = dL/dy * b a^(b-1),   dL/db = dL/dy * y ln a."""
+    """y = a^b for tensors a and b;   dL/da = dL/dy * b a^(b-1),   dL/db = dL/dy * y ln a.
+
+    At base a = 0 the formulas meet 0 * inf; PyTorch's conventions give the limits instead:
+      * dy/da = 0 where b = 0 (y = a^0 = 1 is constant), 0^0 included;
+      * dy/db = 0 where a = 0 and b >= 0 (y = 0^b is 0 for every b > 0).
+    Elsewhere at a = 0 the derivative is infinite and so reported (b a^(b-1) for 0 < b < 1).
+    The masked spots take safe values (a^0 for the first, ln 1 for the second) rather than
+    computing NaN and hiding it, so differentiating the gradient again stays finite too.
+    """
 
     def forward(self, a, b):
         return a ** b
 
     def backward(self, grad):
         a, b = self.inputs
-        grad_a = (sum_to_shape(grad * b * a ** (b - 1), a.shape)
-                  if self.needs_input_grad[0] else None)
-        grad_b = (sum_to_shape(grad * self.output * a.log(), b.shape)
-                  if self.needs_input_grad[1] else None)
+        base_is_zero = a.data == 0
+        grad_a = grad_b = None
+        if self.needs_input_grad[0]:
+            constant = Tensor._from_op(base_is_zero & (b.data == 0), grad.device, False)
+            power = where(constant, 0.0, b - 1.0)  # 0 * a^0 = 0 where b = 0, even at a = 0
+            grad_a = sum_to_shape(grad * b * a ** power, a.shape)
+        if self.needs_input_grad[1]:
+            flat = Tensor._from_op(base_is_zero & (b.data >= 0), grad.device, False)
+            grad_b = sum_to_shape(grad * self.output * where(flat, 1.0, a).log(), b.shape)
         return grad_a, grad_b
 
 
@@ -415,15 +428,26 @@ def erf(x):
     return Erf.apply(floating(x))
 
 
+# Past |x| = 10 the tanh in gelu(approximate="tanh") is exactly +-1 (see gelu).
+GELU_TANH_SATURATION = 10.0
+
+
 def gelu(x, approximate="none"):
     """GELU(x) = x * Phi(x), Phi the standard normal CDF = (1 + erf(x / sqrt 2)) / 2.
 
     approximate="tanh" uses 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), as PyTorch does.
     The exact form is one fused op (``Gelu`` above); the tanh form is built from
     differentiable ops, so its gradient (and second derivative) come for free.
+
+    In the tanh form x is clipped to [-10, 10] inside the tanh only. That changes no output:
+    from |x| = 10 on, the tanh's argument is beyond 43 and tanh rounds to exactly +-1, in
+    float64 as in float32. But it keeps x^3 from overflowing (float32 does at |x| > 7e12),
+    where the chain rule would multiply tanh's derivative 0 by an infinite dx^3/dx and give
+    a NaN gradient; clipped, the gradient is the right 1 (x > 10) or 0 (x < -10).
     """
     if approximate == "tanh":
-        inner = (x + x * x * x * 0.044715) * math.sqrt(2.0 / math.pi)
+        bounded = x.clip(-GELU_TANH_SATURATION, GELU_TANH_SATURATION)
+        inner = (bounded + bounded * bounded * bounded * 0.044715) * math.sqrt(2.0 / math.pi)
         return x * 0.5 * (tanh(inner) + 1.0)
     if approximate != "none":
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")

@@ -11,13 +11,24 @@ squared_error(x, y, scale) = scale * sum_i (x_i - y_i)^2, fused (mse_loss: scale
     dL/dx = g * 2 scale (x - y),   dL/dy = -dL/dx
 symmetric_cross_entropy(Z) for square logits (CLIP's loss), fused (see below):
     dL/dZ = g (R + C - 2 I) / (2N),   R, C = softmax over each row, over each column
+binary_cross_entropy(p, y) = -(y log p + (1 - y) log(1 - p)), logs clamped to >= -100, fused:
+    dL/dp = g (p - y) / max(p (1 - p), 1e-12),   dL/dy = g (log(1 - p) - log p)
 """
+
+import numpy
 
 from ..autograd import Function, is_grad_enabled
 from ..errors import ShapeError
 from ..tensor import Tensor
-from .elementwise import floating
+from .elementwise import floating, maximum, where
 from .reduce import normalize_axes
+
+
+def _shift_by_max(xp, x, axis):
+    """x - max(x) along ``axis``: every value <= 0, so exp cannot overflow. Where the
+    difference itself overflows (logits near the dtype's limits, e.g. -3.4e38 - 3.4e38 in
+    float32) it is -inf, whose exp is the right 0. An empty tensor has nothing to shift."""
+    return x - xp.max(x, axis=axis, keepdims=True) if x.size else x
 
 
 class Softmax(Function):
@@ -26,7 +37,7 @@ class Softmax(Function):
     def forward(self, x, axis):
         xp = self.xp
         self.axis = axis
-        shifted = x - xp.max(x, axis=axis, keepdims=True)
+        shifted = _shift_by_max(xp, x, axis)
         e = xp.exp(shifted)
         return e / xp.sum(e, axis=axis, keepdims=True)
 
@@ -41,7 +52,7 @@ class LogSoftmax(Function):
     def forward(self, x, axis):
         xp = self.xp
         self.axis = axis
-        shifted = x - xp.max(x, axis=axis, keepdims=True)
+        shifted = _shift_by_max(xp, x, axis)
         return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
 
     def backward(self, grad):
@@ -58,17 +69,21 @@ class SoftmaxCrossEntropy(Function):
 
     One op for what log_softmax, *, sum and neg compute in four, with the gradient in its
     closed form (q - y) instead of chained through the four backwards.
+
+    A class with no target mass (y_nc = 0) adds nothing, even where its log q_nc is -inf
+    (logits near the dtype's limits: log q = -6.8e38 overflows float32): 0 log 0 = 0, the
+    limit, where the product alone would give 0 * -inf = NaN.
     """
 
     def forward(self, z, y, axis):
         xp = self.xp
         self.axis = axis
-        shifted = z - z.max(axis=axis, keepdims=True)
+        shifted = _shift_by_max(xp, z, axis)
         e = xp.exp(shifted)
         total = e.sum(axis=axis, keepdims=True)
         self.q = e / total
         self.log_q = shifted - xp.log(total)
-        return -(y * self.log_q).sum(axis=axis)
+        return -(y * xp.where(y != 0, self.log_q, 0)).sum(axis=axis)
 
     def backward(self, grad):
         z, y = self.inputs
@@ -105,9 +120,9 @@ def check_finite(name, t, what):
 
 def softmax_cross_entropy(z, y, axis=-1):
     """-sum(y * log_softmax(z), axis) as one op (see SoftmaxCrossEntropy); z, y same shape."""
-    if z.shape != y.shape:
+    if z.shape != y.shape or z.ndim == 0:
         raise ShapeError(f"softmax_cross_entropy: logits of shape {z.shape} and target of "
-                         f"shape {y.shape}; they must match")
+                         f"shape {y.shape}; they must match and have a class axis")
     z = floating(z)
     return SoftmaxCrossEntropy.apply(z, y.astype(z.dtype),
                                      axis=normalize_axes(axis, z.ndim, "softmax_cross_entropy")[0])
@@ -208,3 +223,72 @@ def symmetric_cross_entropy(z, name="symmetric_cross_entropy"):
     z = floating(z)
     check_finite(name, z, "logits")
     return SymmetricCrossEntropy.apply(z)
+
+
+# PyTorch's rules for binary cross-entropy on probabilities: each log is clamped to >= -100,
+# and the denominator p (1 - p) of the gradient is kept >= 1e-12.
+BCE_LOG_FLOOR = -100.0
+BCE_EPSILON = 1e-12
+
+
+def _clamped_log_array(xp, p):
+    """max(log p, -100) on an array; log 0 = -inf becomes -100, with no warning."""
+    with numpy.errstate(divide="ignore"):
+        return xp.maximum(xp.log(p), p.dtype.type(BCE_LOG_FLOOR))
+
+
+def _clamped_log(p):
+    """max(log p, -100) built from ops, so that it can be differentiated (create_graph)."""
+    positive = p > 0
+    return where(positive, where(positive, p, 1.0).log(), BCE_LOG_FLOOR).clip(min=BCE_LOG_FLOOR)
+
+
+class BinaryCrossEntropy(Function):
+    """loss = -(y log p + (1 - y) log(1 - p)) elementwise, each log clamped to >= -100
+    (PyTorch's rule: p = 0 or 1 gives a finite loss). p, y, loss: the same shape.
+
+    With g = dL/dloss:
+
+        dL/dp = g (p - y) / max(p (1 - p), 1e-12)
+        dL/dy = g (log(1 - p) - log p)            (the clamped logs)
+
+    dL/dp is the derivative of the unclamped loss, -y / p + (1 - y) / (1 - p) = (p - y) /
+    (p (1 - p)), with its denominator kept >= 1e-12 (PyTorch's rule). So a confidently wrong
+    prediction keeps learning: at p = 0 with y = 1 the gradient is -1e12 g, large, finite and
+    pushing p up (p = 1 with y = 0: +1e12 g), where the derivative of the clamped log alone
+    would be 0. A right prediction at the edge (p = y = 0 or 1) gets 0.
+    """
+
+    def forward(self, p, y):
+        xp = self.xp
+        log_p = _clamped_log_array(xp, p)
+        log_not_p = _clamped_log_array(xp, 1 - p)
+        self.log_odds = log_not_p - log_p  # dL/dy per unit of g
+        return -(y * log_p + (1 - y) * log_not_p)
+
+    def backward(self, grad):
+        p, y = self.inputs
+        grad_p = grad_y = None
+        if is_grad_enabled():  # create_graph=True: both derivatives as ops of p (and y)
+            if self.needs_input_grad[0]:
+                grad_p = grad * (p - y) / maximum(p * (1.0 - p), BCE_EPSILON)
+            if self.needs_input_grad[1]:
+                grad_y = grad * (_clamped_log(1.0 - p) - _clamped_log(p))
+            return grad_p, grad_y
+        xp, p_data = self.xp, p.data
+        if self.needs_input_grad[0]:
+            slope = (p_data - y.data) / xp.maximum(p_data * (1 - p_data),
+                                                    p_data.dtype.type(BCE_EPSILON))
+            grad_p = Tensor._from_op(grad.data * slope, grad.device, False)
+        if self.needs_input_grad[1]:
+            grad_y = Tensor._from_op(grad.data * self.log_odds, grad.device, False)
+        return grad_p, grad_y
+
+
+def binary_cross_entropy(p, y):
+    """The elementwise BCE of probabilities p and targets y of the same shape, as one op (see
+    BinaryCrossEntropy); F.binary_cross_entropy checks the arguments and reduces."""
+    if p.shape != y.shape:
+        raise ShapeError(f"binary_cross_entropy: input of shape {p.shape} and target of shape "
+                         f"{y.shape}; they must match")
+    return BinaryCrossEntropy.apply(p, y.astype(p.dtype))

@@ -2,9 +2,18 @@
 
 Backward of a reduction spreads the upstream gradient back over the reduced axes: first put
 the reduced axes back as size 1 (``keepdims``), then broadcast to the input's shape.
+
+Reducing over nothing, as NumPy and PyTorch do:
+  * an axis of length 0 (no elements): sum 0, mean and var NaN, logsumexp -inf (the log of
+    an empty sum of exponentials), and max, min raise a ShapeError (the max of nothing is
+    undefined);
+  * a 0-d tensor has no axes, but axis 0 or -1 may name it as if it had one of size 1 (as in
+    PyTorch): the reduction then leaves its one element as it is (sum, mean, max, logsumexp
+    give x; var gives 0; softmax 1, log_softmax 0).
 """
 
 import builtins
+import math
 
 import numpy
 
@@ -15,20 +24,25 @@ from .elementwise import floating
 
 
 def normalize_axes(axis, ndim, op_name):
-    """None -> all axes; int or tuple -> a sorted tuple of non-negative axes."""
+    """None -> all axes; int or tuple -> a sorted tuple of non-negative axes.
+
+    A 0-d tensor has no axes: every form gives (), but only 0 and -1 are accepted for it
+    (PyTorch treats a 0-d tensor's dims as if it had one).
+    """
     if axis is None:
         return tuple(range(ndim))
     if type(axis) is int and -ndim <= axis < ndim:  # the common case, checked cheaply
         return (axis % ndim,)
     axes = (axis,) if isinstance(axis, (int, numpy.integer)) else tuple(axis)
+    named = builtins.max(ndim, 1)  # the dims that axes may name (one for a 0-d tensor)
     normalized = []
     for a in axes:
-        if not -ndim <= a < builtins.max(ndim, 1):
+        if not -named <= a < named:
             raise ShapeError(f"{op_name}: axis {a} is out of range for a tensor of {ndim} dims")
-        normalized.append(int(a) % builtins.max(ndim, 1))
+        normalized.append(int(a) % named)
     if len(set(normalized)) != len(normalized):
         raise ShapeError(f"{op_name}: repeated axis in {axis}")
-    return tuple(sorted(normalized))
+    return tuple(sorted(normalized)) if ndim else ()
 
 
 def kept_shape(shape, axes):
@@ -88,14 +102,19 @@ class LogSumExp(Function):
     """y = log sum_i exp(x_i), computed as m + log sum_i exp(x_i - m) with m = max x (stable).
 
     dL/dx_i = dL/dy * exp(x_i - y)   (that is, dL/dy times softmax(x)_i)
+
+    Over an empty axis the sum has no terms: y = log 0 = -inf (as NumPy and PyTorch give).
     """
 
     def forward(self, x, axes, keepdims):
         xp = self.xp
         self.axes = axes
-        m = xp.max(x, axis=axes, keepdims=True)
-        m = xp.where(xp.isfinite(m), m, 0)
-        out = xp.log(xp.sum(xp.exp(x - m), axis=axes, keepdims=True)) + m
+        if _has_empty_axis(x.shape, axes):  # (xp.max of nothing would raise)
+            out = xp.full(kept_shape(x.shape, axes), -xp.inf, dtype=x.dtype)
+        else:
+            m = xp.max(x, axis=axes, keepdims=True)
+            m = xp.where(xp.isfinite(m), m, 0)
+            out = xp.log(xp.sum(xp.exp(x - m), axis=axes, keepdims=True)) + m
         return out if keepdims else out.reshape(
             tuple(s for i, s in enumerate(x.shape) if i not in axes))
 
@@ -103,6 +122,11 @@ class LogSumExp(Function):
         (x,) = self.inputs
         shape = kept_shape(x.shape, self.axes)
         return grad.reshape(shape) * (x - self.output.reshape(shape)).exp()
+
+
+def _has_empty_axis(shape, axes):
+    """Whether one of the reduced ``axes`` has length 0 (so each output has no elements)."""
+    return 0 in shape and any(shape[a] == 0 for a in axes)
 
 
 def _reduce(fn, x, axis, keepdims, name):
@@ -114,16 +138,23 @@ def sum(x, axis=None, keepdims=False):
     return _reduce(Sum, x, axis, keepdims, "sum")
 
 
+def _extreme(fn, x, axis, keepdims, name):
+    """max or min: refused over an axis of length 0 (the max of nothing is undefined; NumPy
+    raises too). Other axes of length 0 are fine: (0, 3) over axis 1 gives shape (0,)."""
+    axes = normalize_axes(axis, x.ndim, name)
+    if _has_empty_axis(x.shape, axes):
+        empty = next(a for a in axes if x.shape[a] == 0)
+        raise ShapeError(f"{name}: cannot reduce an empty tensor of shape {x.shape} over axis "
+                         f"{empty}, which has no elements (the {name} of nothing is undefined)")
+    return fn.apply(x, axes=axes, keepdims=keepdims)
+
+
 def max(x, axis=None, keepdims=False):
-    if x.size == 0:
-        raise ShapeError(f"max: cannot reduce an empty tensor of shape {x.shape}")
-    return _reduce(Max, x, axis, keepdims, "max")
+    return _extreme(Max, x, axis, keepdims, "max")
 
 
 def min(x, axis=None, keepdims=False):
-    if x.size == 0:
-        raise ShapeError(f"min: cannot reduce an empty tensor of shape {x.shape}")
-    return _reduce(Min, x, axis, keepdims, "min")
+    return _extreme(Min, x, axis, keepdims, "min")
 
 
 def logsumexp(x, axis=None, keepdims=False):
@@ -138,19 +169,25 @@ def _count(x, axes):
 
 
 def mean(x, axis=None, keepdims=False):
-    """mean = sum / n, n the number of elements reduced."""
+    """mean = sum / n, n the number of elements reduced; NaN when n = 0 (0 / 0, as NumPy and
+    PyTorch give)."""
     axes = normalize_axes(axis, x.ndim, "mean")
-    return sum(x, axes, keepdims) * (1.0 / builtins.max(_count(x, axes), 1))
+    n = _count(x, axes)
+    return sum(x, axes, keepdims) * (1.0 / n if n else math.nan)
 
 
 def var(x, axis=None, keepdims=False, ddof=0):
-    """var = sum (x - mean)^2 / (n - ddof); ddof=0 is the population variance (NumPy's default)."""
+    """var = sum (x - mean)^2 / (n - ddof); ddof=0 is the population variance (NumPy's default).
+
+    NaN when n = 0 (the variance of nothing, as NumPy and PyTorch give, whatever ddof); with
+    elements but n <= ddof, a ShapeError (no degrees of freedom left: a wrong ddof).
+    """
     axes = normalize_axes(axis, x.ndim, "var")
     n = _count(x, axes)
-    if n - ddof <= 0:
+    if n and n - ddof <= 0:
         raise ShapeError(f"var: {n} elements with ddof={ddof} leave no degrees of freedom")
     centered = x - mean(x, axes, keepdims=True)
-    return sum(centered * centered, axes, keepdims) * (1.0 / (n - ddof))
+    return sum(centered * centered, axes, keepdims) * (1.0 / (n - ddof) if n else math.nan)
 
 
 class MaskedMean(Function):
@@ -198,7 +235,7 @@ def masked_mean(x, keep):
 def _arg_extreme(name, x, axis, keepdims):
     if axis is not None:
         axes = normalize_axes(axis, x.ndim, name)
-        if len(axes) != 1:
+        if x.ndim and len(axes) != 1:
             raise ShapeError(f"{name}: axis must be one int or None, got {axis}")
         axis = axes[0] if x.ndim else None  # a 0-d tensor: its one element is at index 0
     out = getattr(x.xp, name)(x.data, axis=axis, keepdims=keepdims)
