@@ -110,6 +110,16 @@ def test_logsumexp_of_nothing_is_minus_inf():
     assert x.grad.shape == (0, 2)
 
 
+def test_softmax_and_log_softmax_of_an_empty_tensor_are_empty():
+    x = tg.zeros(0, 3, requires_grad=True)
+    for axis in (0, 1):
+        assert x.softmax(axis=axis).shape == (0, 3)
+        with np.errstate(divide="ignore"):  # log of an empty sum, broadcast onto nothing
+            assert x.log_softmax(axis=axis).shape == (0, 3)
+    x.softmax(axis=0).backward(tg.zeros(0, 3))
+    assert x.grad.shape == (0, 3)
+
+
 @pytest.mark.parametrize("name", ["max", "min"])
 def test_max_and_min_over_an_empty_axis_raise_by_name(name):
     x = tg.zeros(0, 3)
