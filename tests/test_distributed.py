@@ -66,6 +66,13 @@ def test_ddp_matches_one_process_with_the_whole_batch():
     assert passed[0] >= 10
 
 
+def test_tensor_parallel_layers_match_the_unsplit_layers():
+    """Column/row parallel linear, the MLP block (one all-reduce each way) and attention
+    split by heads: outputs and gradients equal the unsplit layers'."""
+    passed = run_ranks("tensor_parallel_program.py", 2)
+    assert passed[0] >= 25
+
+
 def test_a_failing_rank_aborts_the_job_with_its_traceback():
     result = run_mpi(2, [str(PROGRAMS / "failing_program.py")], timeout=60)
     assert result.returncode != 0
@@ -153,6 +160,19 @@ def test_distributed_sampler_shards_interleave_into_the_global_batches():
         assert union == sorted(order[k * N * b:(k + 1) * N * b])
     with pytest.raises(ValueError, match="rank 3 is not in 0..2"):
         dist.DistributedSampler(range(n), num_replicas=3, rank=3)
+
+
+def test_tensor_parallel_on_one_rank_is_the_unsplit_mlp():
+    from tinygrad_course.distributed.tensor_parallel import TensorParallelMLP
+
+    mlp = TensorParallelMLP(4, 8, seed=0, dtype="float64")
+    rng = np.random.default_rng(0)
+    fc1 = tg.nn.Linear(4, 8, generator=rng, dtype="float64")
+    fc2 = tg.nn.Linear(8, 4, generator=rng, dtype="float64")
+    x = tg.randn(3, 4, seed=1, dtype="float64")
+    np.testing.assert_allclose(mlp(x).numpy(), fc2(tg.gelu(fc1(x))).numpy(), rtol=1e-14)
+    assert tg.gradcheck(lambda t: mlp(t), tg.randn(3, 4, seed=2, dtype="float64",
+                                                   requires_grad=True))
 
 
 def test_the_core_does_not_import_mpi4py():
