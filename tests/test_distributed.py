@@ -73,6 +73,14 @@ def test_tensor_parallel_layers_match_the_unsplit_layers():
     assert passed[0] >= 25
 
 
+@pytest.mark.parametrize("n", [2, 4])
+def test_pipeline_gives_the_unsplit_models_gradients(n):
+    """GPipe and 1F1B with 1, 4 and 6 micro-batches on n stages: the unsplit model's loss and
+    gradients, and the activations each schedule holds."""
+    passed = run_ranks("pipeline_program.py", n)
+    assert passed[0] == 3 * 2 * 3
+
+
 def test_a_failing_rank_aborts_the_job_with_its_traceback():
     result = run_mpi(2, [str(PROGRAMS / "failing_program.py")], timeout=60)
     assert result.returncode != 0
@@ -173,6 +181,15 @@ def test_tensor_parallel_on_one_rank_is_the_unsplit_mlp():
     np.testing.assert_allclose(mlp(x).numpy(), fc2(tg.gelu(fc1(x))).numpy(), rtol=1e-14)
     assert tg.gradcheck(lambda t: mlp(t), tg.randn(3, 4, seed=2, dtype="float64",
                                                    requires_grad=True))
+
+
+def test_pipeline_bubble_and_stage_split():
+    from tinygrad_course.distributed.pipeline import bubble_fraction, split_stages
+
+    assert bubble_fraction(4, 1) == 0.75 and bubble_fraction(2, 8) == 1 / 9
+    assert [len(s) for s in split_stages(range(5), 2)] in ([2, 3], [3, 2])
+    with pytest.raises(ValueError, match="cannot cut 2 layers into 3 stages"):
+        split_stages(range(2), 3)
 
 
 def test_the_core_does_not_import_mpi4py():
