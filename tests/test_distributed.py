@@ -81,6 +81,11 @@ def test_pipeline_gives_the_unsplit_models_gradients(n):
     assert passed[0] == 3 * 2 * 3
 
 
+def test_zero1_matches_plain_ddp_with_a_shard_of_the_optimizer_state():
+    passed = run_ranks("zero_program.py", 2)
+    assert passed[0] == 4
+
+
 def test_a_failing_rank_aborts_the_job_with_its_traceback():
     result = run_mpi(2, [str(PROGRAMS / "failing_program.py")], timeout=60)
     assert result.returncode != 0

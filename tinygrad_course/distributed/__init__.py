@@ -22,6 +22,13 @@ Nothing here is imported by ``import tinygrad_course``; mpi4py is imported on fi
 from .algorithms import mpi_all_reduce, parameter_server_all_reduce, ring_all_reduce
 from .collectives import all_gather, all_reduce, broadcast, recv, reduce, reduce_scatter, send
 from .data_parallel import DistributedDataParallel, DistributedSampler
+from .pipeline import Pipeline
+from .tensor_parallel import (
+    ColumnParallelLinear,
+    RowParallelLinear,
+    TensorParallelMLP,
+    TensorParallelMultiheadAttention,
+)
 from .world import (
     DistributedError,
     barrier,
@@ -31,10 +38,13 @@ from .world import (
     rank,
     world_size,
 )
+from .zero import ZeroRedundancyOptimizer
 
 __all__ = [
     "init", "rank", "world_size", "barrier", "new_group", "is_available", "DistributedError",
     "all_reduce", "broadcast", "reduce", "all_gather", "reduce_scatter", "send", "recv",
     "parameter_server_all_reduce", "ring_all_reduce", "mpi_all_reduce",
-    "DistributedDataParallel", "DistributedSampler",
+    "DistributedDataParallel", "DistributedSampler", "ColumnParallelLinear",
+    "RowParallelLinear", "TensorParallelMLP", "TensorParallelMultiheadAttention", "Pipeline",
+    "ZeroRedundancyOptimizer",
 ]
