@@ -10,7 +10,13 @@ class ShapeError(TensorError, ValueError):
 
 
 class DTypeError(TensorError, TypeError):
-    """A dtype the operation cannot take (e.g. requires_grad on an integer tensor)."""
+    """A dtype or a Python type the operation cannot take (requires_grad on an integer tensor,
+    None or a string as an operand, complex data, a str where a list of tokens is expected)."""
+
+
+class ArgumentError(TensorError, ValueError):
+    """An argument the operation cannot take that is not a shape or a dtype: a learning rate
+    of NaN, a negative size, max_size=-1, a step of 0."""
 
 
 class DeviceError(TensorError, RuntimeError):
@@ -25,6 +31,16 @@ class GradcheckError(TensorError, AssertionError):
     """Analytic and numeric gradients disagree; the message is a readable report."""
 
 
+class CheckpointError(TensorError, ValueError):
+    """A checkpoint or state_dict that cannot be loaded: a damaged file, or names, shapes,
+    dtypes or values that do not fit the model or optimiser (which are left unchanged)."""
+
+
 class DoubleBackwardError(BackwardError):
     """backward(create_graph=True) through an op whose backward is first-order only (it runs
     on raw arrays and cannot be differentiated again, e.g. the fused sequence ops)."""
+
+
+class TrainingDivergedError(TensorError, FloatingPointError):
+    """Training blew up (loss far above its start, or exploding parameters); the message says
+    what to lower (learning rate, batch size)."""

@@ -11,7 +11,8 @@ from collections import OrderedDict
 import numpy
 
 from .. import backend
-from ..errors import DeviceError, ShapeError
+from ..errors import DeviceError
+from ..state import checked_array, raise_problems, require_mapping
 from ..tensor import Tensor
 
 
@@ -207,35 +208,52 @@ class Module:
             state[name] = buf.numpy().copy()
         return state
 
-    def load_state_dict(self, state_dict, strict=True):
+    def load_state_dict(self, state_dict, strict=True, allow_nonfinite=False):
         """Copy values from ``state_dict`` into the parameters and buffers.
 
-        Everything is checked before anything changes: a missing or unexpected key (with
-        strict=True), or a shape that differs, raises and leaves the model as it was.
+        Everything is checked before anything changes (see tinygrad_course.state): a missing
+        or unexpected key (with strict=True) raises KeyError, a shape that differs ShapeError,
+        a dtype the tensor cannot take (an integer, complex or string array for a float
+        weight) DTypeError, NaN or inf CheckpointError unless allow_nonfinite=True; the error
+        lists every problem and the model is left as it was.
         Returns (missing_keys, unexpected_keys).
         """
+        assignments, missing, unexpected, problems = self._stage_state_dict(
+            state_dict, strict, allow_nonfinite)
+        raise_problems(f"load_state_dict: {type(self).__name__} cannot load this state_dict",
+                       problems)
+        for tensor, data in assignments:
+            tensor.data = data
+        return missing, unexpected
+
+    def _stage_state_dict(self, state_dict, strict=True, allow_nonfinite=False):
+        """Phase one of loading: check ``state_dict`` and convert every value, changing nothing.
+
+        Returns (assignments, missing, unexpected, problems): (tensor, new data) pairs ready
+        to store, the missing and unexpected names, and (error class, message) problems.
+        """
+        require_mapping("load_state_dict", state_dict, "a state_dict")
         targets = OrderedDict(self.named_parameters())
         targets.update(self.named_buffers())
         missing = [k for k in targets if k not in state_dict]
         unexpected = [k for k in state_dict if k not in targets]
+        problems = []
         if strict and (missing or unexpected):
-            raise KeyError(f"load_state_dict: {type(self).__name__} missing keys {missing}, "
-                           f"unexpected keys {unexpected}")
-        values = {}
+            names = [f"{what} keys {keys}" for what, keys in (("missing", missing),
+                                                              ("unexpected", unexpected)) if keys]
+            problems.append((KeyError, ", ".join(names)))
+        assignments = []
         for name, target in targets.items():
             if name not in state_dict:
                 continue
-            value = state_dict[name]
-            value = value.numpy() if isinstance(value, Tensor) else numpy.asarray(value)
-            if tuple(value.shape) != target.shape:
-                raise ShapeError(f"load_state_dict: '{name}' has shape {tuple(value.shape)} in "
-                                 f"the state_dict, but the model expects {target.shape}")
-            values[name] = value
-        for name, value in values.items():
-            target = targets[name]
-            target.data = backend.from_numpy(value.astype(target.dtype, copy=True),
-                                             target.device)
-        return missing, unexpected
+            value, problem = checked_array(f"'{name}'", state_dict[name], target.shape,
+                                           target.dtype, allow_nonfinite,
+                                           expected="the model expects")
+            if problem:
+                problems.append(problem)
+            else:
+                assignments.append((target, backend.from_numpy(value, target.device)))
+        return assignments, missing, unexpected, problems
 
     # ----- printing -------------------------------------------------------------------------------
     def extra_repr(self):

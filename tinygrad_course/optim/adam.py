@@ -10,7 +10,8 @@ AdamW decays the weight directly, w <- w - lr * weight_decay * w, before the ste
 ("decoupled" weight decay, Loshchilov & Hutter). amsgrad keeps the maximum v_hat seen.
 """
 
-from .optimizer import Optimizer
+from ..errors import DTypeError
+from .optimizer import Optimizer, check_flag, check_hyperparameter
 
 
 class Adam(Optimizer):
@@ -18,11 +19,27 @@ class Adam(Optimizer):
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
                  amsgrad=False):
-        if lr < 0 or eps < 0 or weight_decay < 0 or not all(0 <= b < 1 for b in betas):
-            raise ValueError(f"{type(self).__name__}: invalid lr={lr}, betas={betas}, eps={eps} "
-                             f"or weight_decay={weight_decay}")
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
-                                      weight_decay=weight_decay, amsgrad=amsgrad))
+        betas = tuple(betas) if isinstance(betas, (tuple, list)) else betas
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                                      amsgrad=amsgrad))
+
+    def check_hyperparameters(self, group):
+        name = type(self).__name__
+        check_hyperparameter(name, "lr", group["lr"], "learning rate")
+        betas = group["betas"]
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise DTypeError(f"{name}: invalid betas={betas!r}; expected two numbers "
+                             "(beta1, beta2), each in [0, 1)")
+        for i, beta in enumerate(betas):
+            check_hyperparameter(name, f"betas[{i}]", beta, "beta", below=1.0)
+        check_hyperparameter(name, "eps", group["eps"], "epsilon")
+        check_hyperparameter(name, "weight_decay", group["weight_decay"], "weight decay")
+        check_flag(name, "amsgrad", group["amsgrad"])
+
+    def state_layout(self, group):
+        """What update() keeps per weight: the step count t, m and v (and max v_hat)."""
+        return {"step": "count", "exp_avg": "array", "exp_avg_sq": "array",
+                "max_exp_avg_sq": "optional array"}
 
     def update(self, w, g, state, group, xp):
         lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]

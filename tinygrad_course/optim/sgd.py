@@ -11,19 +11,28 @@ These are PyTorch's formulas (lr multiplies the velocity, not the gradient insid
 changing lr mid-training changes the step at once.
 """
 
-from .optimizer import Optimizer
+from ..errors import ArgumentError
+from .optimizer import Optimizer, check_flag, check_hyperparameter
 
 
 class SGD(Optimizer):
     def __init__(self, params, lr, momentum=0.0, dampening=0.0, weight_decay=0.0,
                  nesterov=False):
-        if lr < 0 or momentum < 0 or weight_decay < 0:
-            raise ValueError(f"SGD: lr, momentum and weight_decay must be >= 0, got lr={lr}, "
-                             f"momentum={momentum}, weight_decay={weight_decay}")
-        if nesterov and (momentum <= 0 or dampening != 0):
-            raise ValueError("SGD: nesterov needs momentum > 0 and dampening = 0")
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
                                       weight_decay=weight_decay, nesterov=nesterov))
+
+    def check_hyperparameters(self, group):
+        check_hyperparameter("SGD", "lr", group["lr"], "learning rate")
+        check_hyperparameter("SGD", "momentum", group["momentum"], "momentum")
+        check_hyperparameter("SGD", "dampening", group["dampening"], "dampening", below=1.0)
+        check_hyperparameter("SGD", "weight_decay", group["weight_decay"], "weight decay")
+        check_flag("SGD", "nesterov", group["nesterov"])
+        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+            raise ArgumentError("SGD: nesterov needs momentum > 0 and dampening = 0")
+
+    def state_layout(self, group):
+        """What update() keeps per weight: the velocity b, when there is momentum."""
+        return {"momentum_buffer": "array" if group["momentum"] else "optional array"}
 
     def update(self, w, g, state, group, xp):
         if group["weight_decay"]:
