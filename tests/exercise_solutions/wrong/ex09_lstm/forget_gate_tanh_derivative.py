@@ -1,0 +1,16 @@
+"""The forget gate differentiated as a tanh (1 - f^2) instead of a sigmoid f (1 - f)."""
+
+from exercise_solutions.ex09_lstm import lstm_bptt, lstm_step_forward  # noqa: F401
+
+CAUGHT_BY = "one step vs autograd"
+SLIPS_PAST = ("forward: one step",)
+
+
+def lstm_step_backward(dh, dc, cache, xp):
+    x, h, c, w_ih, w_hh, i, f, g, o, tanh_c = cache
+    do = dh * tanh_c
+    dc = dc + dh * o * (1.0 - tanh_c * tanh_c)
+    di, df, dg, dc_prev = dc * g, dc * c, dc * i, dc * f
+    dz = xp.concatenate([di * i * (1.0 - i), df * (1.0 - f * f), dg * (1.0 - g * g),
+                         do * o * (1.0 - o)], axis=-1)
+    return dz @ w_ih, dz @ w_hh, dc_prev, dz.T @ x, dz.T @ h, dz.sum(axis=0)
