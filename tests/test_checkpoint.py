@@ -15,6 +15,7 @@ import tinygrad_course as tg
 from tinygrad_course import checkpoint, nn, optim
 from tinygrad_course import functional as F
 from tinygrad_course.checkpoint import CheckpointError
+from tinygrad_course.errors import ArgumentError
 from tinygrad_course.optim.lr_scheduler import CosineAnnealingLR
 
 
@@ -336,8 +337,10 @@ def broken(key, value):
     (broken("lr", float("inf")), CheckpointError, r"'lr' is inf, expected a finite number"),
     (broken("betas", (0.9,)), tg.DTypeError, r"'betas' is \(0.9,\), expected a sequence of 2"),
     (broken("betas", (0.9, "0.999")), tg.DTypeError, r"'betas'\[1\] is '0.999'"),
+    (broken("lr", -0.1), ArgumentError, r"group 0: Adam: invalid learning rate lr=-0.1"),
+    (broken("betas", (0.9, 1.5)), ArgumentError, r"invalid beta betas\[1\]=1.5"),
 ], ids=["no exp_avg_sq", "float step", "bool step", "int moment", "NaN moment", "str lr",
-        "inf lr", "short betas", "str beta"])
+        "inf lr", "short betas", "str beta", "negative lr", "beta above 1"])
 def test_optimizer_load_state_dict_refuses_what_would_break_step(change, error, message):
     model, opt = trained()
     before = snapshot(model, opt)

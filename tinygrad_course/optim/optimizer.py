@@ -182,7 +182,7 @@ class Optimizer:
                                          f"this one {own_sizes}")]
         problems, settings, merged = [], [], []
         for g, (saved, own) in enumerate(zip(groups, self.param_groups)):
-            new = {}
+            new, before = {}, len(problems)
             for key, value in saved.items():
                 if key == "params":
                     continue
@@ -192,7 +192,13 @@ class Optimizer:
                 else:
                     new[key] = value
             settings.append(new)
-            merged.extend([{**own, **new}] * len(own["params"]))
+            group = {**own, **new}
+            if len(problems) == before:  # each setting has its type: now the ranges
+                try:
+                    self.check_hyperparameters(group)
+                except (DTypeError, ArgumentError) as err:
+                    problems.append((type(err), f"group {g}: {err}"))
+            merged.extend([group] * len(own["params"]))
         params = self._params()
         new_state = {}
         for i, saved in saved_state.items():
