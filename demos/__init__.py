@@ -28,3 +28,9 @@ DEMOS = [
     "vit_digits",
     "clip_shapes",
 ]
+
+# Distributed training on MPI: each runs under mpiexec with the ranks it is meant for
+# (``mpiexec -n 2 python -m demos.data_parallel``) and needs the distributed extra. They are
+# not in the plain tour: with one process there is no communication to show. Their claims are
+# checked under mpiexec by tests/test_distributed.py.
+MPI_DEMOS = {"data_parallel": 2, "tensor_parallel": 2, "pipeline_parallel": 4, "zero_memory": 4}
