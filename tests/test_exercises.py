@@ -163,6 +163,19 @@ def test_an_unknown_exercise_is_named_with_the_list_of_names():
 
 
 # ----- the notebooks ------------------------------------------------------------------------
+@pytest.mark.parametrize("exercise", EXERCISES, ids=_ids)
+def test_each_exercise_converts_to_a_notebook_statement_first(exercise, tmp_path):
+    jupytext = pytest.importorskip("jupytext", reason="the exercises extra is not installed")
+    notebook = jupytext.read(exercise.stub_path)
+    jupytext.write(notebook, tmp_path / (exercise.stem + ".ipynb"))
+    first = notebook.cells[0]
+    assert first.cell_type == "markdown"
+    assert first.source.startswith(f"# Exercise {exercise.number}:")
+    assert "The real thing" in first.source and "<details><summary>Hint 1" in first.source
+    last = notebook.cells[-1]
+    assert last.cell_type == "code" and f'check("{exercise.name}", globals())' in last.source
+
+
 def test_a_solved_exercise_runs_as_a_notebook(tmp_path):
     jupytext = pytest.importorskip("jupytext", reason="the exercises extra is not installed")
     nbclient = pytest.importorskip("nbclient", reason="the exercises extra is not installed")
