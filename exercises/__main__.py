@@ -1,7 +1,8 @@
 """python -m exercises list | check NAME | check --all | hint NAME [N] | reset NAME
 
 --from DIR checks (or resets) the files in DIR instead of exercises/ (the tests point it at
-the reference solutions); $TINYGRAD_EXERCISES_DIR does the same.
+the reference solutions); $TINYGRAD_EXERCISES_DIR does the same. $EXERCISES_MAX_EXAMPLES (or
+check --max-examples) sets how many inputs hypothesis tries per property.
 """
 
 import argparse

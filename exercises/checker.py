@@ -117,7 +117,7 @@ def load(path):
 
 
 class Namespace:
-    """A notebook's or a script's globals seen as a module (``check_here``)."""
+    """A notebook's or a script's globals seen as a module (``check(name, globals())``)."""
 
     def __init__(self, names):
         self.__dict__.update(names)
