@@ -54,9 +54,10 @@
 #
 # <details><summary>Hint 3: vectors</summary>
 #
-# Reshape a 1-d A to (1, n) and a 1-d B to (n, 1) in the backward, put the removed axis back
-# into G with `unsqueeze` (at -2 for a 1-d A, at -1 for a 1-d B), compute as for matrices,
-# and reshape each gradient to its input's shape at the end.
+# Reshape a 1-d A to (1, n) and a 1-d B to (n, 1) in the backward, and put the removed axes
+# back into G with `unsqueeze`: for a 1-d A at -2 (at 0 when B is 1-d too: G is then 0-d),
+# then for a 1-d B at -1. Compute as for matrices, and reshape each gradient to its input's
+# shape at the end.
 # </details>
 
 # %%
