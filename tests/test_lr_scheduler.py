@@ -124,5 +124,5 @@ def test_bad_scheduler_arguments_raise():
 def test_linear_scaling_rule():
     assert optim.linear_scaling_rule(0.1, base_batch=32, batch=256) == pytest.approx(0.8)
     assert L.linear_scaling_rule(0.4, 128, 32) == pytest.approx(0.1)
-    with pytest.raises(ValueError, match="linear_scaling_rule: need"):
+    with pytest.raises(ValueError, match="linear_scaling_rule: base_batch must be >= 1, got 0"):
         L.linear_scaling_rule(0.1, 0, 32)

@@ -143,8 +143,13 @@ def test_layer_norm_second_derivatives():
 
 
 def test_layer_norm_rejects_a_wrong_normalized_shape():
-    with pytest.raises(ShapeError, match=r"layer_norm: expected input of shape \(\.\.\., \(4,\)\)"):
+    with pytest.raises(ShapeError, match=r"LayerNorm: expected input of shape \(\.\.\., 4\), "
+                                         r"got \(2, 3\)"):
         nn.LayerNorm(4)(tg.randn(2, 3))
+    from tinygrad_course.ops.normalization import layer_norm
+
+    with pytest.raises(ShapeError, match=r"layer_norm: expected input of shape \(\.\.\., \(4,\)\)"):
+        layer_norm(tg.randn(2, 3), (4,))
 
 
 # ----- BatchNorm1d ------------------------------------------------------------------------------

@@ -188,7 +188,7 @@ def test_load_state_dict_with_wrong_shapes_raises_and_changes_nothing():
 
 def test_bad_optimiser_arguments_raise_clear_errors():
     w = tg.zeros(2, requires_grad=True)
-    with pytest.raises(ValueError, match="SGD: lr, momentum and weight_decay must be >= 0"):
+    with pytest.raises(ValueError, match="SGD: invalid learning rate lr=-0.1"):
         optim.SGD([w], lr=-0.1)
     with pytest.raises(ValueError, match="SGD: nesterov needs momentum > 0"):
         optim.SGD([w], lr=0.1, nesterov=True)

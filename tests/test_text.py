@@ -47,7 +47,7 @@ def test_vocab_orders_by_count_and_sends_rare_words_to_unk():
     assert vocab.decode([2, 3, 0]) == ["b", "a", "<unk>"]
     assert vocab["never seen"] == vocab.unk_id == 0 and "b" in vocab and len(vocab) == 5
     assert Vocab(docs, max_size=2).itos == ["<unk>", "b", "a"]
-    with pytest.raises(IndexError, match="decode"):
+    with pytest.raises(ValueError, match="decode"):
         vocab.decode([5])
     with pytest.raises(ValueError, match="min_count"):
         Vocab(docs, min_count=0)

@@ -41,8 +41,8 @@ import operator
 import weakref
 
 from . import backend
-from .errors import BackwardError, ShapeError, TensorError
-from .tensor import Tensor, check_same_device
+from .errors import BackwardError, DTypeError, ShapeError, TensorError
+from .tensor import Tensor, TensorAsArrayError, as_tensor, check_same_device
 
 _grad_enabled = True
 _ARRAY_MODULES = {"cpu": backend.numpy}  # device -> array module, for the common devices
@@ -108,12 +108,16 @@ class Function:
         fn.xp = _ARRAY_MODULES.get(device) or backend.get_array_module(device)
         try:
             data = fn.forward(*arrays, **params)
-        except TensorError:
+        except TensorError as err:
+            if isinstance(err, TensorAsArrayError):  # a Tensor met NumPy inside forward
+                _forward_got_a_tensor(cls)
             raise
         except (ValueError, TypeError, IndexError) as err:
             got = ", ".join(f"{t.shape} {t.dtype}" for t in inputs)
             raise ShapeError(f"{cls.__name__.lower()}: cannot apply to inputs of shape/dtype "
                              f"{got}: {err}") from err
+        if type(data) is not _ndarray:  # one comparison in the common case (see below)
+            _check_forward_result(cls, data)
         if not (_grad_enabled and True in needs_input_grad):
             return Tensor._from_op(data, fn.output_device, False)
         out = Tensor._from_op(data, fn.output_device, True)
@@ -129,7 +133,7 @@ class Function:
     def _apply_mixed(cls, inputs, params):
         """apply() when some inputs are not Tensors (wrapped as constants here) or the
         Tensors are on different devices (check_same_device raises, naming them)."""
-        tensors = tuple(t if isinstance(t, Tensor) else Tensor(t) for t in inputs)
+        tensors = tuple(as_tensor(t, cls.__name__.lower()) for t in inputs)
         check_same_device(cls.__name__.lower(), *tensors)
         return cls.apply(*tensors, **params)
 
@@ -152,6 +156,37 @@ class Function:
 
     def backward(self, grad):
         raise NotImplementedError(f"{type(self).__name__} must define backward()")
+
+
+_ndarray = backend.numpy.ndarray
+
+
+def _forward_got_a_tensor(cls):
+    raise DTypeError(
+        f"{cls.__name__}.forward: a Tensor was handed to a NumPy/array function; forward works "
+        "on the raw arrays it receives (and self.xp functions of them), never on Tensors: "
+        "pass tensors to apply() positionally, and use t.data for a tensor kept on self"
+    ) from None
+
+
+def _check_forward_result(cls, data):
+    """forward must return one backend array: a NumPy/CuPy/strict array or a NumPy scalar
+    (what a full reduction such as x.sum() gives)."""
+    if isinstance(data, backend.numpy.generic) or backend.is_device_array(data):
+        return
+    what = type(data).__name__
+    hint = ("return its .data (better: compute on the arrays forward receives)"
+            if isinstance(data, Tensor) else "return an array, e.g. self.xp.asarray(...)")
+    raise DTypeError(f"{cls.__name__}.forward returned a {what} object; forward must return one "
+                     f"array of the backend (self.xp): {hint}")
+
+
+def _refuse_gradient(fn, i, grad):
+    what = type(grad).__name__
+    hint = (" (wrap an array as Tensor(array), or better write the backward with Tensor ops)"
+            if backend.is_device_array(grad) else "")
+    raise BackwardError(f"{type(fn).__name__}.backward returned a {what} object as the gradient of "
+                        f"input {i}; it must return one Tensor (or None) per input{hint}")
 
 
 def topological_order(root):
@@ -274,11 +309,15 @@ def _propagate(root, grad, create_graph, retain_graph, deliver, every_tensor):
                 input_grads = (input_grads,)
             if len(input_grads) != len(fn.inputs):
                 raise BackwardError(f"{type(fn).__name__}.backward returned {len(input_grads)} "
-                                    f"gradients for {len(fn.inputs)} inputs")
+                                    f"gradients for {len(fn.inputs)} inputs; it must return "
+                                    "one Tensor (or None) per input, in the order apply() got them")
             done.append(fn)
-            for parent, parent_grad, needed in zip(fn.inputs, input_grads, fn.needs_input_grad):
+            for i, (parent, parent_grad, needed) in enumerate(zip(fn.inputs, input_grads,
+                                                                  fn.needs_input_grad)):
                 if not needed or parent_grad is None:
                     continue
+                if not isinstance(parent_grad, Tensor):
+                    _refuse_gradient(fn, i, parent_grad)
                 if parent_grad.data.shape != parent.data.shape:
                     raise BackwardError(
                         f"{type(fn).__name__}.backward: gradient of shape {parent_grad.shape} "

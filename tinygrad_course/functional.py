@@ -32,7 +32,7 @@ from .ops.elementwise import gelu, leaky_relu, maximum, relu, tanh, where  # noq
 from .ops.nn import binary_cross_entropy as _binary_cross_entropy
 from .ops.nn import check_finite as _check_finite
 from .ops.nn import softmax_cross_entropy, squared_error
-from .tensor import Tensor
+from .tensor import Tensor, as_tensor, host_array
 
 REDUCTIONS = ("none", "mean", "sum")
 
@@ -45,12 +45,14 @@ def _as_tensor(value, like, name, what):
             raise DeviceError(f"{name}: {what} is on '{value.device}' but the input is on "
                               f"'{like.device}'")
         return value
-    host = numpy.asarray(value)
+    host = host_array(value, name)
     dtype = like.dtype if host.dtype.kind == "f" else None
     return Tensor(host, dtype=dtype, device=like.device)
 
 
 def _check_floating(name, t, what):
+    if not isinstance(t, Tensor):
+        raise DTypeError(f"{name}: {what} must be a Tensor, got {type(t).__name__}")
     if t.dtype.kind != "f":
         raise DTypeError(f"{name}: {what} must be floating, got dtype {t.dtype}")
 
@@ -91,17 +93,18 @@ def sigmoid(x, temperature=1.0):
     """
     if not temperature > 0:
         raise ValueError(f"sigmoid: temperature must be > 0, got {temperature}")
+    x = as_tensor(x, "sigmoid")
     return x.sigmoid() if temperature == 1.0 else (x * (1.0 / temperature)).sigmoid()
 
 
 def softmax(x, dim=-1):
     """softmax(x)_i = exp(x_i) / sum_j exp(x_j) along ``dim`` (shape unchanged)."""
-    return x.softmax(axis=dim)
+    return as_tensor(x, "softmax").softmax(axis=dim)
 
 
 def log_softmax(x, dim=-1):
     """log softmax(x)_i = x_i - log sum_j exp(x_j) along ``dim``, without overflow."""
-    return x.log_softmax(axis=dim)
+    return as_tensor(x, "log_softmax").log_softmax(axis=dim)
 
 
 def _xlogy(x, y):

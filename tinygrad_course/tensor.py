@@ -10,14 +10,101 @@ Floating data is float32 unless a dtype is asked for; integer and bool data keep
 The math of every op lives in ``ops/``: the methods here only call it.
 """
 
+import math
+import numbers
+import operator
+
 import numpy
 
 from . import backend
-from .errors import DeviceError, DTypeError
+from .errors import ArgumentError, DeviceError, DTypeError, ShapeError
 
 
 def _is_floating(dtype):
     return numpy.issubdtype(dtype, numpy.floating)
+
+
+# ----- what a tensor can hold, and turning user input into it ----------------------------------
+NUMERIC_KINDS = "biuf"  # NumPy dtype kinds a tensor holds: bool, signed, unsigned, floating
+
+_EXPECTED = "expected a Tensor, a real number or a (nested) list or array of real numbers"
+
+
+def _refuse(op, value, dtype=None):
+    """Raise the DTypeError for data no op computes with, saying what it was."""
+    kind = None if dtype is None else dtype.kind
+    if kind == "c":
+        got = (f"complex data ({dtype}); the imaginary part would be lost, so take .real, .imag "
+               "or abs() of it first")
+    elif isinstance(value, (str, bytes)):
+        got = f"text ({type(value).__name__} {value!r:.40})"
+    elif kind in ("O", "U", "S") and isinstance(value, (list, tuple)):
+        got = (f"a {type(value).__name__} whose items are not all numbers (it holds "
+               f"{', '.join(sorted({type(v).__name__ for v in value}))})")
+    elif kind == "O" and isinstance(value, numpy.ndarray):
+        got = "a NumPy array of dtype object"
+    elif kind is None or kind == "O":
+        got = type(value).__name__
+    else:
+        got = f"dtype {dtype}"
+    raise DTypeError(f"{op}: cannot compute with {got}; {_EXPECTED}")
+
+
+def host_array(value, op):
+    """``numpy.asarray(value)`` for the op named ``op``, refusing what no op computes with:
+    None, text, dicts and other objects, complex numbers (whose imaginary part would be
+    silently dropped) and ragged nested lists, each with an error naming the op."""
+    if value is None or isinstance(value, (str, bytes, dict, set, frozenset)):
+        _refuse(op, value)
+    try:
+        host = numpy.asarray(value)
+    except (ValueError, TypeError) as err:  # ragged nested lists, objects NumPy cannot take
+        if isinstance(value, (list, tuple)) and any(isinstance(v, Tensor) for v in value):
+            raise DTypeError(f"{op}: got a {type(value).__name__} of Tensors; join them with "
+                             "stack() or concatenate()") from None
+        raise ShapeError(f"{op}: cannot make an array of this {type(value).__name__} (nested "
+                         f"lists of different lengths?): {err}") from None
+    if host.dtype.kind not in NUMERIC_KINDS:
+        _refuse(op, value, host.dtype)
+    return host
+
+
+def as_dtype(dtype, op):
+    """numpy.dtype(dtype), or a DTypeError naming the op when it is none a tensor can hold."""
+    try:
+        dtype = numpy.dtype(dtype)
+    except TypeError:
+        raise DTypeError(f"{op}: dtype {dtype!r} is not a NumPy dtype; expected e.g. "
+                         "'float32', 'int64' or 'bool'") from None
+    if dtype.kind not in NUMERIC_KINDS:
+        raise DTypeError(f"{op}: a tensor cannot hold dtype {dtype}; expected a bool, integer "
+                         "or floating dtype")
+    return dtype
+
+
+def as_tensor(value, op):
+    """``value`` as a Tensor for the op named ``op``: a Tensor as it is; a number, a (nested)
+    list or an array as a constant tensor, as ``tensor(value)`` makes it (numbers given to
+    an op are taken as PyTorch takes them); None, text, dicts, objects and complex data
+    raise DTypeError naming the op (see ``host_array``)."""
+    if isinstance(value, Tensor):
+        return value
+    if not backend.is_device_array(value) or value.dtype.kind not in NUMERIC_KINDS:
+        value = host_array(value, op)
+    return Tensor(value)
+
+
+def require_floating(x, op):
+    """Refuse a non-floating tensor for an op that only means something on real values
+    (normalisation: the mean and variance of integers would be truncated)."""
+    if x.dtype.kind != "f":
+        raise DTypeError(f"{op}: needs a floating tensor, got dtype {x.dtype} (shape {x.shape}); "
+                         "convert with .float() first (PyTorch refuses integer input too)")
+
+
+class TensorAsArrayError(DTypeError):
+    """A Tensor handed to NumPy where an array is expected (numpy.exp(t), or inside a forward,
+    whose inputs are arrays); Function.apply names the Function when it comes from forward."""
 
 
 class Tensor:
@@ -44,14 +131,16 @@ class Tensor:
                 data = backend.from_numpy(backend.to_numpy(data), target)
         else:  # host data (numbers, lists, NumPy arrays) goes to the default device
             target = backend.normalize_device(device)
-            data = backend.from_numpy(numpy.asarray(data), target)
+            data = backend.from_numpy(host_array(data, "tensor"), target)
         xp = backend.get_array_module(target)
         if dtype is not None:
-            data = data.astype(dtype, copy=False)
+            data = data.astype(as_dtype(dtype, "tensor"), copy=False)
         elif _is_floating(data.dtype) and data.dtype != backend.DEFAULT_FLOAT:
             data = data.astype(backend.DEFAULT_FLOAT)
         elif data.dtype == numpy.int32 and xp is numpy and data.ndim == 0:
             data = data.astype(numpy.int64)
+        if data.dtype.kind not in NUMERIC_KINDS:  # a complex device array, or dtype=complex
+            _refuse("tensor", data, data.dtype)
         if requires_grad and not _is_floating(data.dtype):
             raise DTypeError(
                 f"Tensor: requires_grad=True needs a floating dtype, got {data.dtype}; "
@@ -108,7 +197,7 @@ class Tensor:
 
     def __len__(self):
         if self.ndim == 0:
-            raise TypeError("len() of a 0-d tensor")
+            raise DTypeError("len: a 0-d tensor has no length (it is one number)")
         return self.shape[0]
 
     def __repr__(self):
@@ -135,7 +224,7 @@ class Tensor:
 
     def item(self):
         if self.size != 1:
-            raise ValueError(f"item: needs a tensor of one element, got shape {self.shape}")
+            raise ShapeError(f"item: needs a tensor of one element, got shape {self.shape}")
         return self.numpy().reshape(()).item()
 
     def __float__(self):
@@ -146,13 +235,21 @@ class Tensor:
 
     def __bool__(self):
         if self.size != 1:
-            raise ValueError(
+            raise ShapeError(
                 f"bool: the truth value of a tensor of shape {self.shape} is ambiguous; "
                 "use .any() or .all() on .numpy()"
             )
         return bool(self.item())
 
     __hash__ = object.__hash__  # == is elementwise (as in PyTorch), so hash by identity
+
+    def __array__(self, dtype=None, copy=None):
+        # Without this, NumPy would read a Tensor as a sequence, element by element, and fail
+        # in getitem with a message about indices. Refuse clearly instead (PyTorch converts
+        # tensors that need no gradient; here an array is always asked for by name).
+        raise TensorAsArrayError(
+            f"numpy: a Tensor of shape {self.shape} was given where an array is expected; use "
+            "t.numpy() for a NumPy copy outside the graph, or the Tensor's own ops (t.exp())")
 
     def detach(self):
         """The same data, cut from the graph: no gradient flows through the result."""
@@ -351,50 +448,76 @@ def tensor(data, requires_grad=False, dtype=None, device=None):
     return Tensor(data, requires_grad=requires_grad, dtype=dtype, device=device)
 
 
-def _shape_of(shape):
+def _shape_of(shape, op):
+    """The sizes given as zeros(2, 3) or zeros((2, 3)), checked: non-negative integers."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        return tuple(shape[0])
-    return tuple(shape)
+        shape = shape[0]
+    try:
+        shape = tuple(operator.index(n) for n in shape)  # ints, NumPy ints; not 2.5 or "2"
+    except TypeError:
+        raise DTypeError(f"{op}: sizes must be integers, got {tuple(shape)!r}") from None
+    if any(n < 0 for n in shape):
+        raise ShapeError(f"{op}: sizes must be >= 0, got {shape}")
+    return shape
 
 
-def _filled(fill, shape, dtype, requires_grad, device):
+def _filled(fill, shape, dtype, requires_grad, device, op):
+    if not isinstance(fill, (numbers.Real, numpy.bool_)):  # numbers.Real holds bool too
+        raise DTypeError(f"{op}: the fill value must be a real number, got "
+                         f"{type(fill).__name__} {fill!r:.40}")
     device = backend.normalize_device(device)
     xp = backend.get_array_module(device)
-    dtype = backend.DEFAULT_FLOAT if dtype is None else dtype
+    dtype = backend.DEFAULT_FLOAT if dtype is None else as_dtype(dtype, op)
     return Tensor(xp.full(shape, fill, dtype=dtype), requires_grad=requires_grad, dtype=dtype,
                   device=device)
 
 
 def zeros(*shape, dtype=None, requires_grad=False, device=None):
-    return _filled(0, _shape_of(shape), dtype, requires_grad, device)
+    return _filled(0, _shape_of(shape, "zeros"), dtype, requires_grad, device, "zeros")
 
 
 def ones(*shape, dtype=None, requires_grad=False, device=None):
-    return _filled(1, _shape_of(shape), dtype, requires_grad, device)
+    return _filled(1, _shape_of(shape, "ones"), dtype, requires_grad, device, "ones")
 
 
 def full(shape, fill_value, dtype=None, requires_grad=False, device=None):
-    return _filled(fill_value, tuple(numpy.atleast_1d(shape)) if numpy.ndim(shape) else (shape,),
-                   dtype, requires_grad, device)
+    shape = _shape_of(shape if isinstance(shape, (tuple, list)) else (shape,), "full")
+    return _filled(fill_value, shape, dtype, requires_grad, device, "full")
 
 
 def zeros_like(t, dtype=None, requires_grad=False):
+    t = as_tensor(t, "zeros_like")
     return zeros(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad, device=t.device)
 
 
 def ones_like(t, dtype=None, requires_grad=False):
+    t = as_tensor(t, "ones_like")
     return ones(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad, device=t.device)
 
 
 def arange(start, stop=None, step=1, dtype=None, device=None):
     """Like numpy.arange; integers stay int64, floats become float32."""
+    bounds = {"start": start, "stop": stop, "step": step}
+    for name, value in bounds.items():
+        if value is None and name == "stop":
+            continue
+        if not isinstance(value, numbers.Real) or isinstance(value, bool):
+            raise DTypeError(f"arange: {name} must be a real number, got "
+                             f"{type(value).__name__} {value!r:.40}")
+        if not math.isfinite(value):
+            raise ArgumentError(f"arange: {name} must be finite, got {value}")
+    if step == 0:
+        raise ArgumentError("arange: step must not be 0")
     values = numpy.arange(start, stop, step) if stop is not None else numpy.arange(start)
     return Tensor(values, dtype=dtype, device=device)
 
 
-def _generator(seed):
+def _generator(seed, op):
     if isinstance(seed, numpy.random.Generator):
         return seed
+    if seed is not None and (not isinstance(seed, numbers.Integral) or seed < 0):
+        raise ArgumentError(f"{op}: seed must be a non-negative int, a numpy.random.Generator "
+                            f"or None, got {type(seed).__name__} {seed!r:.40}")
     return numpy.random.default_rng(seed)
 
 
@@ -403,15 +526,15 @@ def randn(*shape, seed=None, generator=None, dtype=None, requires_grad=False, de
 
     Samples are drawn on the host with NumPy, so a seed gives the same numbers on every device.
     """
-    rng = _generator(generator if generator is not None else seed)
-    values = rng.standard_normal(_shape_of(shape), dtype=numpy.float64)
+    rng = _generator(generator if generator is not None else seed, "randn")
+    values = rng.standard_normal(_shape_of(shape, "randn"), dtype=numpy.float64)
     return Tensor(values, dtype=dtype, requires_grad=requires_grad, device=device)
 
 
 def rand(*shape, seed=None, generator=None, dtype=None, requires_grad=False, device=None):
     """Uniform samples in [0, 1); seeded like ``randn``."""
-    rng = _generator(generator if generator is not None else seed)
-    values = rng.random(_shape_of(shape))
+    rng = _generator(generator if generator is not None else seed, "rand")
+    values = rng.random(_shape_of(shape, "rand"))
     return Tensor(values, dtype=dtype, requires_grad=requires_grad, device=device)
 
 

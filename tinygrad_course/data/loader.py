@@ -13,10 +13,12 @@ A batch is taken with one fancy-indexing operation (``X[indices]``), never a Pyt
 over its examples.
 """
 
+import numbers
+
 import numpy
 
-from ..errors import ShapeError
-from ..tensor import Tensor
+from ..errors import ArgumentError, DTypeError, ShapeError
+from ..tensor import Tensor, host_array
 
 
 class TensorDataset:
@@ -28,9 +30,9 @@ class TensorDataset:
 
     def __init__(self, *arrays, device=None):
         if not arrays:
-            raise ValueError("TensorDataset: needs at least one array")
-        self.tensors = tuple(a if isinstance(a, Tensor) else Tensor(numpy.asarray(a),
-                                                                    device=device)
+            raise ArgumentError("TensorDataset: needs at least one array")
+        self.tensors = tuple(a if isinstance(a, Tensor)
+                             else Tensor(host_array(a, "TensorDataset"), device=device)
                              for a in arrays)
         lengths = [t.shape[0] if t.ndim else None for t in self.tensors]
         if None in lengths or len(set(lengths)) != 1:
@@ -43,6 +45,15 @@ class TensorDataset:
     def __getitem__(self, index):
         """Examples at ``index`` (an int, a slice or an integer array), one Tensor per array."""
         return tuple(t[index].detach() for t in self.tensors)
+
+
+def _is_dataset(dataset):
+    """Whether batches can be cut from ``dataset`` with one fancy index (a list cannot:
+    list[array] raises, and a list of examples would need a Python loop per batch)."""
+    if isinstance(dataset, (TensorDataset, Tensor, numpy.ndarray)):
+        return True
+    return (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")
+            and not isinstance(dataset, (list, tuple, str, bytes, dict)))
 
 
 class DataLoader:
@@ -58,9 +69,15 @@ class DataLoader:
 
     def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, seed=None,
                  generator=None):
-        if int(batch_size) != batch_size or batch_size < 1:
-            raise ValueError(f"DataLoader: batch_size must be a positive integer, got "
-                             f"{batch_size}")
+        if not _is_dataset(dataset):
+            raise DTypeError(f"DataLoader: dataset must be a TensorDataset, a Tensor or a NumPy "
+                             f"array (anything with len() and dataset[integer array]), got "
+                             f"{type(dataset).__name__}; wrap lists as TensorDataset(X, y)")
+        whole = isinstance(batch_size, numbers.Integral) or (isinstance(batch_size, float)
+                                                             and batch_size.is_integer())
+        if isinstance(batch_size, bool) or not whole or batch_size < 1:
+            raise ArgumentError(f"DataLoader: batch_size must be a positive integer, got "
+                                f"{batch_size!r}")
         self.dataset, self.batch_size = dataset, int(batch_size)
         self.shuffle, self.drop_last = shuffle, drop_last
         self.generator = generator if generator is not None else numpy.random.default_rng(seed)
@@ -88,13 +105,13 @@ def train_test_split(*arrays, test_fraction=0.25, seed=0):
     The test part has round(test_fraction * n) examples.
     """
     if not arrays:
-        raise ValueError("train_test_split: needs at least one array")
+        raise ArgumentError("train_test_split: needs at least one array")
     n = len(arrays[0])
     if any(len(a) != n for a in arrays):
         raise ShapeError(f"train_test_split: arrays of different lengths "
                          f"{[len(a) for a in arrays]}")
     if not 0.0 < test_fraction < 1.0:
-        raise ValueError(f"train_test_split: test_fraction must be in (0, 1), got "
+        raise ArgumentError(f"train_test_split: test_fraction must be in (0, 1), got "
                          f"{test_fraction}")
     n_test = int(round(test_fraction * n))
     order = numpy.random.default_rng(seed).permutation(n)

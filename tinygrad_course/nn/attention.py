@@ -30,7 +30,7 @@ differ from E), in_proj_bias (3E,), out_proj (Linear E -> E). Init as PyTorch: X
 projections, zero biases.
 """
 
-from ..errors import ShapeError
+from ..errors import DTypeError, ShapeError
 from ..ops.attention import as_mask_tensor, causal_mask, masked_attention, packed_self_attention
 from ..ops.linear import linear
 from ..tensor import Tensor, zeros
@@ -139,8 +139,8 @@ class MultiheadAttention(Module):
 
     def _check(self, name, x, features):
         if not isinstance(x, Tensor):
-            raise TypeError(f"MultiheadAttention: {name} must be a Tensor, got "
-                            f"{type(x).__name__}")
+            raise DTypeError(f"MultiheadAttention: {name} must be a Tensor, got "
+                             f"{type(x).__name__}")
         if x.ndim not in (2, 3) or x.shape[-1] != features:
             layout = "(N, L, E)" if self.batch_first else "(L, N, E)"
             raise ShapeError(f"MultiheadAttention: {name} must have shape {layout} or (L, E) "
@@ -151,6 +151,11 @@ class MultiheadAttention(Module):
         self._check("query", query, self.embed_dim)
         self._check("key", key, self.kdim)
         self._check("value", value, self.vdim)
+        if key_padding_mask is not None:  # lists and arrays too; integer masks are refused
+            key_padding_mask = as_mask_tensor(key_padding_mask, query, "key_padding_mask",
+                                              "MultiheadAttention")
+        if attn_mask is not None:
+            attn_mask = as_mask_tensor(attn_mask, query, "attn_mask", "MultiheadAttention")
         batched = query.ndim == 3
         if key.ndim != query.ndim or value.ndim != query.ndim:
             raise ShapeError(f"MultiheadAttention: query {query.shape}, key {key.shape} and "

@@ -4,7 +4,7 @@ import math
 
 from ..errors import DTypeError, ShapeError
 from ..ops.linear import linear
-from ..tensor import zeros
+from ..tensor import as_tensor, zeros
 from . import init
 from .module import Module, Parameter
 
@@ -35,6 +35,7 @@ class Linear(Module):
             self.register_parameter("bias", None)
 
     def forward(self, x):
+        x = as_tensor(x, "Linear")
         if x.dtype.kind != "f":
             raise DTypeError(f"Linear: expected a floating input, got dtype {x.dtype} (convert "
                              "with .float())")

@@ -4,7 +4,7 @@ import numpy
 
 from ..errors import ShapeError
 from ..ops.normalization import layer_norm
-from ..tensor import ones, zeros
+from ..tensor import as_tensor, ones, require_floating, zeros
 from .module import Module, Parameter
 
 
@@ -29,6 +29,12 @@ class LayerNorm(Module):
             self.register_parameter("bias", None)
 
     def forward(self, x):
+        x = as_tensor(x, "LayerNorm")
+        require_floating(x, "LayerNorm")
+        k = len(self.normalized_shape)
+        if x.ndim < k or x.shape[x.ndim - k:] != self.normalized_shape:
+            raise ShapeError(f"LayerNorm: expected input of shape (..., "
+                             f"{', '.join(map(str, self.normalized_shape))}), got {x.shape}")
         return layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
@@ -62,6 +68,8 @@ class BatchNorm1d(Module):
                                  zeros(1, dtype=numpy.int64, device=device).reshape(()))
 
     def forward(self, x):
+        x = as_tensor(x, "BatchNorm1d")
+        require_floating(x, "BatchNorm1d")
         if x.ndim not in (2, 3) or x.shape[1] != self.num_features:
             raise ShapeError(f"BatchNorm1d: expected input of shape (N, {self.num_features}) or "
                              f"(N, {self.num_features}, L), got {x.shape}")

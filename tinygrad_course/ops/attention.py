@@ -46,7 +46,7 @@ import numpy
 from .. import backend
 from ..autograd import Function, is_grad_enabled
 from ..errors import DTypeError, ShapeError
-from ..tensor import Tensor
+from ..tensor import Tensor, host_array
 from .broadcast import sum_to_shape
 from .elementwise import where
 from .movement import stack
@@ -281,15 +281,17 @@ def attention_weights(query, key, float_mask=None, blocked=None, scale=None, emp
 # ----- turning user arguments into what the op needs ---------------------------------------
 def as_mask_tensor(mask, like, name, op=_OP):
     """A mask (Tensor, NumPy array or list) as a Tensor on ``like``'s device: bool stays bool,
-    anything else becomes ``like``'s float dtype."""
+    floating becomes ``like``'s float dtype. Integer masks are refused, as PyTorch does: a 0/1
+    mask of ints would be added to the scores, so a key marked 1 would keep most of its
+    weight instead of being masked."""
     if not isinstance(mask, Tensor):
-        host = numpy.asarray(mask)
-        mask = Tensor(host, dtype=bool if host.dtype == bool else like.dtype,
-                      device=like.device)
+        mask = Tensor(host_array(mask, op), device=like.device)
     if mask.device != like.device:
         raise ShapeError(f"{op}: {name} is on '{mask.device}', the query on '{like.device}'")
     if mask.dtype != bool and mask.dtype.kind != "f":
-        raise DTypeError(f"{op}: {name} must be bool or floating, got {mask.dtype}")
+        raise DTypeError(f"{op}: {name} must be bool (see the mask convention in the docstring) "
+                         f"or floating (added to the scores), got {mask.dtype}; turn a 0/1 "
+                         f"mask into bool first, e.g. {name} == 1")
     return mask if mask.dtype == bool else mask.astype(like.dtype)
 
 

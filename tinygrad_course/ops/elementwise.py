@@ -11,26 +11,29 @@ import numpy
 
 from .. import autograd, backend
 from ..autograd import Function, is_grad_enabled
-from ..errors import DeviceError, DTypeError
-from ..tensor import Tensor
+from ..errors import DeviceError, DTypeError, ShapeError
+from ..tensor import NUMERIC_KINDS, Tensor, as_dtype, as_tensor, host_array
 from .broadcast import sum_to_shape
 
 
-def as_operand(value, like):
-    """Turn a number or array into a constant Tensor on ``like``'s device, keeping its dtype."""
+def as_operand(value, like, op):
+    """Turn a number or array into a constant Tensor on ``like``'s device, keeping its dtype;
+    None, text, objects and complex numbers raise DTypeError naming the op (``host_array``)."""
     if isinstance(value, Tensor):
         return value
     if type(value) in (float, int) and like.dtype.kind == "f":  # the common x * 0.5: no detour
         return Tensor._from_op(like.xp.asarray(value, dtype=like.dtype), like.device, False)
     if backend.is_device_array(value):
+        if value.dtype.kind not in NUMERIC_KINDS:  # object, text or complex arrays
+            host_array(value, op)  # raises, naming the op
         if backend.device_of(value) != like.device:
             raise DeviceError(
-                f"got a {backend.device_of(value)} array to combine with a tensor on "
+                f"{op}: got a {backend.device_of(value)} array to combine with a tensor on "
                 f"'{like.device}'; wrap it as tensor(array, device='{like.device}') first"
             )
         return Tensor(value, dtype=like.dtype if value.dtype.kind == "f" else None,
                       device=like.device)
-    host = numpy.asarray(value)
+    host = host_array(value, op)
     if host.dtype.kind == "f" or like.dtype.kind == "f":
         dtype = like.dtype if like.dtype.kind == "f" else backend.DEFAULT_FLOAT
     else:
@@ -39,9 +42,10 @@ def as_operand(value, like):
     return Tensor._from_op(data, like.device, False)
 
 
-def _operands(a, b, like):
-    like = like if like is not None else (a if isinstance(a, Tensor) else b)
-    a, b = as_operand(a, like), as_operand(b, like)
+def _operands(a, b, like, op):
+    if like is None:  # the first Tensor sets the device and dtype; without one, a's own
+        like = a if isinstance(a, Tensor) else b if isinstance(b, Tensor) else as_tensor(a, op)
+    a, b = as_operand(a, like, op), as_operand(b, like, op)
     # An integer tensor meeting a floating one takes its dtype, as in PyTorch (NumPy would
     # silently turn int64 with float32 into float64).
     if a.dtype.kind == "f" and b.dtype.kind != "f":
@@ -178,7 +182,7 @@ def add(a, b, like=None, inplace=False):
     needs, e.g. the residual x + sublayer(x) added into the sublayer's output; backward
     raises if an op did need a's old values (see autograd, in-place ops). Falls back to a
     new array when the sum would not fit a's shape and dtype."""
-    a, b = _operands(a, b, like)
+    a, b = _operands(a, b, like, "add")
     if not inplace or not _fits_into(a, b):
         return Add.apply(a, b)
     autograd.mark_modified_in_place(a, "add")  # before apply: Add itself must not object
@@ -186,15 +190,15 @@ def add(a, b, like=None, inplace=False):
 
 
 def sub(a, b, like=None):
-    return Sub.apply(*_operands(a, b, like))
+    return Sub.apply(*_operands(a, b, like, "sub"))
 
 
 def mul(a, b, like=None):
-    return Mul.apply(*_operands(a, b, like))
+    return Mul.apply(*_operands(a, b, like, "mul"))
 
 
 def div(a, b, like=None):
-    a, b = _operands(a, b, like)
+    a, b = _operands(a, b, like, "div")
     return Div.apply(floating(a), floating(b))
 
 
@@ -208,7 +212,7 @@ def pow(base, exponent, like=None):
         if isinstance(exponent, float):
             base = floating(base)
         return PowScalar.apply(base, exponent=exponent)
-    return Pow.apply(*_operands(base, exponent, like))
+    return Pow.apply(*_operands(base, exponent, like, "pow"))
 
 
 # ----- functions of one input --------------------------------------------------------------
@@ -383,15 +387,15 @@ class Cast(Function):
 
 
 def exp(x):
-    return Exp.apply(floating(x))
+    return Exp.apply(floating(as_tensor(x, "exp")))
 
 
 def log(x):
-    return Log.apply(floating(x))
+    return Log.apply(floating(as_tensor(x, "log")))
 
 
 def sqrt(x):
-    return Sqrt.apply(floating(x))
+    return Sqrt.apply(floating(as_tensor(x, "sqrt")))
 
 
 def abs(x):
@@ -399,11 +403,11 @@ def abs(x):
 
 
 def tanh(x):
-    return Tanh.apply(floating(x))
+    return Tanh.apply(floating(as_tensor(x, "tanh")))
 
 
 def sigmoid(x):
-    return Sigmoid.apply(floating(x))
+    return Sigmoid.apply(floating(as_tensor(x, "sigmoid")))
 
 
 def relu(x, inplace=False):
@@ -413,6 +417,7 @@ def relu(x, inplace=False):
     backward raises if an op did need them (see autograd, in-place ops)."""
     if not inplace:
         return Relu.apply(x)
+    x = as_tensor(x, "relu")
     autograd.mark_modified_in_place(x, "relu")  # before apply: Relu itself must not object
     return Relu.apply(x, inplace=True)
 
@@ -425,7 +430,7 @@ def leaky_relu(x, negative_slope=0.01):
 
 
 def erf(x):
-    return Erf.apply(floating(x))
+    return Erf.apply(floating(as_tensor(x, "erf")))
 
 
 # Past |x| = 10 the tanh in gelu(approximate="tanh") is exactly +-1 (see gelu).
@@ -451,7 +456,7 @@ def gelu(x, approximate="none"):
         return x * 0.5 * (tanh(inner) + 1.0)
     if approximate != "none":
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-    return Gelu.apply(floating(x))
+    return Gelu.apply(floating(as_tensor(x, "gelu")))
 
 
 def clip(x, min=None, max=None):
@@ -461,11 +466,12 @@ def clip(x, min=None, max=None):
 
 
 def astype(x, dtype):
-    if numpy.dtype(dtype) == x.dtype:
+    dtype = as_dtype(dtype, "astype")
+    if dtype == x.dtype:
         return x
-    if x.requires_grad and numpy.dtype(dtype).kind != "f":
+    if x.requires_grad and dtype.kind != "f":
         return x.detach().astype(dtype)  # an integer copy carries no gradient
-    return Cast.apply(x, dtype=numpy.dtype(dtype))
+    return Cast.apply(x, dtype=dtype)
 
 
 # ----- choosing between inputs --------------------------------------------------------------
@@ -517,20 +523,17 @@ class Minimum(Maximum):
 
 def where(condition, a, b):
     """Elementwise choice; ``condition`` is a bool tensor/array and gets no gradient."""
-    like = a if isinstance(a, Tensor) else b
-    if not isinstance(like, Tensor):
-        raise TypeError("where: at least one of a and b must be a Tensor")
-    condition = as_operand(condition, like).data.astype(bool)
-    a, b = _operands(a, b, like)
+    a, b = _operands(a, b, None, "where")
+    condition = as_operand(condition, a, "where").data.astype(bool)
     return Where.apply(a, b, condition=condition)
 
 
 def maximum(a, b):
-    return Maximum.apply(*_operands(a, b, None))
+    return Maximum.apply(*_operands(a, b, None, "maximum"))
 
 
 def minimum(a, b):
-    return Minimum.apply(*_operands(a, b, None))
+    return Minimum.apply(*_operands(a, b, None, "minimum"))
 
 
 # ----- comparisons: bool results, no gradient -----------------------------------------------
@@ -540,6 +543,10 @@ _COMPARISONS = {"eq": "equal", "ne": "not_equal", "lt": "less", "le": "less_equa
 
 def compare(kind, a, b):
     """a == b, a < b, ... elementwise: a bool Tensor outside the graph."""
-    a, b = _operands(a, b, None)
-    xp = a.xp
-    return Tensor._from_op(getattr(xp, _COMPARISONS[kind])(a.data, b.data), a.device, False)
+    a, b = _operands(a, b, None, kind)
+    try:
+        result = getattr(a.xp, _COMPARISONS[kind])(a.data, b.data)
+    except ValueError:
+        raise ShapeError(f"{kind}: cannot compare tensors of shapes {a.shape} and {b.shape}: "
+                         "they do not broadcast") from None
+    return Tensor._from_op(result, a.device, False)

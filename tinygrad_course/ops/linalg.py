@@ -39,7 +39,7 @@ class MatMul(Function):
 
 
 def matmul(a, b, like=None):
-    a, b = _operands(a, b, like)
+    a, b = _operands(a, b, like, "matmul")
     if a.ndim == 0 or b.ndim == 0:
         raise ShapeError(f"matmul: needs tensors of at least 1 dim, got shapes {a.shape} and "
                          f"{b.shape}; use * for scalars")

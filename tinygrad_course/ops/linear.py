@@ -14,7 +14,7 @@ Composed from matmul, transpose and add the same math takes about six ops each w
 
 from ..autograd import Function, is_grad_enabled
 from ..errors import ShapeError
-from ..tensor import Tensor
+from ..tensor import Tensor, as_tensor
 
 
 class Linear(Function):
@@ -49,6 +49,7 @@ class Linear(Function):
 
 def linear(x, weight, bias=None):
     """x (..., in) @ weight (out, in)^T + bias (out,) -> (..., out), as F.linear."""
+    x = as_tensor(x, "linear")
     if x.ndim == 0 or weight.ndim != 2 or x.shape[-1] != weight.shape[1]:
         raise ShapeError(f"linear: input {x.shape} and weight {weight.shape} do not fit; "
                          f"expected input (..., in) and weight (out, in)")

@@ -10,8 +10,8 @@ import numpy
 
 from .. import backend
 from ..autograd import Function
-from ..errors import DeviceError, ShapeError
-from ..tensor import Tensor, check_same_device
+from ..errors import DeviceError, DTypeError, ShapeError
+from ..tensor import Tensor, as_tensor, check_same_device
 from .broadcast import sum_to_shape
 from .reduce import normalize_axes
 
@@ -75,6 +75,7 @@ class ToDevice(Function):
 
 
 def reshape(x, *shape):
+    x = as_tensor(x, "reshape")
     shape = _shape_arg(shape)
     if shape == x.shape:
         return x
@@ -94,6 +95,7 @@ def reshape(x, *shape):
 
 def transpose(x, *axes):
     """Reverse the axes (no arguments) or permute them as given (like numpy.transpose)."""
+    x = as_tensor(x, "transpose")
     axes = _shape_arg(axes)
     if not axes:  # x.T: the reversed axes are always a valid permutation
         return Transpose.apply(x, axes=tuple(range(x.ndim - 1, -1, -1)))
@@ -104,6 +106,7 @@ def transpose(x, *axes):
 
 
 def swapaxes(x, axis1, axis2):
+    x = as_tensor(x, "swapaxes")
     axis1, axis2 = normalize_axes(axis1, x.ndim, "swapaxes") + normalize_axes(axis2, x.ndim,
                                                                               "swapaxes")
     axes = list(range(x.ndim))
@@ -112,6 +115,7 @@ def swapaxes(x, axis1, axis2):
 
 
 def broadcast_to(x, *shape):
+    x = as_tensor(x, "broadcast_to")
     shape = _shape_arg(shape)
     if shape == x.shape:
         return x
@@ -125,6 +129,7 @@ def broadcast_to(x, *shape):
 
 def squeeze(x, axis=None):
     """Drop size-1 axes (all of them, or the ones named)."""
+    x = as_tensor(x, "squeeze")
     if x.ndim == 0:  # nothing to drop (axis 0 or -1 is accepted, as in PyTorch)
         normalize_axes(axis, 0, "squeeze")
         return x
@@ -141,6 +146,7 @@ def squeeze(x, axis=None):
 
 def unsqueeze(x, axis):
     """Insert a size-1 axis at position ``axis`` (negative counts from the end of the result)."""
+    x = as_tensor(x, "unsqueeze")
     ndim = x.ndim + 1
     if not -ndim <= axis < ndim:
         raise ShapeError(f"unsqueeze: axis {axis} out of range for a result of {ndim} dims")
@@ -151,6 +157,7 @@ def unsqueeze(x, axis):
 
 def flatten(x, start_axis=0, end_axis=-1):
     """Merge axes start_axis..end_axis into one (like torch.flatten)."""
+    x = as_tensor(x, "flatten")
     if x.ndim == 0:
         return reshape(x, (1,))
     start, end = (normalize_axes(a, x.ndim, "flatten")[0] for a in (start_axis, end_axis))
@@ -249,8 +256,16 @@ class Concatenate(Function):
         return tuple(grads)
 
 
+def _tensor_list(tensors, op):
+    """The tensors given to concatenate / stack (any iterable of them) as a list of Tensors."""
+    if isinstance(tensors, (Tensor, str, dict)) or not hasattr(tensors, "__iter__"):
+        raise DTypeError(f"{op}: expected a list or tuple of tensors, got "
+                         f"{type(tensors).__name__}")
+    return [as_tensor(t, op) for t in tensors]
+
+
 def concatenate(tensors, axis=0):
-    tensors = list(tensors)
+    tensors = _tensor_list(tensors, "concatenate")
     if not tensors:
         raise ShapeError("concatenate: needs at least one tensor")
     check_same_device("concatenate", *tensors)
@@ -269,7 +284,7 @@ def concatenate(tensors, axis=0):
 
 def stack(tensors, axis=0):
     """Join tensors of equal shape along a new axis."""
-    tensors = list(tensors)
+    tensors = _tensor_list(tensors, "stack")
     if not tensors:
         raise ShapeError("stack: needs at least one tensor")
     if len({t.shape for t in tensors}) != 1:
@@ -280,6 +295,7 @@ def stack(tensors, axis=0):
 
 def split(x, indices_or_sections, axis=0):
     """Split along ``axis`` into equal sections (an int) or at the given indices (like numpy)."""
+    x = as_tensor(x, "split")
     axis = normalize_axes(axis, x.ndim, "split")[0]
     length = x.shape[axis]
     if isinstance(indices_or_sections, int):
@@ -311,6 +327,7 @@ class Pad(Function):
 
 def pad(x, pad_width, value=0.0):
     """Constant padding; pad_width like numpy.pad: an int, (before, after), or one pair per axis."""
+    x = as_tensor(x, "pad")
     widths = numpy.broadcast_to(numpy.asarray(pad_width, dtype=int), (x.ndim, 2))
     if (widths < 0).any():
         raise ShapeError(f"pad: negative pad width {pad_width}")

@@ -21,7 +21,7 @@ import math
 
 from ..autograd import Function, is_grad_enabled
 from ..errors import DTypeError, ShapeError
-from ..tensor import Tensor
+from ..tensor import Tensor, as_tensor, require_floating
 
 
 class LayerNorm(Function):
@@ -78,6 +78,8 @@ class LayerNorm(Function):
 
 def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalise x over its last len(normalized_shape) axes (see LayerNorm above)."""
+    x = as_tensor(x, "layer_norm")
+    require_floating(x, "layer_norm")
     normalized_shape = tuple(normalized_shape)
     k = len(normalized_shape)
     if x.shape[x.ndim - k:] != normalized_shape or x.ndim < k:
@@ -116,6 +118,7 @@ class L2Normalize(Function):
 
 def l2_normalize(x, axis=-1, eps=1e-8):
     """x / sqrt(sum(x^2, axis) + eps): unit vectors along ``axis`` (see L2Normalize)."""
+    x = as_tensor(x, "l2_normalize")
     if x.ndim == 0:
         raise ShapeError(f"l2_normalize: needs a tensor of at least 1 dim, got shape {x.shape}")
     if not -x.ndim <= axis < x.ndim:

@@ -19,7 +19,7 @@ import numpy
 
 from ..autograd import Function, is_grad_enabled
 from ..errors import DTypeError, ShapeError
-from ..tensor import Tensor, check_same_device
+from ..tensor import Tensor, as_tensor, check_same_device
 from .elementwise import floating
 
 
@@ -130,6 +130,7 @@ def _has_empty_axis(shape, axes):
 
 
 def _reduce(fn, x, axis, keepdims, name):
+    x = as_tensor(x, name)
     axes = normalize_axes(axis, x.ndim, name)
     return fn.apply(x, axes=axes, keepdims=keepdims)
 
@@ -141,6 +142,7 @@ def sum(x, axis=None, keepdims=False):
 def _extreme(fn, x, axis, keepdims, name):
     """max or min: refused over an axis of length 0 (the max of nothing is undefined; NumPy
     raises too). Other axes of length 0 are fine: (0, 3) over axis 1 gives shape (0,)."""
+    x = as_tensor(x, name)
     axes = normalize_axes(axis, x.ndim, name)
     if _has_empty_axis(x.shape, axes):
         empty = next(a for a in axes if x.shape[a] == 0)
@@ -158,7 +160,7 @@ def min(x, axis=None, keepdims=False):
 
 
 def logsumexp(x, axis=None, keepdims=False):
-    return _reduce(LogSumExp, floating(x), axis, keepdims, "logsumexp")
+    return _reduce(LogSumExp, floating(as_tensor(x, "logsumexp")), axis, keepdims, "logsumexp")
 
 
 def _count(x, axes):
@@ -171,6 +173,7 @@ def _count(x, axes):
 def mean(x, axis=None, keepdims=False):
     """mean = sum / n, n the number of elements reduced; NaN when n = 0 (0 / 0, as NumPy and
     PyTorch give)."""
+    x = as_tensor(x, "mean")
     axes = normalize_axes(axis, x.ndim, "mean")
     n = _count(x, axes)
     return sum(x, axes, keepdims) * (1.0 / n if n else math.nan)
@@ -182,6 +185,7 @@ def var(x, axis=None, keepdims=False, ddof=0):
     NaN when n = 0 (the variance of nothing, as NumPy and PyTorch give, whatever ddof); with
     elements but n <= ddof, a ShapeError (no degrees of freedom left: a wrong ddof).
     """
+    x = as_tensor(x, "var")
     axes = normalize_axes(axis, x.ndim, "var")
     n = _count(x, axes)
     if n and n - ddof <= 0:
@@ -218,6 +222,7 @@ class MaskedMean(Function):
 def masked_mean(x, keep):
     """Mean of x (N, L, ...) over axis 1, counting only the positions where ``keep`` (N, L)
     is True (a bool Tensor or array); (N, ...). See MaskedMean."""
+    x = as_tensor(x, "masked_mean")
     if isinstance(keep, Tensor):
         check_same_device("masked_mean", x, keep)
         keep = keep.data
@@ -233,11 +238,16 @@ def masked_mean(x, keep):
 
 
 def _arg_extreme(name, x, axis, keepdims):
+    x = as_tensor(x, name)
     if axis is not None:
         axes = normalize_axes(axis, x.ndim, name)
         if x.ndim and len(axes) != 1:
             raise ShapeError(f"{name}: axis must be one int or None, got {axis}")
         axis = axes[0] if x.ndim else None  # a 0-d tensor: its one element is at index 0
+    if x.size == 0 and (axis is None or x.shape[axis] == 0):  # NumPy raises a bare ValueError
+        where = "" if axis is None else f" along axis {axis}, which has no elements"
+        raise ShapeError(f"{name}: cannot take the {name} of an empty tensor of shape "
+                         f"{x.shape}{where}")
     out = getattr(x.xp, name)(x.data, axis=axis, keepdims=keepdims)
     return Tensor._from_op(out, x.device, False)
 

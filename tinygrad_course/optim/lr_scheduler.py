@@ -24,8 +24,21 @@ is the group's lr when the first scheduler was attached (kept as ``group["initia
 
 import bisect
 import math
+import operator
 
-from .optimizer import Optimizer
+from ..errors import ArgumentError, DTypeError
+from .optimizer import Optimizer, check_hyperparameter
+
+
+def _count(owner, name, value, low):
+    """An integer setting (a number of steps) >= low, or an error naming the scheduler."""
+    try:
+        value = operator.index(value)
+    except TypeError:
+        raise DTypeError(f"{owner}: {name} must be an integer, got {value!r}") from None
+    if value < low:
+        raise ArgumentError(f"{owner}: {name} must be >= {low}, got {value}")
+    return value
 
 
 class LRScheduler:
@@ -34,8 +47,9 @@ class LRScheduler:
 
     def __init__(self, optimizer, last_epoch=-1):
         if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{type(self).__name__}: expected an Optimizer, got "
-                            f"{type(optimizer).__name__}")
+            raise DTypeError(f"{type(self).__name__}: expected an Optimizer, got "
+                             f"{type(optimizer).__name__}")
+        last_epoch = _count(type(self).__name__, "last_epoch", last_epoch, -1)
         self.optimizer = optimizer
         for group in optimizer.param_groups:
             if last_epoch == -1:
@@ -71,6 +85,9 @@ class LRScheduler:
         self._set(self.get_lr())
 
     def _set(self, lrs):
+        for lr in lrs:  # e.g. a LambdaLR function that returned NaN or a string
+            check_hyperparameter(type(self).__name__, f"lr at step {self.last_epoch}", lr,
+                                 "learning rate")
         for group, lr in zip(self.optimizer.param_groups, lrs):
             group["lr"] = lr
         self._last_lr = list(lrs)
@@ -92,9 +109,8 @@ class StepLR(LRScheduler):
     """Multiply the lr by gamma every step_size steps: base * gamma^floor(t / step_size)."""
 
     def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
-        if step_size < 1:
-            raise ValueError(f"StepLR: step_size must be >= 1, got {step_size}")
-        self.step_size, self.gamma = int(step_size), gamma
+        check_hyperparameter("StepLR", "gamma", gamma, "decay factor")
+        self.step_size, self.gamma = _count("StepLR", "step_size", step_size, 1), gamma
         super().__init__(optimizer, last_epoch)
 
     def lr_at(self, base_lr, t):
@@ -108,13 +124,13 @@ class LinearLR(LRScheduler):
 
     def __init__(self, optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5,
                  last_epoch=-1):
+        check_hyperparameter("LinearLR", "start_factor", start_factor, "factor")
+        check_hyperparameter("LinearLR", "end_factor", end_factor, "factor")
         if not 0.0 < start_factor <= 1.0 or not 0.0 <= end_factor <= 1.0:
-            raise ValueError(f"LinearLR: need 0 < start_factor <= 1 and 0 <= end_factor <= 1, "
+            raise ArgumentError(f"LinearLR: need 0 < start_factor <= 1 and 0 <= end_factor <= 1, "
                              f"got {start_factor} and {end_factor}")
-        if total_iters < 1:
-            raise ValueError(f"LinearLR: total_iters must be >= 1, got {total_iters}")
         self.start_factor, self.end_factor = start_factor, end_factor
-        self.total_iters = int(total_iters)
+        self.total_iters = _count("LinearLR", "total_iters", total_iters, 1)
         super().__init__(optimizer, last_epoch)
 
     def lr_at(self, base_lr, t):
@@ -132,9 +148,9 @@ class CosineAnnealingLR(LRScheduler):
     """
 
     def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
-        if T_max < 1:
-            raise ValueError(f"CosineAnnealingLR: T_max must be >= 1, got {T_max}")
-        self.T_max, self.eta_min = T_max, eta_min
+        check_hyperparameter("CosineAnnealingLR", "eta_min", eta_min, "minimum learning rate")
+        self.T_max = _count("CosineAnnealingLR", "T_max", T_max, 1)
+        self.eta_min = eta_min
         super().__init__(optimizer, last_epoch)
 
     def lr_at(self, base_lr, t):
@@ -147,10 +163,14 @@ class LambdaLR(LRScheduler):
     one function for every group, or a list with one function per group."""
 
     def __init__(self, optimizer, lr_lambda, last_epoch=-1):
-        groups = len(optimizer.param_groups)
+        groups = len(optimizer.param_groups) if isinstance(optimizer, Optimizer) else 1
         lambdas = list(lr_lambda) if isinstance(lr_lambda, (list, tuple)) else [lr_lambda] * groups
+        if not all(callable(f) for f in lambdas):
+            raise DTypeError(f"LambdaLR: lr_lambda must be a function of the step (or a list "
+                             f"of them), got {lr_lambda!r:.60}")
         if len(lambdas) != groups:
-            raise ValueError(f"LambdaLR: got {len(lambdas)} lr_lambdas for {groups} param groups")
+            raise ArgumentError(f"LambdaLR: got {len(lambdas)} lr_lambdas for {groups} param "
+                                "groups")
         self.lr_lambdas = lambdas
         super().__init__(optimizer, last_epoch)
 
@@ -170,12 +190,15 @@ class SequentialLR(LRScheduler):
     def __init__(self, optimizer, schedulers, milestones, last_epoch=-1):
         schedulers, milestones = list(schedulers), list(milestones)
         if len(milestones) != len(schedulers) - 1:
-            raise ValueError(f"SequentialLR: {len(schedulers)} schedulers need "
+            raise ArgumentError(f"SequentialLR: {len(schedulers)} schedulers need "
                              f"{len(schedulers) - 1} milestones, got {len(milestones)}")
+        if not all(isinstance(s, LRScheduler) for s in schedulers):
+            raise DTypeError(f"SequentialLR: schedulers must be LRSchedulers, got "
+                             f"{[type(s).__name__ for s in schedulers]}")
         if any(s.optimizer is not optimizer for s in schedulers):
-            raise ValueError("SequentialLR: every scheduler must wrap the same optimizer")
+            raise ArgumentError("SequentialLR: every scheduler must wrap the same optimizer")
         if milestones != sorted(milestones) or any(m < 1 for m in milestones):
-            raise ValueError(f"SequentialLR: milestones must be increasing and >= 1, got "
+            raise ArgumentError(f"SequentialLR: milestones must be increasing and >= 1, got "
                              f"{milestones}")
         self.schedulers, self.milestones = schedulers, milestones
         super().__init__(optimizer, last_epoch)
@@ -195,9 +218,9 @@ def linear_scaling_rule(base_lr, base_batch, batch):
     batch x k (Goyal et al., 2017). A minibatch gradient averages B per-example gradients; k
     times more examples per step and k times fewer steps per epoch keep the distance moved
     per epoch about the same when each step is k times longer (best with a warmup)."""
-    if base_batch <= 0 or batch <= 0 or base_lr < 0:
-        raise ValueError(f"linear_scaling_rule: need base_lr >= 0 and batch sizes > 0, got "
-                         f"base_lr={base_lr}, base_batch={base_batch}, batch={batch}")
+    check_hyperparameter("linear_scaling_rule", "base_lr", base_lr, "learning rate")
+    _count("linear_scaling_rule", "base_batch", base_batch, 1)
+    _count("linear_scaling_rule", "batch", batch, 1)
     return base_lr * batch / base_batch
 
 

@@ -23,6 +23,9 @@ position. It is the same on every run and machine, unlike Python's salted ``hash
 import numpy
 import scipy.sparse
 
+from ..errors import ArgumentError, ShapeError
+from .tokenizer import check_tokens
+
 FNV_OFFSET = numpy.uint32(2166136261)
 FNV_PRIME = numpy.uint32(16777619)
 
@@ -35,10 +38,10 @@ def bag_of_words(ids, offsets, vocab_size):
     """
     ids, offsets = numpy.asarray(ids), numpy.asarray(offsets)
     if ids.size and (ids.min() < 0 or ids.max() >= vocab_size):
-        raise ValueError(f"bag_of_words: ids must be in [0, {vocab_size}), got values from "
+        raise ShapeError(f"bag_of_words: ids must be in [0, {vocab_size}), got values from "
                          f"{ids.min()} to {ids.max()}")
     if offsets.ndim != 1 or offsets.size < 1 or offsets[0] != 0 or offsets[-1] != ids.size:
-        raise ValueError(f"bag_of_words: offsets must start at 0 and end at len(ids) = "
+        raise ShapeError(f"bag_of_words: offsets must start at 0 and end at len(ids) = "
                          f"{ids.size}, got {offsets[:1]}...{offsets[-1:]}")
     ones = numpy.ones(ids.size, dtype=numpy.float32)
     counts = scipy.sparse.csr_matrix((ones, ids, offsets), shape=(offsets.size - 1, vocab_size))
@@ -52,6 +55,7 @@ def fnv1a_32(words):
     The words become rows of a byte matrix (shorter words padded with zero bytes); the hash
     loops over character positions, never over words, and skips the padding.
     """
+    words = check_tokens(words, "fnv1a_32", "words")
     data = numpy.array([w.encode("utf-8") for w in words], dtype=bytes)
     byte_rows = data.view(numpy.uint8).reshape(len(words), data.dtype.itemsize)
     h = numpy.full(len(words), FNV_OFFSET, dtype=numpy.uint32)
@@ -69,11 +73,12 @@ def hashed_bag_of_words(tokens, offsets, n_features=2 ** 18, alternate_sign=True
     Column of word w: h(w) mod n_features; sign: +1 or -1 from the hash's top bit
     (``alternate_sign``), else +1.
     """
+    tokens = check_tokens(tokens, "hashed_bag_of_words")
     offsets = numpy.asarray(offsets)
     if n_features < 1:
-        raise ValueError(f"hashed_bag_of_words: n_features must be >= 1, got {n_features}")
+        raise ArgumentError(f"hashed_bag_of_words: n_features must be >= 1, got {n_features}")
     if offsets.ndim != 1 or offsets.size < 1 or offsets[0] != 0 or offsets[-1] != len(tokens):
-        raise ValueError(f"hashed_bag_of_words: offsets must start at 0 and end at len(tokens) "
+        raise ShapeError(f"hashed_bag_of_words: offsets must start at 0 and end at len(tokens) "
                          f"= {len(tokens)}, got {offsets[:1]}...{offsets[-1:]}")
     h = fnv1a_32(tokens)
     columns = (h % numpy.uint32(n_features)).astype(numpy.int64)

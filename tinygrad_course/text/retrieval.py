@@ -9,6 +9,7 @@ every query with every document; the k best documents of each query are picked w
 
 import numpy
 
+from ..errors import ArgumentError, ShapeError
 from .tfidf import l2_normalize_rows
 
 
@@ -21,11 +22,11 @@ def cosine_top_k(queries, documents, k=10, batch_size=256):
     Queries go through in blocks of ``batch_size`` so the dense score block stays small.
     """
     if queries.shape[1] != documents.shape[1]:
-        raise ValueError(f"cosine_top_k: queries have {queries.shape[1]} features, documents "
+        raise ShapeError(f"cosine_top_k: queries have {queries.shape[1]} features, documents "
                          f"{documents.shape[1]}")
     n_docs = documents.shape[0]
     if not 1 <= k <= n_docs:
-        raise ValueError(f"cosine_top_k: k must be in [1, {n_docs}], got {k}")
+        raise ArgumentError(f"cosine_top_k: k must be in [1, {n_docs}], got {k}")
     q = l2_normalize_rows(queries).tocsr()
     d_t = l2_normalize_rows(documents).T.tocsc()
     all_indices, all_scores = [], []

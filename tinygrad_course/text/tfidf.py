@@ -21,6 +21,8 @@ TfidfTransformer, which a reader may meet next.
 import numpy
 import scipy.sparse
 
+from ..errors import ArgumentError, ShapeError
+
 
 def l2_normalize_rows(matrix):
     """Each row of a sparse matrix divided by its L2 norm (all-zero rows stay zero)."""
@@ -35,7 +37,7 @@ class TfidfTransformer:
 
     def __init__(self, norm="l2", smooth_idf=True, sublinear_tf=False):
         if norm not in ("l2", None):
-            raise ValueError(f"TfidfTransformer: norm must be 'l2' or None, got {norm!r}")
+            raise ArgumentError(f"TfidfTransformer: norm must be 'l2' or None, got {norm!r}")
         self.norm, self.smooth_idf, self.sublinear_tf = norm, smooth_idf, sublinear_tf
         self.idf_ = None
 
@@ -56,7 +58,7 @@ class TfidfTransformer:
             raise RuntimeError("TfidfTransformer.transform: call fit first")
         counts = scipy.sparse.csr_matrix(counts, dtype=numpy.float32, copy=True)
         if counts.shape[1] != self.idf_.size:
-            raise ValueError(f"TfidfTransformer.transform: counts have {counts.shape[1]} "
+            raise ShapeError(f"TfidfTransformer.transform: counts have {counts.shape[1]} "
                              f"columns, the fitted idf has {self.idf_.size}")
         if self.sublinear_tf:  # sign kept for hashed features, whose counts can be negative
             counts.data = numpy.sign(counts.data) * (1.0 + numpy.log(numpy.abs(counts.data)))

@@ -12,10 +12,13 @@ every other word to one unknown token ``<unk>``, so a model has a fixed number o
 (embeddings, output classes) and never meets an id it has no row for.
 """
 
+import numbers
 import re
 from collections import Counter
 
 import numpy
+
+from ..errors import ArgumentError, DTypeError, ShapeError
 
 TOKEN_PATTERN = re.compile(r"[a-z]+(?:['-][a-z]+)*")
 
@@ -23,8 +26,41 @@ TOKEN_PATTERN = re.compile(r"[a-z]+(?:['-][a-z]+)*")
 def tokenize(text):
     """Lower-cased word tokens of one string (list of str)."""
     if not isinstance(text, str):
-        raise TypeError(f"tokenize: expected a string, got {type(text).__name__}")
+        raise DTypeError(f"tokenize: expected a string, got {type(text).__name__}")
     return TOKEN_PATTERN.findall(text.lower())
+
+
+def check_tokens(tokens, op, what="tokens"):
+    """``tokens`` as a list of str, or an error naming ``op``. A string is refused:
+    iterating it would give its characters, and every character would silently become a
+    token."""
+    if isinstance(tokens, (str, bytes)):
+        raise DTypeError(f"{op}: {what} is a string ({tokens!r:.40}), expected a list of tokens; "
+                         "pass a list of tokens, e.g. text.split() or tokenize(text)")
+    if isinstance(tokens, dict) or not hasattr(tokens, "__iter__"):
+        raise DTypeError(f"{op}: {what} must be a list of tokens, got "
+                         f"{type(tokens).__name__}")
+    tokens = tokens if isinstance(tokens, (list, tuple)) else list(tokens)
+    odd = next((t for t in tokens if not isinstance(t, str)), None)
+    if odd is not None:
+        raise DTypeError(f"{op}: {what} must hold str tokens, got a {type(odd).__name__} "
+                         f"({odd!r:.40})")
+    return tokens
+
+
+def check_token_lists(token_lists, op):
+    """A list of token lists (one per document), each checked by ``check_tokens``."""
+    if isinstance(token_lists, (str, bytes)) or not hasattr(token_lists, "__iter__"):
+        raise DTypeError(f"{op}: expected a list of token lists (one per document), got "
+                         f"{type(token_lists).__name__}; e.g. [tokenize(t) for t in texts]")
+    return [check_tokens(tokens, op, f"document {i}") for i, tokens in enumerate(token_lists)]
+
+
+def _check_count(op, name, value, low):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise DTypeError(f"{op}: {name} must be an int, got {value!r}")
+    if value < low:
+        raise ArgumentError(f"{op}: {name} must be >= {low}, got {value}")
 
 
 class Vocab:
@@ -41,10 +77,14 @@ class Vocab:
     """
 
     def __init__(self, token_lists, min_count=1, max_size=None, specials=(), unk_token="<unk>"):
-        if min_count < 1:
-            raise ValueError(f"Vocab: min_count must be >= 1, got {min_count}")
+        _check_count("Vocab", "min_count", min_count, 1)
+        if max_size is not None:  # None keeps every word; max_size=-1 would drop one silently
+            _check_count("Vocab", "max_size (None or a positive int)", max_size, 1)
+        specials = check_tokens(specials, "Vocab", "specials")
+        if not isinstance(unk_token, str):
+            raise DTypeError(f"Vocab: unk_token must be a str, got {type(unk_token).__name__}")
         counter = Counter()
-        for tokens in token_lists:
+        for tokens in check_token_lists(token_lists, "Vocab"):
             counter.update(tokens)
         reserved = [unk_token, *specials]
         kept = [(w, c) for w, c in counter.most_common() if c >= min_count and w not in reserved]
@@ -73,6 +113,7 @@ class Vocab:
 
     def encode(self, tokens):
         """Token list -> int64 array of ids (unknown words -> 0)."""
+        tokens = check_tokens(tokens, "Vocab.encode")
         stoi = self.stoi
         return numpy.fromiter((stoi.get(w, 0) for w in tokens), dtype=numpy.int64,
                               count=len(tokens))
@@ -80,8 +121,10 @@ class Vocab:
     def decode(self, ids):
         """Ids (any integer sequence or array) -> list of words."""
         ids = numpy.asarray(ids)
+        if ids.size and ids.dtype.kind not in "iu":
+            raise DTypeError(f"Vocab.decode: ids must be integers, got dtype {ids.dtype}")
         if ids.size and (ids.min() < 0 or ids.max() >= len(self.itos)):
-            raise IndexError(f"Vocab.decode: ids must be in [0, {len(self.itos)}), got values "
+            raise ShapeError(f"Vocab.decode: ids must be in [0, {len(self.itos)}), got values "
                              f"from {ids.min()} to {ids.max()}")
         return [self.itos[i] for i in ids.tolist()]
 
@@ -92,6 +135,7 @@ class Vocab:
 def encode_documents(vocab, token_lists):
     """Many token lists -> (ids, offsets): all ids in one int64 array, document d being
     ``ids[offsets[d]:offsets[d + 1]]`` (the layout of a CSR row pointer)."""
+    token_lists = check_token_lists(token_lists, "encode_documents")
     lengths = numpy.array([len(tokens) for tokens in token_lists], dtype=numpy.int64)
     offsets = numpy.concatenate([[0], numpy.cumsum(lengths)])
     flat = [w for tokens in token_lists for w in tokens]

@@ -1,0 +1,117 @@
+"""Fuzzing the public API with the wrong inputs a new user gives (issue 16, part 3).
+
+Hypothesis draws a public entry point (Tensor operators, tg.* functions, F.* functions,
+layers, optimisers and schedulers, text utilities, data loaders) and a bad argument (None,
+text, a dict, an object, complex numbers and arrays, lists of mixed types, ragged lists,
+wrong-shaped and empty arrays, negative sizes, NaN and inf). Each call must either succeed
+with a sane result (a Tensor of real numbers, or what the entry point returns) or raise a
+TensorError subclass whose message names the entry point. A raw AttributeError, TypeError,
+ValueError or IndexError from inside the engine fails the test.
+"""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import tinygrad_course as tg
+from tinygrad_course import functional as F
+from tinygrad_course import nn, optim
+from tinygrad_course.data.loader import DataLoader, TensorDataset
+from tinygrad_course.errors import TensorError
+from tinygrad_course.optim import lr_scheduler
+from tinygrad_course.text import Vocab, encode_documents, hashed_bag_of_words, tokenize
+
+BAD = [
+    None, "abc", "", {}, {"a": 1}, object(), 1 + 2j, np.ones(3, dtype=complex),
+    [1, "a"], [1.0, None], [[1.0], [1.0, 2.0]], [], np.zeros(0), np.zeros((0, 3)),
+    np.ones((4, 5)), np.ones((2, 3)), np.ones((2, 3), dtype=np.int64), -1, -3, 0, 2.5,
+    math.nan, math.inf, -math.inf, True, [1.0, 2.0, 3.0], [[1, 2, 3], [4, 5, 6]],
+    np.array([1, None]), (0.9,), (0.9, 1.5), "0.1", [tg.ones(2), tg.ones(3)],
+]
+
+
+def _x():
+    return tg.tensor([[0.5, -1.0, 2.0], [1.5, 0.0, -0.5]])
+
+
+def _param():
+    return tg.zeros(3, requires_grad=True)
+
+
+def _optimiser():
+    return optim.SGD([_param()], lr=0.1)
+
+
+# (the name the error must contain, the call with the bad argument)
+ENTRY_POINTS = [
+    ("add", lambda v: _x() + v), ("add", lambda v: v + _x()), ("sub", lambda v: _x() - v),
+    ("mul", lambda v: _x() * v), ("div", lambda v: _x() / v), ("pow", lambda v: _x() ** v),
+    ("matmul", lambda v: _x() @ v), ("eq", lambda v: _x() == v), ("lt", lambda v: _x() < v),
+    ("ge", lambda v: _x() >= v), ("maximum", lambda v: tg.maximum(_x(), v)),
+    ("minimum", lambda v: tg.minimum(v, _x())), ("where", lambda v: tg.where(_x() > 0, v, 0.0)),
+    ("tensor", lambda v: tg.tensor(v)), ("zeros", lambda v: tg.zeros(v)),
+    ("ones", lambda v: tg.ones(2, v)), ("full", lambda v: tg.full(v, 1.0)),
+    ("full", lambda v: tg.full(2, v)), ("randn", lambda v: tg.randn(v, seed=0)),
+    ("arange", lambda v: tg.arange(v)), ("arange", lambda v: tg.arange(0, 4, v)),
+    ("zeros_like", lambda v: tg.zeros_like(v)),
+    ("exp", lambda v: tg.exp(v)), ("log", lambda v: tg.log(v)), ("tanh", lambda v: tg.tanh(v)),
+    ("relu", lambda v: tg.relu(v)), ("gelu", lambda v: tg.gelu(v)),
+    ("sigmoid", lambda v: tg.sigmoid(v)), ("abs", lambda v: tg.abs(v)),
+    ("sum", lambda v: tg.sum(v)), ("mean", lambda v: tg.mean(v)), ("max", lambda v: tg.max(v)),
+    ("var", lambda v: tg.var(v)), ("logsumexp", lambda v: tg.logsumexp(v)),
+    ("argmax", lambda v: tg.argmax(v)), ("argmin", lambda v: tg.argmin(v)),
+    ("softmax", lambda v: tg.softmax(v)), ("log_softmax", lambda v: tg.log_softmax(v)),
+    ("reshape", lambda v: tg.reshape(v, -1)), ("transpose", lambda v: tg.transpose(v)),
+    ("flatten", lambda v: tg.flatten(v)), ("squeeze", lambda v: tg.squeeze(v)),
+    ("unsqueeze", lambda v: tg.unsqueeze(v, 0)), ("concatenate", lambda v: tg.concatenate(v)),
+    ("stack", lambda v: tg.stack([_x(), v])), ("astype", lambda v: _x().astype(v)),
+    ("softmax", lambda v: F.softmax(v)), ("log_softmax", lambda v: F.log_softmax(v)),
+    ("sigmoid", lambda v: F.sigmoid(v)), ("relu", lambda v: F.relu(v)),
+    ("mse_loss", lambda v: F.mse_loss(_x(), v)), ("l1_loss", lambda v: F.l1_loss(_x(), v)),
+    ("Linear", lambda v: nn.Linear(3, 2, seed=0)(v)),
+    ("LayerNorm", lambda v: nn.LayerNorm(3)(v)), ("BatchNorm1d", lambda v: nn.BatchNorm1d(3)(v)),
+    ("SGD", lambda v: optim.SGD([_param()], lr=v)),
+    ("SGD", lambda v: optim.SGD([_param()], lr=0.1, momentum=v)),
+    ("SGD", lambda v: optim.SGD(v, lr=0.1)),
+    ("Adam", lambda v: optim.Adam([_param()], lr=v)),
+    ("Adam", lambda v: optim.Adam([_param()], betas=v)),
+    ("AdamW", lambda v: optim.AdamW([_param()], eps=v)),
+    ("AdamW", lambda v: optim.AdamW([_param()], weight_decay=v)),
+    ("StepLR", lambda v: lr_scheduler.StepLR(_optimiser(), step_size=v)),
+    ("CosineAnnealingLR", lambda v: lr_scheduler.CosineAnnealingLR(_optimiser(), T_max=v)),
+    ("LinearLR", lambda v: lr_scheduler.LinearLR(_optimiser(), start_factor=v)),
+    ("tokenize", lambda v: tokenize(v)), ("Vocab", lambda v: Vocab(v)),
+    ("Vocab", lambda v: Vocab([v])), ("Vocab", lambda v: Vocab([["a", "b"]], max_size=v)),
+    ("Vocab.encode", lambda v: Vocab([["a", "b"]]).encode(v)),
+    ("encode_documents", lambda v: encode_documents(Vocab([["a"]]), [v])),
+    ("hashed_bag_of_words", lambda v: hashed_bag_of_words(v, [0, 1])),
+    ("DataLoader", lambda v: DataLoader(v, batch_size=2)),
+    ("DataLoader", lambda v: DataLoader(TensorDataset(np.ones(4)), batch_size=v)),
+    ("TensorDataset", lambda v: TensorDataset(v)),
+]
+
+
+def _sane(result):
+    """A successful call gives real, finite-or-IEEE numbers, never an object array."""
+    if isinstance(result, tg.Tensor):
+        return result.dtype.kind in "biuf"
+    return True
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # x ** nan and the like: NumPy's warning
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(entry=st.sampled_from(ENTRY_POINTS), bad=st.sampled_from(BAD))
+def test_bad_input_either_works_sanely_or_raises_a_named_tensor_error(entry, bad):
+    name, call = entry
+    try:
+        result = call(bad)
+    except TensorError as err:
+        assert name in str(err), f"{name} with {bad!r}: the message does not name it: {err}"
+        return
+    except Exception as err:  # noqa: BLE001 - any other error class is the failure we look for
+        raise AssertionError(f"{name} with {bad!r} raised a raw {type(err).__name__}: "
+                             f"{err}") from err
+    assert _sane(result), f"{name} with {bad!r} gave {result!r}"
