@@ -8,20 +8,26 @@ Each row (an ``OpSpec``) says how to draw inputs for the op (a hypothesis strate
 - test_ops_forward.py    forward vs the NumPy reference, in float32, and dtypes stay float32;
 - test_ops_gradgrad.py   gradgradcheck for the rows marked ``second_order``.
 
-Adding an op to the engine means adding a row here, and it gets all three tests.
+Adding an op to the engine means adding a row here, and it gets all three tests;
+test_op_table_guard.py fails while some ``Function`` subclass in tinygrad_course.ops is
+applied by no row (or by no second-order row, unless listed in FIRST_ORDER_ONLY with the
+reason its backward cannot be differentiated again).
 
 A ``Case`` holds the differentiable inputs (float64 host arrays: gradcheck differentiates
 these) and the params that are not differentiated (axes, constants, conditions, indices).
 ``op(*tensors, **params)`` and ``reference(*arrays, **params)`` receive the same params.
 """
 
+import functools
 import math
 import operator
 from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 from scipy import special
 from strategies import (
     arrays,
@@ -34,6 +40,21 @@ from strategies import (
 )
 
 import tinygrad_course as tg
+from tinygrad_course import backend
+from tinygrad_course.autograd import Function
+from tinygrad_course.ops import recurrent
+from tinygrad_course.ops.attention import packed_self_attention, scaled_dot_product_attention
+from tinygrad_course.ops.conv import conv1d
+from tinygrad_course.ops.embedding import embedding
+from tinygrad_course.ops.linear import linear
+from tinygrad_course.ops.movement import ScatterAdd
+from tinygrad_course.ops.nn import (
+    binary_cross_entropy,
+    softmax_cross_entropy,
+    squared_error,
+    symmetric_cross_entropy,
+)
+from tinygrad_course.ops.normalization import l2_normalize, layer_norm
 from tinygrad_course.ops.reduce import masked_mean
 from tinygrad_course.ops.similarity import similarity_logits
 
@@ -53,6 +74,7 @@ class OpSpec:
     second_order: bool = False  # also run gradgradcheck
     rtol: float = 1e-5  # forward tolerance against the float64 reference, in float32
     atol: float = 1e-6
+    eps: float = 1e-6  # gradcheck's finite-difference step
 
 
 # ----- case builders ------------------------------------------------------------------------
@@ -469,6 +491,356 @@ def _masked_mean_reference(x, keep):
     return (x * weights.reshape(weights.shape + (1,) * (x.ndim - 2))).sum(axis=1)
 
 
+# ----- dtypes and devices -------------------------------------------------------------------
+def _cast_round_trip(x):
+    """x cast to the other float dtype and back: two Cast ops (float64 <-> float32)."""
+    other = np.float32 if x.dtype == np.float64 else np.float64
+    return x.astype(other).astype(x.dtype)
+
+
+DEFAULT_DEVICE = backend.normalize_device(None)
+OTHER_DEVICE = "strict" if DEFAULT_DEVICE != "strict" else "cpu"
+
+
+def _device_round_trip(x):
+    """x copied to another device, doubled there, and copied back: two ToDevice ops."""
+    return (x.to(OTHER_DEVICE) * 2.0).to(x.device)
+
+
+@st.composite
+def scatter_add_case(draw):
+    """values (k, ...) added into zeros (n, ...) at k row indices (maybe negative); repeated
+    indices add up, and unique ones take the assignment path (repeats_possible=False)."""
+    n = draw(st.integers(1, 4))
+    unique = draw(st.booleans())
+    rows = st.integers(-n, n - 1)
+    index = draw(st.lists(rows, min_size=1, max_size=n, unique_by=lambda i: i % n)
+                 if unique else st.lists(rows, min_size=1, max_size=5))
+    rest = draw(shapes(max_dims=2))
+    return Case((draw(arrays((len(index),) + rest)),),
+                {"index": np.array(index), "shape": (n,) + rest, "unique": unique})
+
+
+def _scatter_add(values, index, shape, unique):
+    device_index = (tg.tensor(index).data,)
+    return ScatterAdd.apply(values, index=device_index, shape=shape, repeats_possible=not unique)
+
+
+def _scatter_add_reference(values, index, shape, unique):
+    out = np.zeros(shape)
+    np.add.at(out, (index,), values)
+    return out
+
+
+# ----- fused layers and losses --------------------------------------------------------------
+@st.composite
+def linear_case(draw):
+    """x (..., in) with 0 to 2 leading axes, W (out, in) and maybe a bias (out,)."""
+    lead = draw(shapes(max_dims=2))
+    n_in, n_out = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    parts = [draw(arrays(lead + (n_in,))), draw(arrays((n_out, n_in)))]
+    if draw(st.booleans()):
+        parts.append(draw(arrays((n_out,))))
+    return Case(tuple(parts))
+
+
+@st.composite
+def layer_norm_case(draw):
+    """x (..., normalized) over the last 1 or 2 axes, with no affine, a weight, or both.
+    The values are distinct (0.1 apart), so the variance is never near 0 (where
+    1 / sqrt(var + eps) makes finite differences meaningless)."""
+    normalized_shape = draw(shapes(min_dims=1, max_dims=2))
+    shape = draw(shapes(max_dims=1)) + normalized_shape
+    affine = draw(st.sampled_from(["none", "weight", "weight and bias"]))
+    parts = draw(distinct_arrays([shape]))
+    if affine != "none":
+        parts.append(draw(arrays(normalized_shape)))
+    if affine == "weight and bias":
+        parts.append(draw(arrays(normalized_shape)))
+    return Case(tuple(parts), {"k": len(normalized_shape)})
+
+
+def _layer_norm(x, *affine, k):
+    return layer_norm(x, x.shape[x.ndim - k:], *affine)
+
+
+def _layer_norm_reference(x, *affine, k):
+    axes = tuple(range(-k, 0))
+    centred = x - x.mean(axis=axes, keepdims=True)
+    y = centred / np.sqrt((centred ** 2).mean(axis=axes, keepdims=True) + 1e-5)
+    if affine:
+        y = y * affine[0]
+    if len(affine) > 1:
+        y = y + affine[1]
+    return y
+
+
+@st.composite
+def l2_normalize_case(draw):
+    """Any axis of a tensor of 1 to 3 dims; every value at least 0.2 from 0, so no vector
+    is near the origin (where the direction x / |x| jumps)."""
+    shape = draw(shapes(min_dims=1))
+    axis = draw(st.integers(-len(shape), len(shape) - 1))
+    return Case((draw(arrays(shape, kinks=[0.0], margin=0.2)),), {"axis": axis})
+
+
+def _l2_normalize_reference(x, axis):
+    return x / np.sqrt((x * x).sum(axis=axis, keepdims=True) + 1e-8)
+
+
+@st.composite
+def cross_entropy_case(draw):
+    """Logits z and a target y in [0, 1] of one shape (y need not sum to 1: the gradient
+    q sum(y) - y covers that), and the class axis."""
+    shape = draw(shapes(min_dims=1))
+    axis = draw(st.integers(-len(shape), len(shape) - 1))
+    return Case((draw(arrays(shape)), draw(arrays(shape, 0.0, 1.0))), {"axis": axis})
+
+
+def _cross_entropy_reference(z, y, axis):
+    return -(y * _log_softmax_reference(z, axis)).sum(axis=axis)
+
+
+@st.composite
+def binary_cross_entropy_case(draw):
+    """Probabilities p in [0.05, 0.95] (clear of the clamps at 0 and 1) and targets y in
+    [0, 1] of one shape."""
+    shape = draw(shapes())
+    return Case((draw(arrays(shape, 0.05, 0.95)), draw(arrays(shape, 0.0, 1.0))))
+
+
+def _binary_cross_entropy_reference(p, y):
+    return -(y * np.log(p) + (1 - y) * np.log(1 - p))
+
+
+@st.composite
+def squared_error_case(draw):
+    shape = draw(shapes())
+    scale = draw(st.sampled_from([1.0, 0.5, 1.0 / np.prod(shape)]))
+    return Case((draw(arrays(shape)), draw(arrays(shape))), {"scale": scale})
+
+
+@st.composite
+def square_logits(draw):
+    n = draw(st.integers(1, 3))
+    return Case((draw(arrays((n, n))),))
+
+
+def _symmetric_cross_entropy_reference(z):
+    rows = _logsumexp_reference(z, 1, False).sum()
+    columns = _logsumexp_reference(z, 0, False).sum()
+    return (rows + columns - 2 * np.trace(z)) / (2 * len(z))
+
+
+@st.composite
+def embedding_case(draw):
+    """A table W (V, D), integer ids of any shape (0-d included, repeats likely) and maybe
+    a padding id, whose positions give zero vectors and send W no gradient."""
+    vocabulary, width = draw(st.integers(1, 4)), draw(st.integers(1, 3))
+    ids = draw(hnp.arrays(np.int64, draw(shapes(max_dims=2)),
+                          elements=st.integers(0, vocabulary - 1)))
+    padding_idx = draw(st.one_of(st.none(), st.integers(0, vocabulary - 1)))
+    return Case((draw(arrays((vocabulary, width))),), {"ids": ids, "padding_idx": padding_idx})
+
+
+def _embedding(weight, ids, padding_idx):
+    return embedding(tg.tensor(ids), weight, padding_idx=padding_idx)
+
+
+def _embedding_reference(weight, ids, padding_idx):
+    return weight[ids] * (ids != padding_idx)[..., None]
+
+
+@st.composite
+def conv1d_case(draw):
+    """x (N, C_in, L) or unbatched (C_in, L), W (C_out, C_in, K), maybe a bias; stride,
+    dilation, and padding as an int or "same" (stride 1); L long enough for the kernel."""
+    channels_in, channels_out = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    kernel, dilation = draw(st.integers(1, 3)), draw(st.integers(1, 2))
+    stride = draw(st.integers(1, 2))
+    padding = draw(st.sampled_from([0, 1, 2] + (["same"] if stride == 1 else [])))
+    reach = dilation * (kernel - 1) + 1
+    low = max(1, reach - 2 * (0 if padding == "same" else padding))
+    length = draw(st.integers(low, low + 2))
+    batch = draw(st.sampled_from([(), (1,), (2,)]))
+    parts = [draw(arrays(batch + (channels_in, length))),
+             draw(arrays((channels_out, channels_in, kernel)))]
+    if draw(st.booleans()):
+        parts.append(draw(arrays((channels_out,))))
+    return Case(tuple(parts), {"stride": stride, "padding": padding, "dilation": dilation})
+
+
+def _conv1d(x, w, *bias, stride, padding, dilation):
+    return conv1d(x, w, *bias, stride=stride, padding=padding, dilation=dilation)
+
+
+def _conv1d_reference(x, w, *bias, stride, padding, dilation):
+    """y[n, o, l] = b[o] + sum_c,k w[o, c, k] x_padded[n, c, l * stride + k * dilation]."""
+    kernel = w.shape[2]
+    if padding == "same":
+        total = dilation * (kernel - 1)
+        left, right = total // 2, total - total // 2
+    else:
+        left = right = padding
+    padded = np.pad(x, [(0, 0)] * (x.ndim - 1) + [(left, right)])
+    out_length = (padded.shape[-1] - dilation * (kernel - 1) - 1) // stride + 1
+    y = np.zeros(x.shape[:-2] + (w.shape[0], out_length))
+    for position in range(out_length):
+        for k in range(kernel):
+            tap = padded[..., position * stride + k * dilation]  # (..., C_in)
+            y[..., position] += tap @ w[:, :, k].T
+    return y + bias[0][:, None] if bias else y
+
+
+# ----- attention ----------------------------------------------------------------------------
+MASK_KINDS = ["none", "bool", "float", "causal"]
+
+
+@st.composite
+def attention_case(draw):
+    """Q (..., L, d_k), K (..., S, d_k), V (..., S, d_v) with broadcast batch axes; a mask
+    (none, bool "may attend" (L, S) with maybe a row that may attend nothing, a float bias
+    (L, S) that is differentiated too, or causal); a given scale or none; maybe dropout."""
+    batch_q, batch_k, batch_v = draw(broadcastable_shapes(num_shapes=3, max_dims=2,
+                                                          max_side=2))
+    length_q, length_k, d_k, d_v = draw(st.tuples(*[st.integers(1, 3)] * 4))
+    kind = draw(st.sampled_from(MASK_KINDS))
+    parts = [draw(arrays(batch_q + (length_q, d_k))), draw(arrays(batch_k + (length_k, d_k))),
+             draw(arrays(batch_v + (length_k, d_v)))]
+    if kind == "float":
+        parts.append(draw(arrays((length_q, length_k), -2.0, 2.0)))
+    allowed = draw(arrays((length_q, length_k))) > 0 if kind == "bool" else None
+    return Case(tuple(parts), {
+        "kind": kind, "allowed": allowed, "scale": draw(st.sampled_from([None, 0.7])),
+        "dropout_p": draw(st.sampled_from([0.0, 0.0, 0.3])), "seed": draw(st.integers(0, 9))})
+
+
+def _attention(q, k, v, *float_mask, kind, allowed, scale, dropout_p, seed):
+    mask = float_mask[0] if float_mask else allowed
+    return scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout_p,
+                                        is_causal=kind == "causal", scale=scale, generator=seed)
+
+
+def _attention_weights_reference(scores, blocked):
+    """softmax over the last axis, with -inf where ``blocked``; a row with every key blocked
+    gives zeros."""
+    scores = np.where(blocked, -np.inf, scores)
+    top = scores.max(axis=-1, keepdims=True)
+    empty = np.isneginf(top)
+    e = np.exp(scores - np.where(empty, 0.0, top))
+    return np.where(empty, 0.0, e / np.where(empty, 1.0, e.sum(axis=-1, keepdims=True)))
+
+
+def _dropout_reference(shape, dropout_p, seed):
+    """The op's dropout mask M / (1 - p): drawn on the host from numpy's generator(seed)."""
+    if dropout_p == 0.0:
+        return 1.0
+    return (np.random.default_rng(seed).random(shape) >= dropout_p) / (1.0 - dropout_p)
+
+
+def _attention_reference(q, k, v, *float_mask, kind, allowed, scale, dropout_p, seed):
+    scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else scale
+    scores = q @ np.swapaxes(k, -1, -2) * scale + (float_mask[0] if float_mask else 0.0)
+    length_q, length_k = scores.shape[-2:]
+    blocked = {"bool": ~allowed if allowed is not None else False,
+               "causal": ~np.tri(length_q, length_k, dtype=bool)}.get(kind, False)
+    batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
+    weights = _attention_weights_reference(np.broadcast_to(scores, batch + scores.shape[-2:]),
+                                           blocked)
+    return (weights * _dropout_reference(weights.shape, dropout_p, seed)) @ v
+
+
+@st.composite
+def packed_attention_case(draw):
+    """A self-attention projection (N, L, 3E), E = H d, for H heads; a mask (none, bool
+    (L, L) or a differentiated float bias (L, L)); maybe dropout."""
+    n, length = draw(st.integers(1, 2)), draw(st.integers(1, 3))
+    heads, d = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    kind = draw(st.sampled_from(["none", "bool", "float"]))
+    parts = [draw(arrays((n, length, 3 * heads * d)))]
+    if kind == "float":
+        parts.append(draw(arrays((length, length), -2.0, 2.0)))
+    allowed = draw(arrays((length, length))) > 0 if kind == "bool" else None
+    return Case(tuple(parts), {"heads": heads, "allowed": allowed,
+                               "dropout_p": draw(st.sampled_from([0.0, 0.0, 0.3])),
+                               "seed": draw(st.integers(0, 9))})
+
+
+def _packed_attention(qkv, *float_mask, heads, allowed, dropout_p, seed):
+    device_allowed = None if allowed is None else tg.tensor(allowed).data
+    return packed_self_attention(qkv, heads, float_mask=float_mask[0] if float_mask else None,
+                                 allowed=device_allowed, dropout_p=dropout_p, generator=seed)
+
+
+def _packed_attention_reference(qkv, *float_mask, heads, allowed, dropout_p, seed):
+    n, length, width = qkv.shape
+    d = width // (3 * heads)
+    q, k, v = qkv.reshape(n, length, 3, heads, d).transpose(2, 0, 3, 1, 4)  # (N, H, L, d)
+    scores = q @ np.swapaxes(k, -1, -2) / math.sqrt(d) + (float_mask[0] if float_mask else 0.0)
+    weights = _attention_weights_reference(scores, False if allowed is None else ~allowed)
+    heads_out = (weights * _dropout_reference(weights.shape, dropout_p, seed)) @ v
+    return heads_out.transpose(0, 2, 1, 3).reshape(n, length, heads * d)
+
+
+# ----- recurrent layers over a sequence -----------------------------------------------------
+GATES = {"rnn": 1, "lstm": 4, "gru": 3}
+SEQUENCE_OPS = {"rnn": recurrent.RNNSequence, "lstm": recurrent.LSTMSequence,
+                "gru": recurrent.GRUSequence}
+
+
+@st.composite
+def sequence_case(draw, kind):
+    """x (T, B, I), h0 (B, H) [, c0], W_ih (G H, I), W_hh (G H, H) [, b_ih, b_hh]; maybe a
+    padding mask (T, B, 1) (any pattern), forwards or reversed. Values in [-1, 1]."""
+    steps = draw(st.integers(1, 3))
+    batch, width, hidden = draw(st.tuples(*[st.integers(1, 2)] * 3))
+    rows = GATES[kind] * hidden
+    shapes_ = [(steps, batch, width), (batch, hidden)] + [(batch, hidden)] * (kind == "lstm")
+    shapes_ += [(rows, width), (rows, hidden)] + [(rows,), (rows,)] * draw(st.booleans())
+    mask = draw(st.one_of(st.none(), arrays((steps, batch, 1)).map(lambda m: m > 0)))
+    return Case(tuple(draw(arrays(shape, -1.0, 1.0)) for shape in shapes_),
+                {"kind": kind, "mask": mask, "reverse": draw(st.booleans())})
+
+
+def _sequence(*tensors, kind, mask, reverse):
+    device_mask = None if mask is None else tg.tensor(mask).data
+    return SEQUENCE_OPS[kind].apply(*tensors, mask=device_mask, reverse=reverse)
+
+
+def _sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def _sequence_reference(x, h, *rest, kind, mask, reverse):
+    """The cell equations (see ops/recurrent.py) step by step; at a padded step the state is
+    carried over and the output is 0. Returns the op's packed outputs, h_n (, c_n)."""
+    c, rest = (rest[0], rest[1:]) if kind == "lstm" else (None, rest)
+    w_ih, w_hh, *biases = rest
+    b_ih, b_hh = biases if biases else (0.0, 0.0)
+    n = h.shape[-1]
+    outputs = np.zeros(x.shape[:2] + (n,))
+    for t in (reversed if reverse else iter)(range(x.shape[0])):
+        from_x, from_h = x[t] @ w_ih.T + b_ih, h @ w_hh.T + b_hh
+        c_new = c
+        if kind == "rnn":
+            h_new = np.tanh(from_x + from_h)
+        elif kind == "lstm":
+            z = from_x + from_h
+            i, f, o = _sigmoid(z[:, :n]), _sigmoid(z[:, n:2 * n]), _sigmoid(z[:, 3 * n:])
+            c_new = f * c + i * np.tanh(z[:, 2 * n:3 * n])
+            h_new = o * np.tanh(c_new)
+        else:
+            r = _sigmoid(from_x[:, :n] + from_h[:, :n])
+            u = _sigmoid(from_x[:, n:2 * n] + from_h[:, n:2 * n])
+            candidate = np.tanh(from_x[:, 2 * n:] + r * from_h[:, 2 * n:])
+            h_new = u * h + (1 - u) * candidate
+        real = np.ones((x.shape[1], 1), bool) if mask is None else mask[t]
+        outputs[t] = np.where(real, h_new, 0.0)
+        h = np.where(real, h_new, h)
+        c = None if c is None else np.where(real, c_new, c)
+    return np.concatenate([outputs, h[None]] + ([] if c is None else [c[None]]))
+
+
 # ----- the table ----------------------------------------------------------------------------
 def _row(name, cases, op, reference, **options):
     return OpSpec(name, cases, op, reference, **options)
@@ -541,29 +913,115 @@ REDUCTIONS = [
 ]
 
 MOVEMENT = [
-    _row("reshape", reshape_case(), _reshape, lambda x, shape, form: np.reshape(x, shape)),
-    _row("transpose/permute/T", transpose_case(), _transpose, _transpose_reference),
-    _row("swapaxes", swapaxes_case(), tg.swapaxes, np.swapaxes),
+    _row("reshape", reshape_case(), _reshape, lambda x, shape, form: np.reshape(x, shape),
+         second_order=True),
+    _row("transpose/permute/T", transpose_case(), _transpose, _transpose_reference,
+         second_order=True),
+    _row("swapaxes", swapaxes_case(), tg.swapaxes, np.swapaxes, second_order=True),
     _row("expand/broadcast_to", broadcast_case(), _broadcast,
-         lambda x, shape, form: np.broadcast_to(x, shape)),
-    _row("squeeze", squeeze_case(), tg.squeeze, np.squeeze),
-    _row("unsqueeze", unsqueeze_case(), tg.unsqueeze, np.expand_dims),
-    _row("flatten", flatten_case(), tg.flatten, _flatten_reference),
+         lambda x, shape, form: np.broadcast_to(x, shape), second_order=True),
+    _row("squeeze", squeeze_case(), tg.squeeze, np.squeeze, second_order=True),
+    _row("unsqueeze", unsqueeze_case(), tg.unsqueeze, np.expand_dims, second_order=True),
+    _row("flatten", flatten_case(), tg.flatten, _flatten_reference, second_order=True),
     _row("concatenate", concatenate_case(), lambda *xs, axis: tg.concatenate(xs, axis=axis),
-         lambda *xs, axis: np.concatenate(xs, axis=axis)),
+         lambda *xs, axis: np.concatenate(xs, axis=axis), second_order=True),
     _row("stack", stack_case(), lambda *xs, axis: tg.stack(xs, axis=axis),
-         lambda *xs, axis: np.stack(xs, axis=axis)),
-    _row("split", split_case(), _split, _split_reference),
+         lambda *xs, axis: np.stack(xs, axis=axis), second_order=True),
+    _row("split", split_case(), _split, _split_reference, second_order=True),
     _row("pad", pad_case(), lambda x, pad_width, value: tg.pad(x, pad_width, value=value),
-         lambda x, pad_width, value: np.pad(x, pad_width, constant_values=value)),
-    _row("index: ints, slices, None, ...", basic_index(), _getitem, _getitem_reference),
+         lambda x, pad_width, value: np.pad(x, pad_width, constant_values=value),
+         second_order=True),
+    _row("index: ints, slices, None, ...", basic_index(), _getitem, _getitem_reference,
+         second_order=True),
     _row("index: integer arrays (repeats)", integer_array_index(), _getitem,
-         _getitem_reference),
-    _row("index: boolean mask", boolean_mask_index(), _getitem, _getitem_reference),
+         _getitem_reference, second_order=True),
+    _row("index: boolean mask", boolean_mask_index(), _getitem, _getitem_reference,
+         second_order=True),
 ]
 
-OPS = ELEMENTWISE + LINALG + REDUCTIONS + MOVEMENT
+CONVERSIONS = [
+    # float64 -> float32 rounds x + eps: a step of 1e-2 keeps that error near 1e-5 relative,
+    # and the map is linear, so the big step costs no accuracy
+    _row("cast (float64 <-> float32)", unary(), _cast_round_trip, lambda x: x,
+         second_order=True, eps=1e-2),
+    _row("to another device and back", unary(), _device_round_trip, lambda x: 2 * x,
+         second_order=True),
+    _row("scatter_add", scatter_add_case(), _scatter_add, _scatter_add_reference,
+         second_order=True),
+]
+
+FUSED = [
+    _row("linear", linear_case(), linear, lambda x, w, *b: x @ w.T + (b[0] if b else 0.0),
+         second_order=True),
+    _row("layer_norm", layer_norm_case(), _layer_norm, _layer_norm_reference,
+         second_order=True, atol=1e-5),
+    _row("l2_normalize", l2_normalize_case(), l2_normalize, _l2_normalize_reference,
+         second_order=True),
+    _row("softmax_cross_entropy", cross_entropy_case(), softmax_cross_entropy,
+         _cross_entropy_reference, second_order=True, atol=1e-5),
+    _row("binary_cross_entropy", binary_cross_entropy_case(), binary_cross_entropy,
+         _binary_cross_entropy_reference, second_order=True, atol=1e-5),
+    _row("squared_error", squared_error_case(), squared_error,
+         lambda x, y, scale: scale * ((x - y) ** 2).sum(), second_order=True, atol=1e-5),
+    _row("symmetric_cross_entropy", square_logits(), symmetric_cross_entropy,
+         _symmetric_cross_entropy_reference, second_order=True),
+    _row("embedding", embedding_case(), _embedding, _embedding_reference, second_order=True),
+    _row("conv1d", conv1d_case(), _conv1d, _conv1d_reference, second_order=True, atol=1e-5),
+    _row("scaled_dot_product_attention", attention_case(), _attention, _attention_reference,
+         second_order=True, atol=1e-5),
+    _row("packed_self_attention", packed_attention_case(), _packed_attention,
+         _packed_attention_reference, second_order=True, atol=1e-5),
+]
+
+# Their backward runs on raw arrays (backpropagation through time by hand, for speed), so
+# gradcheck only: backward(create_graph=True) through them raises DoubleBackwardError.
+SEQUENCES = [
+    _row(f"{kind} over a sequence", sequence_case(kind), _sequence, _sequence_reference,
+         atol=1e-5)
+    for kind in SEQUENCE_OPS
+]
+FIRST_ORDER_ONLY = {
+    op: "backpropagation through time written on raw arrays for speed (one op per layer "
+        "instead of ~20 per step); for second derivatives loop over the composed cells "
+        "(nn.RNNCell / nn.LSTMCell / nn.GRUCell), which gradgradcheck covers"
+    for op in SEQUENCE_OPS.values()
+}
+
+OPS = ELEMENTWISE + LINALG + REDUCTIONS + MOVEMENT + CONVERSIONS + FUSED + SEQUENCES
 SECOND_ORDER_OPS = [spec for spec in OPS if spec.second_order]
+
+
+def applied_functions(spec, case, dtype=np.float64):
+    """The Function subclasses that calling the row's op on ``case`` applies (forward only)."""
+    applied = set()
+    original = Function.__dict__["apply"]
+
+    def recording(cls, *inputs, **params):
+        applied.add(cls)
+        return original.__func__(cls, *inputs, **params)
+
+    Function.apply = classmethod(recording)
+    try:
+        call(spec, case, tensors_of(case, dtype=dtype))
+    finally:
+        Function.apply = original
+    return applied
+
+
+@functools.cache
+def row_functions(spec, examples=10):
+    """The Function subclasses applied by ``examples`` cases of the row, drawn
+    deterministically (the same cases on every run; no shrinking, no example database)."""
+    applied = set()
+
+    @settings(max_examples=examples, derandomize=True, database=None,
+              phases=[Phase.generate], suppress_health_check=list(HealthCheck))
+    @given(case=spec.cases)
+    def collect(case):
+        applied.update(applied_functions(spec, case))
+
+    collect()
+    return frozenset(applied)
 
 
 def tensors_of(case, dtype=None, requires_grad=True):

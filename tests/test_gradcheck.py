@@ -170,6 +170,11 @@ def test_a_kink_and_a_wrong_factor_elsewhere_get_both_hints():
     assert "numeric = 2 x analytic everywhere" in report
 
 
+def test_a_0d_input_gets_a_report_too():
+    with pytest.raises(GradcheckError, match=r"input 0 \(shape \(\)\): 1 of 1 .*\n.*\n  \(\) "):
+        tg.gradcheck(SquareMissingFactor.apply, leaf())
+
+
 class MulWrongSecondGradient(tg.Function):
     """Planted bug: y = a * b with dL/db = dL/dy * b (should be * a)."""
 

@@ -4,7 +4,8 @@ One property test runs every row of op_table.OPS: hypothesis draws shapes (0-d, 
 pairs), axes and values kept off kinks and ties, and gradcheck compares the analytic
 gradient of sum(v * op(x)) for a random upstream v with the numeric one. The tests after it
 pin down the behaviour at the points the property test avoids on purpose: ties in max/min
-and maximum/minimum, and the kinks of relu, abs and clip.
+and maximum/minimum, and the kinks of relu, abs and clip. (test_op_table_guard.py checks that
+every Function subclass in tinygrad_course.ops has a row.)
 """
 
 import numpy as np
@@ -22,24 +23,7 @@ import tinygrad_course as tg
 def test_gradient_matches_finite_differences(spec, data):
     case = data.draw(spec.cases, label="case")
     inputs = tensors_of(case, dtype=np.float64)
-    assert tg.gradcheck(lambda *xs: call(spec, case, xs), *inputs)
-
-
-def test_op_table_covers_every_differentiable_op_of_the_package():
-    """A new public op without a row in the table fails here, so it cannot go untested."""
-    covered = " ".join(spec.name for spec in OPS)
-    differentiable = ["exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "leaky_relu",
-                      "gelu", "erf", "clip", "maximum", "minimum", "where", "matmul", "sum",
-                      "mean", "max", "min", "var", "logsumexp", "softmax", "log_softmax",
-                      "reshape", "transpose", "swapaxes", "broadcast_to", "squeeze",
-                      "unsqueeze", "flatten", "concatenate", "stack", "split", "pad", "add",
-                      "sub", "mul", "div", "neg", "pow", "index", "permute", "expand"]
-    missing = [name for name in differentiable if name not in covered]
-    assert not missing
-    not_differentiable = {"argmax", "argmin"}
-    public_functions = {name for name in tg.__all__ if callable(getattr(tg, name))
-                        and getattr(tg, name).__module__.startswith("tinygrad_course.ops")}
-    assert public_functions - not_differentiable <= set(differentiable)
+    assert tg.gradcheck(lambda *xs: call(spec, case, xs), *inputs, eps=spec.eps)
 
 
 # ----- the tie rule of max and min: the gradient is split evenly among tied elements --------
