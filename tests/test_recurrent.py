@@ -366,7 +366,7 @@ def test_pooled_buffers_never_mix_two_live_graphs(kind, rng):
 
 
 def test_a_finished_backward_hands_its_buffers_to_the_next_call(rng):
-    ops._free_buffers.clear()
+    ops.clear_buffer_pool()
     layer = nn.LSTM(3, 4, seed=0)
     x = tg.tensor(rng.standard_normal((5, 2, 3)))
     output, _ = layer(x)
@@ -374,7 +374,7 @@ def test_a_finished_backward_hands_its_buffers_to_the_next_call(rng):
     taken = {id(array) for _, array in fn.buffers}
     (output * output).sum().backward()
     assert fn.released
-    pooled = {id(array) for arrays in ops._free_buffers.values() for array in arrays}
+    pooled = {id(array) for array in ops._buffer_pool.arrays()}
     assert taken <= pooled
     output, _ = layer(x)
     again = {id(array) for _, array in output._ctx.inputs[0]._ctx.buffers}

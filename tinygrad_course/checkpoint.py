@@ -203,9 +203,9 @@ def _npy_array(data):
     stream = io.BytesIO(data)
     version = numpy.lib.format.read_magic(stream)
     if version == (1, 0):
-        shape, fortran_order, dtype = numpy.lib.format.read_array_header_1_0(stream)
+        shape, _, dtype = numpy.lib.format.read_array_header_1_0(stream)
     elif version == (2, 0):
-        shape, fortran_order, dtype = numpy.lib.format.read_array_header_2_0(stream)
+        shape, _, dtype = numpy.lib.format.read_array_header_2_0(stream)
     else:
         raise ValueError(f".npy format version {version} is not one that save() writes")
     if dtype.hasobject:

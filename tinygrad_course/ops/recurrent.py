@@ -44,6 +44,7 @@ import numpy
 from ..autograd import Function, is_grad_enabled
 from ..errors import DoubleBackwardError
 from ..tensor import Tensor
+from .buffer_pool import BufferPool
 
 
 # ----- one step, composed of Tensor ops (autograd does the backward) ---------------------------
@@ -118,8 +119,19 @@ def _no_double_backward(name):
             "derivatives loop over the cell (nn.LSTMCell / nn.GRUCell / nn.RNNCell) instead")
 
 
-_free_buffers = {}  # (shape, dtype, array module) -> arrays a finished backward handed back
-_POOL_LIMIT_BYTES = 256 * 2**20  # the pool never holds more than this
+_buffer_pool = BufferPool()  # arrays a finished backward handed back (see ops/buffer_pool.py)
+
+
+def clear_buffer_pool():
+    """Free the arrays the sequence ops keep for reuse (at most 64 MiB, least recently used
+    shapes evicted first); returns how many bytes were released. Like
+    torch.cuda.empty_cache(): only idle memory goes, and a later call allocates again."""
+    return _buffer_pool.clear()
+
+
+def buffer_pool_bytes():
+    """How many bytes the sequence ops' buffer pool holds right now."""
+    return _buffer_pool.nbytes
 
 
 def _sigmoid_into(xp, z, out):
@@ -137,28 +149,23 @@ class _Sequence(Function):
     buffers for what the forward saves.
 
     Buffers. What the forward keeps for the backward lives in a few (T, B, k) arrays. When
-    the backward has run (and frees the op, see autograd), they go back to a small pool and
-    the next call of the same shape takes them again instead of allocating: what PyTorch's
-    caching allocator does. Without it, glibc hands the freed megabytes back to the kernel
-    and every step pays for fresh zeroed pages (~1,100 page faults per LSTM benchmark step,
-    about 20% of its time, in a process that did not also run PyTorch). The pool holds at
-    most 256 MiB; a graph that never runs backward keeps its own.
+    the backward has run (and frees the op, see autograd), they go back to a bounded pool
+    (ops/buffer_pool.py) and the next call of the same shape takes them again instead of
+    allocating; a graph that never runs backward keeps its own.
     """
 
     def _buffer(self, shape):
         """An uninitialised (T, B, k) array for this call, from the pool when one is free."""
         key = (shape, numpy.dtype(self.dtype).str, getattr(self.xp, "__name__", "?"))
-        free = _free_buffers.get(key)
-        array = free.pop() if free else self.xp.empty(shape, dtype=self.dtype)
+        array = _buffer_pool.take(key)
+        if array is None:
+            array = self.xp.empty(shape, dtype=self.dtype)
         self.buffers.append((key, array))
         return array
 
     def release(self):
-        pooled = sum(a.nbytes for arrays in _free_buffers.values() for a in arrays)
         for key, array in self.buffers:
-            if pooled + array.nbytes <= _POOL_LIMIT_BYTES:
-                _free_buffers.setdefault(key, []).append(array)
-                pooled += array.nbytes
+            _buffer_pool.give_back(key, array)
         super().release()
 
     def _start(self, x, h0, mask, reverse):
