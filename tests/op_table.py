@@ -841,6 +841,326 @@ def _sequence_reference(x, h, *rest, kind, mask, reverse):
     return np.concatenate([outputs, h[None]] + ([] if c is None else [c[None]]))
 
 
+# ----- images: conv2d, conv_transpose2d, unfold/fold, pooling, resizing ----------------------
+NUMPY_PAD_MODES = {"zeros": "constant", "reflect": "reflect", "replicate": "edge",
+                   "circular": "wrap"}
+
+
+@st.composite
+def conv2d_case(draw):
+    """x (N, C_in, H, W) or unbatched, W (C_out, C_in / groups, kH, kW), maybe a bias; stride,
+    dilation, groups (1, 2, or depthwise), padding (int, pair or 'same') in every mode."""
+    groups = draw(st.sampled_from([1, 2]))
+    channels_in, channels_out = groups * draw(st.integers(1, 2)), groups * draw(st.integers(1, 2))
+    kernel = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    stride = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    mode = draw(st.sampled_from(sorted(NUMPY_PAD_MODES)))
+    padding = draw(st.sampled_from([0, 1, (1, 0)] + (["same"] if stride == (1, 1) else [])))
+    amounts = _conv2d_padding(padding, kernel, dilation)
+    sizes = []
+    for axis in (0, 1):  # big enough for the kernel, and for reflect/circular padding
+        reach = dilation[axis] * (kernel[axis] - 1) + 1
+        low = max(reach - sum(amounts[axis]), max(amounts[axis]) + 1, 1)
+        sizes.append(draw(st.integers(low, low + 1)))
+    batch = draw(st.sampled_from([(), (1,), (2,)]))
+    parts = [draw(arrays(batch + (channels_in, *sizes))),
+             draw(arrays((channels_out, channels_in // groups, *kernel)))]
+    if draw(st.booleans()):
+        parts.append(draw(arrays((channels_out,))))
+    return Case(tuple(parts), {"stride": stride, "padding": padding, "dilation": dilation,
+                               "groups": groups, "padding_mode": mode})
+
+
+def _conv2d_padding(padding, kernel, dilation):
+    """((top, bottom), (left, right)) as PyTorch pads for 'same', an int or a pair."""
+    if padding == "same":
+        totals = [d * (k - 1) for k, d in zip(kernel, dilation)]
+        return tuple((t // 2, t - t // 2) for t in totals)
+    pair = (padding, padding) if isinstance(padding, int) else padding
+    return tuple((p, p) for p in pair)
+
+
+def _conv2d(x, w, *bias, **params):
+    return tg.functional.conv2d(x, w, *bias, **params)
+
+
+def _conv2d_reference(x, w, *bias, stride, padding, dilation, groups, padding_mode):
+    """The direct convolution: a loop over output pixels, channels and kernel taps."""
+    unbatched = x.ndim == 3
+    x = x[None] if unbatched else x
+    amounts = _conv2d_padding(padding, w.shape[2:], dilation)
+    x = np.pad(x, ((0, 0), (0, 0)) + amounts, mode=NUMPY_PAD_MODES[padding_mode])
+    (n, _, height, width), (c_out, c_group, kh, kw) = x.shape, w.shape
+    out_h = (height - dilation[0] * (kh - 1) - 1) // stride[0] + 1
+    out_w = (width - dilation[1] * (kw - 1) - 1) // stride[1] + 1
+    y = np.zeros((n, c_out, out_h, out_w))
+    per_group = c_out // groups
+    for o in range(c_out):
+        first = (o // per_group) * c_group
+        for p in range(out_h):
+            for q in range(out_w):
+                for c in range(c_group):
+                    for i in range(kh):
+                        for j in range(kw):
+                            y[:, o, p, q] += w[o, c, i, j] * x[:, first + c,
+                                                               p * stride[0] + i * dilation[0],
+                                                               q * stride[1] + j * dilation[1]]
+    y = y + bias[0][:, None, None] if bias else y
+    return y[0] if unbatched else y
+
+
+@st.composite
+def conv_transpose2d_case(draw):
+    """g (N, C_in, H, W), W (C_in, C_out / groups, kH, kW), maybe a bias; stride, padding,
+    output_padding (< max(stride, dilation)), dilation, groups."""
+    groups = draw(st.sampled_from([1, 2]))
+    channels_in, channels_out = groups * draw(st.integers(1, 2)), groups * draw(st.integers(1, 2))
+    kernel = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    stride = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    output_padding = tuple(draw(st.integers(0, max(s, d) - 1)) for s, d in zip(stride, dilation))
+    sizes = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    full = [(h - 1) * s + d * (k - 1) + 1 + e for h, s, d, k, e in
+            zip(sizes, stride, dilation, kernel, output_padding)]
+    padding = tuple(draw(st.integers(0, min(1, (f - 1) // 2))) for f in full)
+    parts = [draw(arrays((draw(st.integers(1, 2)), channels_in, *sizes))),
+             draw(arrays((channels_in, channels_out // groups, *kernel)))]
+    if draw(st.booleans()):
+        parts.append(draw(arrays((channels_out,))))
+    return Case(tuple(parts), {"stride": stride, "padding": padding,
+                               "output_padding": output_padding, "dilation": dilation,
+                               "groups": groups})
+
+
+def _conv_transpose2d(g, w, *bias, **params):
+    return tg.functional.conv_transpose2d(g, w, *bias, **params)
+
+
+def _conv_transpose2d_reference(g, w, *bias, stride, padding, output_padding, dilation,
+                                groups):
+    """The scatter definition: input pixel (p, q) of channel o adds w[o, c] * g[o, p, q] to
+    output pixel (p*s + i*d, q*s + j*d) of channel c of its group; then padding cut off."""
+    (n, c_in, height, width), (_, c_group, kh, kw) = g.shape, w.shape
+    full = [(size - 1) * s + d * (k - 1) + 1 + e for size, s, d, k, e in
+            zip((height, width), stride, dilation, (kh, kw), output_padding)]
+    y = np.zeros((n, c_group * groups, *full))
+    per_group = c_in // groups
+    for o in range(c_in):
+        first = (o // per_group) * c_group
+        for p in range(height):
+            for q in range(width):
+                for c in range(c_group):
+                    for i in range(kh):
+                        for j in range(kw):
+                            y[:, first + c, p * stride[0] + i * dilation[0],
+                              q * stride[1] + j * dilation[1]] += w[o, c, i, j] * g[:, o, p, q]
+    y = y[:, :, padding[0]:full[0] - padding[0], padding[1]:full[1] - padding[1]]
+    return y + bias[0][:, None, None] if bias else y
+
+
+@st.composite
+def window_params(draw):
+    kernel = (draw(st.integers(1, 3)), draw(st.integers(1, 2)))
+    return {"kernel_size": kernel, "stride": (draw(st.integers(1, 2)), draw(st.integers(1, 2))),
+            "padding": (draw(st.integers(0, 1)), draw(st.integers(0, 1))),
+            "dilation": (draw(st.integers(1, 2)), 1)}
+
+
+def _sizes_for(params, low=1):
+    """Input sizes (H, W) from which the windows of ``params`` leave >= 1 output."""
+    return [max(low, params["dilation"][a] * (params["kernel_size"][a] - 1) + 1
+                - 2 * params["padding"][a]) for a in (0, 1)]
+
+
+@st.composite
+def unfold_case(draw):
+    params = draw(window_params())
+    sizes = [draw(st.integers(s, s + 2)) for s in _sizes_for(params)]
+    return Case((draw(arrays((draw(st.integers(1, 2)), draw(st.integers(1, 2)), *sizes))),),
+                params)
+
+
+def _windows_reference(x, kernel_size, stride, padding, dilation, fill=0.0):
+    """(N, C, Ho, Wo, kH, kW): window (p, q) tap (i, j) read by a loop from the padded x."""
+    x = np.pad(x, ((0, 0), (0, 0)) + tuple((p, p) for p in padding), constant_values=fill)
+    (kh, kw), (sh, sw), (dh, dw) = kernel_size, stride, dilation
+    out_h = (x.shape[2] - dh * (kh - 1) - 1) // sh + 1
+    out_w = (x.shape[3] - dw * (kw - 1) - 1) // sw + 1
+    windows = np.zeros(x.shape[:2] + (out_h, out_w, kh, kw))
+    for p in range(out_h):
+        for q in range(out_w):
+            for i in range(kh):
+                for j in range(kw):
+                    windows[:, :, p, q, i, j] = x[:, :, p * sh + i * dh, q * sw + j * dw]
+    return windows
+
+
+def _unfold_reference(x, **params):
+    windows = _windows_reference(x, **params)
+    n, c, out_h, out_w, kh, kw = windows.shape
+    return windows.transpose(0, 1, 4, 5, 2, 3).reshape(n, c * kh * kw, out_h * out_w)
+
+
+@st.composite
+def fold_case(draw):
+    params = draw(window_params())
+    sizes = tuple(draw(st.integers(s, s + 2)) for s in _sizes_for(params))
+    (kh, kw), (sh, sw), (dh, dw) = params["kernel_size"], params["stride"], params["dilation"]
+    padded = [s + 2 * p for s, p in zip(sizes, params["padding"])]
+    count = (((padded[0] - dh * (kh - 1) - 1) // sh + 1)
+             * ((padded[1] - dw * (kw - 1) - 1) // sw + 1))
+    cols = draw(arrays((draw(st.integers(1, 2)), draw(st.integers(1, 2)) * kh * kw, count)))
+    return Case((cols,), {**params, "output_size": sizes})
+
+
+def _fold_reference(cols, output_size, kernel_size, stride, padding, dilation):
+    """Each column added back, by a loop, at the pixels its window covers."""
+    (kh, kw), (sh, sw), (dh, dw) = kernel_size, stride, dilation
+    padded = [s + 2 * p for s, p in zip(output_size, padding)]
+    out_w = (padded[1] - dw * (kw - 1) - 1) // sw + 1
+    n, rows, count = cols.shape
+    y = np.zeros((n, rows // (kh * kw), *padded))
+    taps = cols.reshape(n, -1, kh, kw, count)
+    for position in range(count):
+        p, q = divmod(position, out_w)
+        for i in range(kh):
+            for j in range(kw):
+                y[:, :, p * sh + i * dh, q * sw + j * dw] += taps[:, :, i, j, position]
+    return y[:, :, padding[0]:padded[0] - padding[0], padding[1]:padded[1] - padding[1]]
+
+
+@st.composite
+def pool_case(draw, tie_free):
+    """Images (N, C, H, W) or (C, H, W), a window with padding <= kernel / 2."""
+    params = draw(window_params())
+    params["padding"] = tuple(min(p, k // 2) for p, k in zip(params["padding"],
+                                                             params["kernel_size"]))
+    # every window holds a real pixel: padding plus one dilation gap stays inside the image
+    lows = [max(low, 1 + (params["padding"][a] if params["dilation"][a] > 1 else 0))
+            for a, low in enumerate(_sizes_for(params))]
+    sizes = [draw(st.integers(low, low + 2)) for low in lows]
+    shape = draw(st.sampled_from([(), (2,)])) + (draw(st.integers(1, 2)), *sizes)
+    x = draw(distinct_arrays([shape]))[0] if tie_free else draw(arrays(shape))
+    return Case((x,), params)
+
+
+def _max_pool2d_reference(x, **params):
+    batched = x[None] if x.ndim == 3 else x
+    y = _windows_reference(batched, **params, fill=-np.inf).max(axis=(4, 5))
+    return y[0] if x.ndim == 3 else y
+
+
+@st.composite
+def avg_pool_case(draw):
+    case = draw(pool_case(tie_free=False))
+    params = {k: v for k, v in case.params.items() if k != "dilation"}
+    params["count_include_pad"] = draw(st.booleans())
+    return Case(case.arrays, params)
+
+
+def _avg_pool2d_reference(x, kernel_size, stride, padding, count_include_pad):
+    batched = x[None] if x.ndim == 3 else x
+    windows = dict(kernel_size=kernel_size, stride=stride, padding=padding, dilation=(1, 1))
+    total = _windows_reference(batched, **windows).sum(axis=(4, 5))
+    if count_include_pad:
+        y = total / (kernel_size[0] * kernel_size[1])
+    else:
+        ones = np.ones((1, 1) + batched.shape[2:])
+        y = total / _windows_reference(ones, **windows).sum(axis=(4, 5))
+    return y[0] if x.ndim == 3 else y
+
+
+@st.composite
+def resize_case(draw, mode):
+    """Images and an output size (or a scale factor), smaller or larger than the input."""
+    shape = (draw(st.integers(1, 2)), draw(st.integers(1, 2)), draw(st.integers(1, 4)),
+             draw(st.integers(1, 4)))
+    params = {}
+    if mode is None:  # adaptive pooling: output no larger than the input
+        params["output_size"] = (draw(st.integers(1, shape[2])), draw(st.integers(1, shape[3])))
+    elif draw(st.booleans()):
+        params["size"] = (draw(st.integers(1, 5)), draw(st.integers(1, 5)))
+    else:
+        params["scale_factor"] = draw(st.sampled_from([2, 3]))
+    if mode == "bilinear":
+        params["align_corners"] = draw(st.booleans())
+    if mode is not None:
+        params["mode"] = mode
+    return Case((draw(arrays(shape)),), params)
+
+
+def _adaptive_avg_pool2d_reference(x, output_size):
+    """Cell (p, q) averages rows floor(p H / Ho) .. ceil((p + 1) H / Ho) - 1, columns alike."""
+    (height, width), (out_h, out_w) = x.shape[2:], output_size
+    y = np.zeros(x.shape[:2] + (out_h, out_w))
+    for p in range(out_h):
+        for q in range(out_w):
+            rows = slice(p * height // out_h, -(-(p + 1) * height // out_h))
+            cols = slice(q * width // out_w, -(-(q + 1) * width // out_w))
+            y[:, :, p, q] = x[:, :, rows, cols].mean(axis=(2, 3))
+    return y
+
+
+def _resize_target(x, size=None, scale_factor=None):
+    return tuple(size) if size is not None else (x.shape[2] * scale_factor,
+                                                 x.shape[3] * scale_factor)
+
+
+def _nearest_reference(x, mode, size=None, scale_factor=None):
+    out_h, out_w = _resize_target(x, size, scale_factor)
+    rows = [int(np.floor(p * x.shape[2] / out_h)) for p in range(out_h)]
+    cols = [int(np.floor(q * x.shape[3] / out_w)) for q in range(out_w)]
+    return x[:, :, rows][:, :, :, cols]
+
+
+def _bilinear_source(p, size, out, align_corners):
+    """Where output position p reads from: (low, high, weight of high)."""
+    if align_corners:
+        source = p * (size - 1) / (out - 1) if out > 1 else 0.0
+    else:
+        source = max((p + 0.5) * size / out - 0.5, 0.0)
+    low = min(int(np.floor(source)), size - 1)
+    return low, min(low + 1, size - 1), source - low
+
+
+def _bilinear_reference(x, mode, align_corners, size=None, scale_factor=None):
+    out_h, out_w = _resize_target(x, size, scale_factor)
+    y = np.zeros(x.shape[:2] + (out_h, out_w))
+    for p in range(out_h):
+        top, bottom, t = _bilinear_source(p, x.shape[2], out_h, align_corners)
+        for q in range(out_w):
+            left, right, u = _bilinear_source(q, x.shape[3], out_w, align_corners)
+            y[:, :, p, q] = ((1 - t) * ((1 - u) * x[:, :, top, left] + u * x[:, :, top, right])
+                             + t * ((1 - u) * x[:, :, bottom, left] + u * x[:, :, bottom, right]))
+    return y
+
+
+@st.composite
+def pixel_shuffle_case(draw):
+    r = draw(st.integers(1, 2))
+    shape = (draw(st.integers(1, 2)), draw(st.integers(1, 2)) * r * r, draw(st.integers(1, 3)),
+             draw(st.integers(1, 3)))
+    return Case((draw(arrays(shape)),), {"upscale_factor": r})
+
+
+def _pixel_shuffle_reference(x, upscale_factor):
+    """y[n, c, h*r + i, w*r + j] = x[n, c*r*r + i*r + j, h, w], by a loop over (i, j)."""
+    r = upscale_factor
+    n, channels, height, width = x.shape
+    y = np.zeros((n, channels // (r * r), height * r, width * r))
+    for i in range(r):
+        for j in range(r):
+            y[:, :, i::r, j::r] = x[:, i * r + j::r * r]
+    return y
+
+
+def _straight_through(z, shift):
+    """z_q moves with z_e here (z_q = z_e + shift, computed off the graph), so that finite
+    differences of the output see the identity the straight-through gradient claims."""
+    return tg.functional.straight_through(z, z.detach() + shift)
+
+
 # ----- the table ----------------------------------------------------------------------------
 def _row(name, cases, op, reference, **options):
     return OpSpec(name, cases, op, reference, **options)
@@ -971,6 +1291,27 @@ FUSED = [
          second_order=True, atol=1e-5),
     _row("packed_self_attention", packed_attention_case(), _packed_attention,
          _packed_attention_reference, second_order=True, atol=1e-5),
+    _row("conv2d", conv2d_case(), _conv2d, _conv2d_reference, second_order=True, atol=1e-5),
+    _row("conv_transpose2d", conv_transpose2d_case(), _conv_transpose2d,
+         _conv_transpose2d_reference, second_order=True, atol=1e-5),
+    _row("unfold", unfold_case(), tg.functional.unfold, _unfold_reference, second_order=True),
+    _row("fold", fold_case(), tg.functional.fold, _fold_reference, second_order=True,
+         atol=1e-5),
+    _row("max_pool2d", pool_case(tie_free=True), tg.functional.max_pool2d,
+         _max_pool2d_reference, second_order=True),
+    _row("avg_pool2d", avg_pool_case(), tg.functional.avg_pool2d, _avg_pool2d_reference,
+         second_order=True),
+    _row("adaptive_avg_pool2d", resize_case(None), tg.functional.adaptive_avg_pool2d,
+         _adaptive_avg_pool2d_reference, second_order=True),
+    _row("interpolate nearest", resize_case("nearest"), tg.functional.interpolate,
+         _nearest_reference, second_order=True),
+    _row("interpolate bilinear", resize_case("bilinear"), tg.functional.interpolate,
+         _bilinear_reference, second_order=True),
+    _row("pixel_shuffle", pixel_shuffle_case(), tg.functional.pixel_shuffle,
+         _pixel_shuffle_reference, second_order=True),
+    _row("straight_through", unary(params=st.fixed_dictionaries({
+        "shift": st.sampled_from([-0.5, 0.0, 1.25])})), _straight_through,
+         lambda z, shift: z + shift, second_order=True),
 ]
 
 # Their backward runs on raw arrays (backpropagation through time by hand, for speed), so

@@ -189,3 +189,18 @@ def erf(xp, x):
             function = xp.erf
         _ERF[xp] = function
     return function(x)
+
+
+def sliding_window_view(xp, x, window_shape, axis):
+    """A read-only view of every window of ``window_shape`` along ``axis`` (no copy): the
+    window axes are appended, e.g. (N, C, H, W) with windows (kH, kW) on axes (2, 3) ->
+    (N, C, H - kH + 1, W - kW + 1, kH, kW). numpy.lib.stride_tricks.sliding_window_view on
+    the CPU, its CuPy twin on a GPU, and the same NumPy view behind the strict device's wall."""
+    if xp is numpy:
+        return numpy.lib.stride_tricks.sliding_window_view(x, window_shape, axis)
+    if getattr(xp, "__name__", "") == "cupy":
+        from cupy.lib.stride_tricks import sliding_window_view as cupy_windows
+
+        return cupy_windows(x, window_shape, axis)
+    return strict._on_device(numpy.lib.stride_tricks.sliding_window_view,
+                             "xp.sliding_window_view")(x, window_shape, axis)

@@ -28,10 +28,20 @@ import numpy
 
 from .errors import DeviceError, DTypeError, ShapeError
 from .ops.attention import scaled_dot_product_attention
+from .ops.conv2d import conv2d, conv_transpose2d, fold, unfold
 from .ops.elementwise import gelu, leaky_relu, maximum, relu, tanh, where  # noqa: F401
 from .ops.nn import binary_cross_entropy as _binary_cross_entropy
 from .ops.nn import check_finite as _check_finite
 from .ops.nn import softmax_cross_entropy, squared_error
+from .ops.pool import (
+    adaptive_avg_pool2d,
+    avg_pool2d,
+    interpolate,
+    max_pool2d,
+    pixel_shuffle,
+    pixel_unshuffle,
+)
+from .ops.quantize import straight_through
 from .tensor import Tensor, as_tensor, host_array
 
 REDUCTIONS = ("none", "mean", "sum")
@@ -448,4 +458,6 @@ __all__ = [
     "cross_entropy", "nll_loss", "kl_div", "mse_loss", "l1_loss", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "one_hot", "REDUCTIONS",
     "scaled_dot_product_attention",
+    "conv2d", "conv_transpose2d", "unfold", "fold", "max_pool2d", "avg_pool2d",
+    "adaptive_avg_pool2d", "interpolate", "pixel_shuffle", "pixel_unshuffle", "straight_through",
 ]

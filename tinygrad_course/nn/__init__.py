@@ -6,12 +6,20 @@ Read module.py first: it is how every layer finds its weights.
 from . import init, utils
 from .activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .attention import MultiheadAttention
-from .conv import Conv1d
+from .conv import Conv1d, Conv2d, ConvTranspose2d
 from .dropout import Dropout
 from .embedding import Embedding
 from .linear import Flatten, Identity, Linear
 from .module import Module, ModuleDict, ModuleList, Parameter, Sequential
-from .normalization import BatchNorm1d, LayerNorm
+from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
+from .pooling import (
+    AdaptiveAvgPool2d,
+    AvgPool2d,
+    MaxPool2d,
+    PixelShuffle,
+    PixelUnshuffle,
+    Upsample,
+)
 from .positional import LearnedPositionalEmbedding, SinusoidalPositionalEncoding
 from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .transformer import (
@@ -30,4 +38,6 @@ __all__ = [
     "MultiheadAttention", "SinusoidalPositionalEncoding", "LearnedPositionalEmbedding",
     "TransformerEncoderLayer", "TransformerDecoderLayer", "TransformerEncoder",
     "TransformerDecoder", "generate_square_subsequent_mask",
+    "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "BatchNorm2d",
+    "GroupNorm", "Upsample", "PixelShuffle", "PixelUnshuffle",
 ]

@@ -1,4 +1,5 @@
-"""Normalisation layers: LayerNorm (per example) and BatchNorm1d (per feature over the batch)."""
+"""Normalisation layers: LayerNorm (per example), BatchNorm1d / BatchNorm2d (per feature over
+the batch) and GroupNorm (per example, over groups of channels)."""
 
 import numpy
 
@@ -102,3 +103,56 @@ class BatchNorm1d(Module):
 
     def extra_repr(self):
         return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"
+
+
+class BatchNorm2d(BatchNorm1d):
+    """BatchNorm1d for images: x (N, C, H, W), statistics per channel over N, H and W (the
+    image is viewed as (N, C, H*W), which BatchNorm1d normalises over axes 0 and 2)."""
+
+    def forward(self, x):
+        x = as_tensor(x, "BatchNorm2d")
+        if x.ndim != 4 or x.shape[1] != self.num_features:
+            raise ShapeError(f"BatchNorm2d: expected input of shape (N, {self.num_features}, H, "
+                             f"W), got {x.shape}")
+        n, c, h, w = x.shape
+        return super().forward(x.reshape(n, c, h * w)).reshape(n, c, h, w)
+
+
+class GroupNorm(Module):
+    """Normalise each example's channels in num_groups groups (as torch.nn.GroupNorm):
+
+        x (N, C, *) viewed as (N, G, C/G * rest); each row normalised to mean 0, var 1
+        (layer_norm without affine), then y = x_hat * gamma[c] + beta[c] per channel.
+
+    Independent of the batch (same in training and eval); G = 1 is a LayerNorm over
+    (C, H, W), G = C is InstanceNorm."""
+
+    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, dtype=None,
+                 device=None):
+        super().__init__()
+        if num_groups < 1 or num_channels % num_groups:
+            raise ShapeError(f"GroupNorm: num_channels {num_channels} must be divisible by "
+                             f"num_groups {num_groups}")
+        self.num_groups, self.num_channels, self.eps = num_groups, num_channels, eps
+        if affine:
+            self.weight = Parameter(ones(num_channels, dtype=dtype, device=device))
+            self.bias = Parameter(zeros(num_channels, dtype=dtype, device=device))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def forward(self, x):
+        x = as_tensor(x, "GroupNorm")
+        require_floating(x, "GroupNorm")
+        if x.ndim < 2 or x.shape[1] != self.num_channels:
+            raise ShapeError(f"GroupNorm: expected input of shape (N, {self.num_channels}, ...), "
+                             f"got {x.shape}")
+        rows = x.reshape(x.shape[0], self.num_groups, -1)
+        y = layer_norm(rows, (rows.shape[2],), eps=self.eps).reshape(x.shape)
+        if self.weight is not None:
+            shape = (1, self.num_channels) + (1,) * (x.ndim - 2)
+            y = y * self.weight.reshape(shape) + self.bias.reshape(shape)
+        return y
+
+    def extra_repr(self):
+        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}"

@@ -14,6 +14,9 @@ embedding    embedding: rows of a table picked by ids, scatter-add backward
 attention    scaled_dot_product_attention (masks, dropout) as one op
 similarity   similarity_logits: CLIP's exp(min(tau, tau_max)) U V^T as one op
 conv         conv1d, max over time
+conv2d       conv2d and conv_transpose2d by im2col / col2im, unfold, fold
+pool         max / avg / adaptive pooling, interpolate, pixel_shuffle (composed, no new op)
+quantize     straight_through: the straight-through estimator of VQ-VAE
 recurrent    rnn / lstm / gru over a whole sequence, backward through time by hand
 """
 
