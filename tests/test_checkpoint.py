@@ -424,13 +424,15 @@ def test_a_save_killed_midway_leaves_the_old_file_and_its_leftover_goes_next_tim
     original = path.read_bytes()
     writer = subprocess.Popen([sys.executable, "-c", KILLED_SAVE, str(path)],
                               stdout=subprocess.PIPE, text=True)
-    assert writer.stdout.readline().strip() == "writing"
-    leftovers = [name for name in os.listdir(tmp_path) if name != "run.npz"]
-    checkpoint.save(tmp_path / "run.npz", old)  # the writer runs: its file must stay
-    assert sorted(os.listdir(tmp_path)) == sorted(["run.npz", *leftovers])
-    writer.send_signal(signal.SIGKILL)
-    writer.wait()
-    writer.stdout.close()
+    try:
+        assert writer.stdout.readline().strip() == "writing"
+        leftovers = [name for name in os.listdir(tmp_path) if name != "run.npz"]
+        checkpoint.save(tmp_path / "run.npz", old)  # the writer runs: its file must stay
+        assert sorted(os.listdir(tmp_path)) == sorted(["run.npz", *leftovers])
+    finally:
+        writer.send_signal(signal.SIGKILL)
+        writer.wait()
+        writer.stdout.close()
     assert path.read_bytes() == original and len(leftovers) == 1
     assert leftovers[0].startswith(f".run.npz.{writer.pid}.") and leftovers[0].endswith(".tmp")
     age(tmp_path / leftovers[0], 2 * checkpoint.STALE_AFTER_SECONDS)
