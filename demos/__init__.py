@@ -26,6 +26,7 @@ DEMOS = [
     "gpt_chars",
     "bert_mlm",
     "vit_digits",
+    "cnn_digits",
     "clip_shapes",
 ]
 

@@ -4,6 +4,8 @@
     gpt.py          GPT: a decoder-only (causal) transformer language model, char-level
     bert.py         BERT: a bidirectional transformer trained as a masked language model
     vit.py          ViT: the Vision Transformer (patches, CLS token, position embeddings)
+    cnn.py          LeNet: a convolutional network (conv, ReLU, max pooling) for images
+    vqvae.py        VQ-VAE: conv encoder/decoder, a codebook, straight-through estimator
     clip.py         a tiny CLIP: two encoders, a joint space, symmetric InfoNCE, zero-shot
     seq2seq.py      encoder-decoder (GRU/LSTM), with and without additive attention
     text_cnn.py     text CNN (convolution + max over time) and a bag-of-words baseline
