@@ -1376,3 +1376,211 @@ def call(spec, case, tensors):
 
 def expected(spec, case, arrays_=None):
     return np.asarray(spec.reference(*(arrays_ or case.arrays), **case.params))
+
+
+# ----- composed activations, functional layers and losses (issue 20) ------------------------
+# No new Function: each is a few ops, so these rows check the composition (its forward
+# against NumPy, its gradient, and, being made of second-order ops, its second derivative).
+F = tg.functional
+
+
+def _softplus_reference(x, beta=1.0, threshold=20.0):
+    return np.where(beta * x > threshold, x, np.logaddexp(0.0, beta * x) / beta)
+
+
+@st.composite
+def softplus_case(draw):
+    """beta and threshold, with x kept off the switch to the identity at threshold / beta."""
+    beta = draw(st.sampled_from([0.5, 1.0, 2.0]))
+    threshold = draw(st.sampled_from([20.0, 1.0]))
+    x = draw(arrays(draw(shapes()), kinks=[threshold / beta], margin=5e-2))
+    return Case((x,), {"beta": beta, "threshold": threshold})
+
+
+@st.composite
+def elu_case(draw):
+    alpha = draw(st.sampled_from([1.0, 0.5, 2.0]))
+    return Case((draw(arrays(draw(shapes()), kinks=[0.0])),), {"alpha": alpha})
+
+
+@st.composite
+def hardtanh_case(draw):
+    low = draw(st.sampled_from([-1.0, -2.0, 0.5]))
+    high = low + draw(st.sampled_from([1.0, 2.5]))
+    x = draw(arrays(draw(shapes()), kinks=[low, high]))
+    return Case((x,), {"min_val": low, "max_val": high})
+
+
+@st.composite
+def glu_case(draw):
+    shape = list(draw(shapes(min_dims=1)))
+    dim = draw(st.integers(-len(shape), len(shape) - 1))
+    shape[dim] *= 2
+    return Case((draw(arrays(tuple(shape))),), {"dim": dim})
+
+
+def _glu_reference(x, dim):
+    a, b = np.split(x, 2, axis=dim)
+    return a * special.expit(b)
+
+
+def _vector_case_params(draw, shape):
+    return {"dim": draw(st.integers(-len(shape), len(shape) - 1))}
+
+
+@st.composite
+def normalize_case(draw):
+    """Vectors with every entry at least 0.5 from 0: norms well above eps, no kink of |x|."""
+    shape = draw(shapes(min_dims=1))
+    x = draw(arrays(shape, kinks=[0.0], margin=0.5))
+    p = draw(st.sampled_from([1.0, 2.0, 3.0, math.inf]))
+    if p == math.inf:  # a tie for the largest |x| would be a kink of the max
+        x = draw(distinct_arrays([shape]))[0]
+        x = np.where(np.abs(x) < 0.5, x + np.sign(x + 1e-9) * 0.5, x)
+    return Case((x,), {"p": p, **_vector_case_params(draw, shape)})
+
+
+def _p_norm_reference(x, p, axis, keepdims):
+    if p == math.inf:
+        return np.abs(x).max(axis=axis, keepdims=keepdims)
+    return (np.abs(x) ** p).sum(axis=axis, keepdims=keepdims) ** (1.0 / p)
+
+
+def _normalize_reference(x, p, dim):
+    return x / np.maximum(_p_norm_reference(x, p, dim, True), 1e-12)
+
+
+@st.composite
+def cosine_case(draw):
+    shape_a, shape_b = draw(broadcastable_shapes(min_dims=1))
+    shape = np.broadcast_shapes(shape_a, shape_b)
+    x1 = draw(arrays(shape_a, kinks=[0.0], margin=0.5))
+    x2 = draw(arrays(shape_b, kinks=[0.0], margin=0.5))
+    return Case((x1, x2), _vector_case_params(draw, shape))
+
+
+def _cosine_reference(x1, x2, dim):
+    x1, x2 = np.broadcast_arrays(x1, x2)
+    norms = np.linalg.norm(x1, axis=dim) * np.linalg.norm(x2, axis=dim)
+    return (x1 * x2).sum(axis=dim) / norms
+
+
+@st.composite
+def pairwise_distance_case(draw):
+    """x2 = x1 - d with every |d + eps| at least 0.3: no kink of |.|, no tie for p = inf."""
+    shape = draw(shapes(min_dims=1))
+    x1 = draw(arrays(shape))
+    p = draw(st.sampled_from([1.0, 2.0, 3.0, math.inf]))
+    d = draw(distinct_arrays([shape], scale=0.37))[0] if p == math.inf else draw(
+        arrays(shape, kinks=[0.0], margin=0.3))
+    d = np.where(np.abs(d) < 0.3, 0.3 + np.abs(d), d)
+    return Case((x1, x1 - d), {"p": p, "keepdim": draw(st.booleans())})
+
+
+def _pairwise_distance_reference(x1, x2, p, keepdim):
+    return _p_norm_reference(x1 - x2 + 1e-6, p, -1, keepdim)
+
+
+@st.composite
+def functional_pad_case(draw):
+    shape = draw(shapes(min_dims=1, min_side=2))
+    mode = draw(st.sampled_from(["constant", "reflect", "replicate", "circular"]))
+    axes = draw(st.integers(1, len(shape)))
+    widths = []
+    for size in shape[::-1][:axes]:  # (left, right) of the last axis first
+        limit = {"reflect": size - 1, "circular": size}.get(mode, 3)
+        widths += [draw(st.integers(0, limit)), draw(st.integers(0, limit))]
+    value = draw(st.sampled_from([None, 1.5])) if mode == "constant" else None
+    return Case((draw(arrays(shape)),), {"pad": tuple(widths), "mode": mode, "value": value})
+
+
+def _functional_pad_reference(x, pad, mode, value):
+    pairs = [(pad[i], pad[i + 1]) for i in range(0, len(pad), 2)]
+    widths = [(0, 0)] * (x.ndim - len(pairs)) + pairs[::-1]
+    if mode == "constant":
+        return np.pad(x, widths, constant_values=0.0 if value is None else value)
+    return np.pad(x, widths, mode={"reflect": "reflect", "replicate": "edge",
+                                   "circular": "wrap"}[mode])
+
+
+@st.composite
+def grouped_conv1d_case(draw):
+    groups = draw(st.integers(2, 3))
+    c_in, c_out = groups * draw(st.integers(1, 2)), groups * draw(st.integers(1, 2))
+    kernel, stride, dilation = draw(st.integers(1, 3)), draw(st.integers(1, 2)), 1
+    padding = draw(st.sampled_from([0, 1] + (["same"] if stride == 1 else [])))
+    length = draw(st.integers(kernel, kernel + 2))
+    parts = [draw(arrays((draw(st.integers(1, 2)), c_in, length))),
+             draw(arrays((c_out, c_in // groups, kernel)))]
+    if draw(st.booleans()):
+        parts.append(draw(arrays((c_out,))))
+    return Case(tuple(parts), {"stride": stride, "padding": padding, "dilation": dilation,
+                               "groups": groups})
+
+
+def _grouped_conv1d_reference(x, w, *bias, stride, padding, dilation, groups):
+    """Each group of input channels convolved with its own block of filters, then joined."""
+    xs = np.split(x, groups, axis=1)
+    ws = np.split(w, groups, axis=0)
+    bs = np.split(bias[0], groups) if bias else [()] * groups
+    return np.concatenate([_conv1d_reference(xg, wg, *((bg,) if bias else ()), stride=stride,
+                                             padding=padding, dilation=dilation)
+                           for xg, wg, bg in zip(xs, ws, bs)], axis=1)
+
+
+@st.composite
+def batch_norm_case(draw):
+    """Training-mode batch_norm without running statistics: a function of x, weight, bias."""
+    n, c = draw(st.integers(2, 3)), draw(st.integers(1, 3))
+    extra = draw(st.sampled_from([(), (2,), (2, 2)]))
+    parts = [draw(arrays((n, c) + extra))]
+    affine = draw(st.booleans())
+    if affine:
+        parts += [draw(arrays((c,), 0.5, 2.0)), draw(arrays((c,)))]
+    return Case(tuple(parts), {})
+
+
+def _batch_norm(x, *affine):
+    return F.batch_norm(x, None, None, *affine, training=True)
+
+
+def _batch_norm_reference(x, *affine):
+    axes = (0,) + tuple(range(2, x.ndim))
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    y = (x - x.mean(axis=axes, keepdims=True)) / np.sqrt(x.var(axis=axes, keepdims=True) + 1e-5)
+    if affine:
+        y = y * affine[0].reshape(shape) + affine[1].reshape(shape)
+    return y
+
+
+COMPOSED = [
+    _row("silu", unary(), F.silu, lambda x: x * special.expit(x), second_order=True),
+    _row("elu", elu_case(), F.elu,
+         lambda x, alpha: np.where(x > 0, x, alpha * np.expm1(x)), second_order=True),
+    _row("selu", unary(kinks=[0.0]), F.selu,
+         lambda x: F.SELU_SCALE * np.where(x > 0, x, F.SELU_ALPHA * np.expm1(x)),
+         second_order=True),
+    _row("softplus", softplus_case(), F.softplus, _softplus_reference, second_order=True),
+    _row("mish", unary(), F.mish, lambda x: x * np.tanh(np.logaddexp(0.0, x)),
+         second_order=True),
+    _row("hardtanh", hardtanh_case(), F.hardtanh,
+         lambda x, min_val, max_val: np.clip(x, min_val, max_val), second_order=True),
+    _row("softsign", unary(kinks=[0.0]), F.softsign, lambda x: x / (1 + np.abs(x)),
+         second_order=True),
+    _row("logsigmoid", unary(low=-6.0, high=6.0), F.logsigmoid,
+         lambda x: -np.logaddexp(0.0, -x), second_order=True),
+    _row("glu", glu_case(), F.glu, _glu_reference, second_order=True),
+    _row("normalize", normalize_case(), F.normalize, _normalize_reference, second_order=True),
+    _row("cosine_similarity", cosine_case(), F.cosine_similarity, _cosine_reference,
+         second_order=True),
+    _row("pairwise_distance", pairwise_distance_case(), F.pairwise_distance,
+         _pairwise_distance_reference, second_order=True, atol=1e-5),
+    _row("F.pad (constant, reflect, replicate, circular)", functional_pad_case(), F.pad,
+         _functional_pad_reference, second_order=True),
+    _row("conv1d (groups)", grouped_conv1d_case(), F.conv1d, _grouped_conv1d_reference,
+         second_order=True, atol=1e-5),
+    _row("batch_norm (training)", batch_norm_case(), _batch_norm, _batch_norm_reference,
+         second_order=True, atol=1e-5),
+]
+OPS = OPS + COMPOSED
+SECOND_ORDER_OPS = [spec for spec in OPS if spec.second_order]

@@ -23,16 +23,24 @@ Conventions shared by every loss:
 """
 
 import math
+import numbers
 
 import numpy
 
-from .errors import DeviceError, DTypeError, ShapeError
+from . import backend
+from .errors import ArgumentError, DeviceError, DTypeError, ShapeError
 from .ops.attention import scaled_dot_product_attention
-from .ops.conv2d import conv2d, conv_transpose2d, fold, unfold
+from .ops.conv import conv1d as _conv1d
+from .ops.conv2d import _edge_index, conv2d, conv_transpose2d, fold, unfold
 from .ops.elementwise import gelu, leaky_relu, maximum, relu, tanh, where  # noqa: F401
+from .ops.embedding import embedding as _embedding
+from .ops.linear import linear as _linear
+from .ops.movement import pad as _pad
+from .ops.movement import split
 from .ops.nn import binary_cross_entropy as _binary_cross_entropy
 from .ops.nn import check_finite as _check_finite
 from .ops.nn import softmax_cross_entropy, squared_error
+from .ops.normalization import layer_norm as _layer_norm
 from .ops.pool import (
     adaptive_avg_pool2d,
     avg_pool2d,
@@ -136,6 +144,87 @@ def entropy(p, dim=-1):
     _check_floating("entropy", p, "p")
     _check_finite("entropy", p, "probabilities p")
     return -_xlogy(p, p).sum(axis=dim)
+
+
+# ----- more activations (each composed from differentiable ops: exact, second-order) -----------
+SELU_ALPHA = 1.6732632423543772848170429916717  # the fixed point of SELU's self-normalising map
+SELU_SCALE = 1.0507009873554804934193349852946  # (Klambauer et al., 2017), as in PyTorch
+
+
+def silu(x):
+    """SiLU (swish): x * sigmoid(x);  d/dx = sigma(x) (1 + x (1 - sigma(x))). Any shape."""
+    x = as_tensor(x, "silu")
+    return x * x.sigmoid()
+
+
+def _negative_part(x):
+    """x where x <= 0, else 0: an exp of it never overflows, and the positive values get no
+    gradient through this branch (``where`` sends the gradient to the side it took)."""
+    return where(x > 0, 0.0, x)
+
+
+def elu(x, alpha=1.0):
+    """ELU: x for x > 0, alpha (e^x - 1) for x <= 0;  d/dx = 1, or alpha e^x (alpha at 0,
+    as PyTorch). Any shape."""
+    x = as_tensor(x, "elu")
+    return where(x > 0, x, alpha * (_negative_part(x).exp() - 1.0))
+
+
+def selu(x):
+    """SELU: scale * elu(x, alpha) with the fixed constants SELU_SCALE and SELU_ALPHA that
+    keep activations near mean 0, variance 1 through many layers. Any shape."""
+    return SELU_SCALE * elu(as_tensor(x, "selu"), SELU_ALPHA)
+
+
+def softplus(x, beta=1.0, threshold=20.0):
+    """Softplus: (1 / beta) log(1 + e^(beta x)), a smooth relu;  d/dx = sigmoid(beta x).
+
+    Where beta x > threshold it is x itself (as in PyTorch; the two differ by less than
+    e^-threshold there). Evaluated as max(z, 0) + log(1 + e^-|z|), z = beta x: no overflow.
+    """
+    x = as_tensor(x, "softplus")
+    if not beta > 0:
+        raise ArgumentError(f"softplus: beta must be > 0, got {beta}")
+    scaled = x * beta
+    return where(scaled > threshold, x, _softplus(scaled) * (1.0 / beta))
+
+
+def mish(x):
+    """Mish: x * tanh(softplus(x)). Any shape."""
+    x = as_tensor(x, "mish")
+    return x * _softplus(x).tanh()
+
+
+def hardtanh(x, min_val=-1.0, max_val=1.0):
+    """x clipped to [min_val, max_val];  d/dx = 1 strictly inside, 0 at and beyond the bounds
+    (PyTorch's rule at the bounds, where ``clip`` would pass the gradient)."""
+    x = as_tensor(x, "hardtanh")
+    if not min_val < max_val:
+        raise ArgumentError(f"hardtanh: need min_val < max_val, got {min_val} and {max_val}")
+    return where(x <= min_val, min_val, where(x >= max_val, max_val, x))
+
+
+def softsign(x):
+    """x / (1 + |x|), a slow-saturating tanh;  d/dx = 1 / (1 + |x|)^2. Any shape."""
+    x = as_tensor(x, "softsign")
+    return x / (x.abs() + 1.0)
+
+
+def logsigmoid(x):
+    """log sigmoid(x) = -softplus(-x), stable at both ends;  d/dx = 1 - sigmoid(x)."""
+    return -_softplus(-as_tensor(x, "logsigmoid"))
+
+
+def glu(x, dim=-1):
+    """Gated linear unit: x split in halves a, b along ``dim``, out = a * sigmoid(b).
+
+    x: (..., 2n, ...) -> (..., n, ...);  d/da = sigma(b), d/db = a sigma(b) (1 - sigma(b)).
+    """
+    x = as_tensor(x, "glu")
+    if x.ndim == 0 or not -x.ndim <= dim < x.ndim or x.shape[dim] % 2:
+        raise ShapeError(f"glu: the size along dim {dim} must be even, got shape {x.shape}")
+    a, b = split(x, 2, axis=dim)
+    return a * b.sigmoid()
 
 
 # ----- losses over classes ---------------------------------------------------------------------
@@ -408,9 +497,24 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     return _reduce(loss, reduction)
 
 
+def _log1p(u):
+    """log(1 + u), accurate even where 1 + u rounds to 1 (Goldberg's trick): with w the
+    rounded 1 + u, log(w) * u / (w - 1), and u itself where w = 1. The factor u / (w - 1)
+    (1 up to rounding) is held constant, so the derivative is 1 / w = 1 / (1 + u)."""
+    w = u + 1.0
+    exact = w == 1.0
+    factor = u.detach() / where(exact, 1.0, w - 1.0).detach()
+    return where(exact, u, w.log() * factor)
+
+
 def _softplus(z):
-    """log(1 + e^z) = max(z, 0) + log(1 + e^-|z|): no overflow at any z."""
-    return maximum(z, 0.0) + ((-z.abs()).exp() + 1.0).log()
+    """log(1 + e^z), with no overflow at any z: z + log(1 + e^-z) for z > 0, log(1 + e^z)
+    otherwise. Each branch is smooth and exps only a value <= 0, so every derivative is
+    right, at z = 0 too (sigmoid(z), sigmoid(z) (1 - sigmoid(z)), ...), and a tiny value
+    such as softplus(-40) = 4e-18 keeps its digits."""
+    positive = z > 0
+    return where(positive, z + _log1p((-where(positive, z, 0.0)).exp()),
+                 _log1p(_negative_part(z).exp()))
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean",
@@ -439,6 +543,289 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
     return _reduce(loss, reduction)
 
 
+# ----- functional forms of the layers ----------------------------------------------------------
+def linear(input, weight, bias=None):
+    """y = x W^T + b;  x (..., in), W (out, in), b (out,) -> y (..., out). One op
+    (ops/linear.py), the one nn.Linear calls."""
+    return _linear(as_tensor(input, "linear"), weight, bias)
+
+
+def dropout(input, p=0.5, training=True, inplace=False, generator=None):
+    """Inverted dropout: y = x * m / (1 - p), m_i ~ Bernoulli(1 - p), when ``training``;
+    y = x otherwise. The mask is drawn on the host from ``generator`` (default: nn.init's
+    generator, reset by manual_seed) and moved to x's device. inplace is accepted for
+    PyTorch's signature; the result is always a new tensor (x is left as it was)."""
+    x = as_tensor(input, "dropout")
+    if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0.0 <= p <= 1.0:
+        raise ArgumentError(f"dropout: p must be a probability in [0, 1], got {p!r}")
+    if not training or p == 0.0:
+        return x
+    if p == 1.0:
+        return x * 0.0
+    if generator is None:
+        from .nn import init  # (here, not at the top: nn imports this module)
+        generator = init.get_generator()
+    keep = generator.random(x.shape) >= p
+    # 1 / (1 - p) is divided out in float64 and then rounded once, to x's own dtype
+    scale = (keep / (1.0 - p)).astype(x.dtype)
+    return x * Tensor._from_op(backend.from_numpy(scale, x.device), x.device, False)
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """(x - mean) / sqrt(var + eps) * weight + bias over the last len(normalized_shape) axes
+    (biased variance); one op (ops/normalization.py), the one nn.LayerNorm calls."""
+    x = as_tensor(input, "layer_norm")
+    if isinstance(normalized_shape, (int, numpy.integer)):
+        normalized_shape = (int(normalized_shape),)
+    normalized_shape = tuple(normalized_shape)
+    k = len(normalized_shape)
+    if x.ndim < k or x.shape[x.ndim - k:] != normalized_shape:
+        raise ShapeError(f"layer_norm: expected input of shape (..., "
+                         f"{', '.join(map(str, normalized_shape))}), got {x.shape}")
+    if x.dtype.kind != "f":
+        raise DTypeError(f"layer_norm: needs a floating input, got dtype {x.dtype}")
+    return _layer_norm(x, normalized_shape, weight, bias, eps)
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
+               momentum=0.1, eps=1e-5):
+    """Normalise each channel (axis 1) of x (N, C, ...) with statistics over every other axis.
+
+    training:  y = (x - mean_B) / sqrt(var_B + eps) * weight + bias  (biased var_B), and the
+               running statistics (when given) move in place towards the batch's:
+               running <- (1 - momentum) running + momentum batch   (unbiased var here)
+    eval:      running_mean and running_var replace the batch's statistics.
+    weight, bias, running_mean, running_var: (C,) or None. As torch.nn.functional.batch_norm.
+    """
+    name = "batch_norm"
+    x = as_tensor(input, name)
+    if x.dtype.kind != "f":
+        raise DTypeError(f"{name}: needs a floating input, got dtype {x.dtype}")
+    if x.ndim < 2:
+        raise ShapeError(f"{name}: expected input (N, C, ...), got shape {x.shape}")
+    channels = x.shape[1]
+    for what, t in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):
+        if t is not None and (not isinstance(t, Tensor) or t.shape != (channels,)):
+            got = t.shape if isinstance(t, Tensor) else type(t).__name__
+            raise ShapeError(f"{name}: {what} must be a Tensor of shape ({channels},), got "
+                             f"{got}")
+    axes = (0,) + tuple(range(2, x.ndim))
+    shape = (1, channels) + (1,) * (x.ndim - 2)
+    if training or running_mean is None or running_var is None:
+        count = x.size // max(channels, 1)
+        if training and count < 2:
+            raise ShapeError(f"{name}: training needs more than one value per channel, got "
+                             f"input of shape {x.shape}")
+        mean = x.mean(axis=axes, keepdims=True)
+        var = ((x - mean) ** 2).mean(axis=axes, keepdims=True)
+        if training and running_mean is not None and running_var is not None:
+            unbiased = var.data.reshape(-1) * (count / max(count - 1, 1))
+            for running, batch in ((running_mean, mean.data.reshape(-1)),
+                                   (running_var, unbiased)):
+                running.data = ((1 - momentum) * running.data
+                                + momentum * batch).astype(running.dtype)
+    else:
+        mean = running_mean.detach().reshape(shape)
+        var = running_var.detach().reshape(shape)
+    y = (x - mean) / (var + eps).sqrt()
+    if weight is not None:
+        y = y * weight.reshape(shape)
+    if bias is not None:
+        y = y + bias.reshape(shape)
+    return y
+
+
+def embedding(input, weight, padding_idx=None):
+    """Rows of ``weight`` (num_embeddings, dim) picked by the integer ids ``input`` (...):
+    y (..., dim). The padding_idx row gets no gradient. One op (ops/embedding.py)."""
+    ids = as_tensor(input, "embedding") if not isinstance(input, Tensor) else input
+    if ids.dtype.kind not in "iu":
+        raise DTypeError(f"embedding: ids must be integers, got dtype {ids.dtype}")
+    if not isinstance(weight, Tensor) or weight.ndim != 2:
+        raise ShapeError(f"embedding: weight must be a 2-d Tensor (num_embeddings, dim), got "
+                         f"{getattr(weight, 'shape', type(weight).__name__)}")
+    rows = weight.shape[0]
+    if ids.size and (int(ids.data.min()) < 0 or int(ids.data.max()) >= rows):
+        raise ShapeError(f"embedding: ids must be in [0, {rows}), got values from "
+                         f"{int(ids.data.min())} to {int(ids.data.max())}")
+    if padding_idx is not None and padding_idx < 0:
+        padding_idx += rows
+    if ids.device != weight.device:
+        ids = Tensor(ids.numpy(), device=weight.device)
+    return _embedding(ids, weight, padding_idx)
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-d convolution (cross-correlation), as torch.nn.functional.conv1d:
+
+        y[n, o, l] = b[o] + sum over c in o's group, k of w[o, c, k] x[n, c, l*s + k*d]
+        x (N, C_in, L) or (C_in, L);  w (C_out, C_in / groups, K);  b (C_out,)
+
+    padding: an int, 'same' or 'valid' (zeros; other modes: pad first with F.pad). groups=1
+    is the Conv1d op (ops/conv.py); groups > 1 is conv2d over an image of height 1."""
+    x = as_tensor(input, "conv1d")
+    if groups == 1:
+        return _conv1d(x, weight, bias, stride, padding, dilation)
+    if x.ndim not in (2, 3) or not isinstance(weight, Tensor) or weight.ndim != 3:
+        raise ShapeError(f"conv1d: expected input (N, C_in, L) or (C_in, L) and weight "
+                         f"(C_out, C_in / groups, K), got {x.shape} and "
+                         f"{getattr(weight, 'shape', type(weight).__name__)}")
+    height = 0 if isinstance(padding, str) else (0, padding)
+    y = conv2d(x.unsqueeze(-2), weight.unsqueeze(-2), bias, (1, stride),
+               padding if isinstance(padding, str) else height, (1, dilation), groups)
+    return y.squeeze(-2)
+
+
+PAD_MODES = ("constant", "reflect", "replicate", "circular")
+
+
+def pad(input, pad, mode="constant", value=None):
+    """Pad the last axes, as torch.nn.functional.pad: ``pad`` = (left, right) for the last
+    axis, then (left, right) for the one before, and so on (at most two per axis).
+
+    constant:  ``value`` (default 0) around x        reflect:  mirrored, edge not repeated
+    replicate: the edge value repeated               circular: wrapped around
+    The gradient of reflect/replicate/circular is a scatter-add: each copy sends its
+    gradient back to the element it copies. (For NumPy-style widths use tg.pad.)"""
+    x = as_tensor(input, "pad")
+    widths = list(pad) if isinstance(pad, (tuple, list)) else None
+    if (widths is None or len(widths) % 2 or len(widths) > 2 * x.ndim
+            or not all(isinstance(w, (int, numpy.integer)) and w >= 0 for w in widths)):
+        raise ShapeError(f"pad: pad must be an even-length tuple of ints >= 0, two per padded "
+                         f"axis and at most {2 * x.ndim} for shape {x.shape}, got {pad!r}")
+    if mode not in PAD_MODES:
+        raise ArgumentError(f"pad: mode must be one of {PAD_MODES}, got {mode!r}")
+    pairs = [(int(widths[i]), int(widths[i + 1])) for i in range(0, len(widths), 2)]
+    per_axis = [(0, 0)] * (x.ndim - len(pairs)) + pairs[::-1]  # first axis first
+    if mode == "constant":
+        return _pad(x, per_axis, value=0.0 if value is None else value)
+    if value is not None:
+        raise ArgumentError(f"pad: value applies to mode 'constant' only, got mode {mode!r}")
+    for axis, (before, after) in enumerate(per_axis):
+        if not (before or after):
+            continue
+        size = x.shape[axis]
+        limit = size - 1 if mode == "reflect" else size if mode == "circular" else None
+        if size == 0 or (limit is not None and max(before, after) > limit):
+            raise ShapeError(f"pad: padding ({before}, {after}) of axis {axis} (size {size}) "
+                             f"is too large for mode {mode!r} (at most {limit})")
+        index = _edge_index(size, before, after, "reflect" if mode == "reflect" else mode)
+        x = x[(slice(None),) * axis + (index,)]
+    return x
+
+
+def _p_norm(x, p, dim, keepdim):
+    """(sum |x|^p)^(1/p) along dim; max |x| for p = inf. A zero vector's norm is 0 with a zero
+    gradient (the root is taken of a safe value there: 0^(1/p) has an infinite slope)."""
+    if p == math.inf:
+        return x.abs().max(axis=dim, keepdims=keepdim)
+    if p == 1:
+        return x.abs().sum(axis=dim, keepdims=keepdim)
+    total = (x * x if p == 2 else x.abs() ** p).sum(axis=dim, keepdims=keepdim)
+    nonzero = total > 0
+    return where(nonzero, where(nonzero, total, 1.0) ** (1.0 / p), 0.0)
+
+
+def _check_norm_order(name, p):
+    if isinstance(p, bool) or not isinstance(p, numbers.Real) or not p > 0:
+        raise ArgumentError(f"{name}: p must be a number > 0 (or math.inf), got {p!r}")
+
+
+def _check_dim(name, x, dim):
+    if isinstance(dim, bool) or not isinstance(dim, (int, numpy.integer)) \
+            or not -x.ndim <= dim < x.ndim:
+        raise ShapeError(f"{name}: dim {dim!r} is out of range for shape {x.shape}")
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12):
+    """v / max(||v||_p, eps) for each vector v along ``dim`` (shape unchanged), as
+    torch.nn.functional.normalize. eps keeps a zero vector at 0 instead of 0/0."""
+    x = as_tensor(input, "normalize")
+    _check_norm_order("normalize", p)
+    _check_dim("normalize", x, dim)
+    return x / maximum(_p_norm(x, p, dim, keepdim=True), eps)
+
+
+def _broadcast_pair(name, x1, x2):
+    x1 = as_tensor(x1, name)
+    x2 = _as_tensor(x2, x1, name, "x2")
+    try:
+        shape = numpy.broadcast_shapes(x1.shape, x2.shape)
+    except ValueError:
+        raise ShapeError(f"{name}: x1 of shape {x1.shape} and x2 of shape {x2.shape} do not "
+                         "broadcast") from None
+    return x1, x2, shape
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    """x1 . x2 / (max(||x1||, eps) max(||x2||, eps)) along ``dim`` of their broadcast shape
+    (that axis removed), as torch.nn.functional.cosine_similarity."""
+    x1, x2, shape = _broadcast_pair("cosine_similarity", x1, x2)
+    x1, x2 = x1.broadcast_to(shape), x2.broadcast_to(shape)
+    _check_dim("cosine_similarity", x1, dim)
+    dot = (x1 * x2).sum(axis=dim)
+    norms = maximum(_p_norm(x1, 2, dim, False), eps) * maximum(_p_norm(x2, 2, dim, False), eps)
+    return dot / norms
+
+
+def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    """||x1 - x2 + eps||_p over the last axis, as torch.nn.functional.pairwise_distance
+    (eps keeps the norm's gradient finite when x1 = x2). (N, D), (N, D) -> (N,)."""
+    x1, x2, shape = _broadcast_pair("pairwise_distance", x1, x2)
+    _check_norm_order("pairwise_distance", p)
+    if not shape:
+        raise ShapeError("pairwise_distance: needs vectors (at least 1-d), got 0-d inputs")
+    return _p_norm(x1 - x2 + eps, p, -1, keepdim)
+
+
+# ----- 1-d pooling: the 2-d pooling of an image of height 1 ------------------------------------
+def _as_sequence_image(name, input):
+    x = as_tensor(input, name)
+    if x.ndim not in (2, 3):
+        raise ShapeError(f"{name}: expected input (N, C, L) or (C, L), got {x.shape}")
+    return x.unsqueeze(-2)  # (N, C, 1, L)
+
+
+def _single(name, what, value, low=1):
+    if isinstance(value, (tuple, list)) and len(value) == 1:
+        value = value[0]
+    if isinstance(value, bool) or not isinstance(value, (int, numpy.integer)) or value < low:
+        raise ShapeError(f"{name}: {what} must be an int >= {low}, got {value!r}")
+    return int(value)
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1):
+    """The largest value of each window of kernel_size positions: (N, C, L) -> (N, C, L_out),
+    L_out = floor((L + 2 padding - dilation (kernel_size - 1) - 1) / stride) + 1."""
+    name = "max_pool1d"
+    x = _as_sequence_image(name, input)
+    k = _single(name, "kernel_size", kernel_size)
+    s = k if stride is None else _single(name, "stride", stride)
+    return max_pool2d(x, (1, k), (1, s), (0, _single(name, "padding", padding, 0)),
+                      (1, _single(name, "dilation", dilation))).squeeze(-2)
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, count_include_pad=True):
+    """The mean of each window of kernel_size positions (zero padding, counted in the mean
+    unless count_include_pad=False): (N, C, L) -> (N, C, L_out)."""
+    name = "avg_pool1d"
+    x = _as_sequence_image(name, input)
+    k = _single(name, "kernel_size", kernel_size)
+    s = k if stride is None else _single(name, "stride", stride)
+    return avg_pool2d(x, (1, k), (1, s), (0, _single(name, "padding", padding, 0)),
+                      count_include_pad).squeeze(-2)
+
+
+def adaptive_avg_pool1d(input, output_size):
+    """Averages over output_size nearly equal cells, whatever L: (N, C, L) -> (N, C, out);
+    cell i covers positions floor(i L / out) to ceil((i + 1) L / out) (as PyTorch)."""
+    name = "adaptive_avg_pool1d"
+    x = _as_sequence_image(name, input)
+    size = _single(name, "output_size", output_size)
+    return adaptive_avg_pool2d(x, (1, size)).squeeze(-2)
+
+
 def one_hot(labels, num_classes):
     """(...,) integer labels -> (..., num_classes) int64 rows with a single 1 (no gradient)."""
     if not isinstance(labels, Tensor):
@@ -460,4 +847,7 @@ __all__ = [
     "scaled_dot_product_attention",
     "conv2d", "conv_transpose2d", "unfold", "fold", "max_pool2d", "avg_pool2d",
     "adaptive_avg_pool2d", "interpolate", "pixel_shuffle", "pixel_unshuffle", "straight_through",
+    "silu", "elu", "selu", "softplus", "mish", "hardtanh", "softsign", "logsigmoid", "glu",
+    "linear", "dropout", "layer_norm", "batch_norm", "embedding", "conv1d", "pad", "normalize",
+    "cosine_similarity", "pairwise_distance", "max_pool1d", "avg_pool1d", "adaptive_avg_pool1d",
 ]

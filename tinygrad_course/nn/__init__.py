@@ -4,7 +4,24 @@ Read module.py first: it is how every layer finds its weights.
 """
 
 from . import init, utils
-from .activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from .activation import (
+    ELU,
+    GELU,
+    GLU,
+    SELU,
+    Hardtanh,
+    LeakyReLU,
+    LogSigmoid,
+    LogSoftmax,
+    Mish,
+    ReLU,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Softplus,
+    Softsign,
+    Tanh,
+)
 from .attention import MultiheadAttention
 from .conv import Conv1d, Conv2d, ConvTranspose2d
 from .dropout import Dropout
@@ -13,8 +30,11 @@ from .linear import Flatten, Identity, Linear
 from .module import Module, ModuleDict, ModuleList, Parameter, Sequential
 from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
 from .pooling import (
+    AdaptiveAvgPool1d,
     AdaptiveAvgPool2d,
+    AvgPool1d,
     AvgPool2d,
+    MaxPool1d,
     MaxPool2d,
     PixelShuffle,
     PixelUnshuffle,
@@ -40,4 +60,6 @@ __all__ = [
     "TransformerDecoder", "generate_square_subsequent_mask",
     "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "BatchNorm2d",
     "GroupNorm", "Upsample", "PixelShuffle", "PixelUnshuffle",
+    "SiLU", "ELU", "SELU", "Softplus", "Mish", "Hardtanh", "Softsign", "LogSigmoid", "GLU",
+    "MaxPool1d", "AvgPool1d", "AdaptiveAvgPool1d",
 ]

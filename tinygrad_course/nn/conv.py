@@ -13,8 +13,8 @@ Init as PyTorch: w and b ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with fan_in = C_in
 
 import math
 
+from .. import functional as F
 from ..errors import ShapeError
-from ..ops.conv import conv1d
 from ..ops.conv2d import PADDING_MODES, conv2d, conv_transpose2d, pair
 from ..tensor import zeros
 from . import init
@@ -22,20 +22,33 @@ from .module import Module, Parameter
 
 
 class Conv1d(Module):
+    """weight (C_out, C_in / groups, K), bias (C_out,). groups splits the channels into
+    groups convolved separately (groups = C_in: one filter per channel, "depthwise").
+    padding: an int, 'same' or 'valid'; padding_mode: 'zeros', 'reflect', 'replicate' or
+    'circular' (the sequence is padded by F.pad, then convolved without padding)."""
+
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
-                 bias=True, seed=None, generator=None, dtype=None, device=None):
+                 groups=1, bias=True, padding_mode="zeros", seed=None, generator=None,
+                 dtype=None, device=None):
         super().__init__()
-        if min(in_channels, out_channels, kernel_size, stride, dilation) < 1:
-            raise ValueError(f"Conv1d: channels, kernel_size, stride and dilation must be >= 1, "
-                             f"got {in_channels}, {out_channels}, {kernel_size}, {stride}, "
-                             f"{dilation}")
+        if min(in_channels, out_channels, kernel_size, stride, dilation, groups) < 1:
+            raise ValueError(f"Conv1d: channels, kernel_size, stride, dilation and groups must "
+                             f"be >= 1, got {in_channels}, {out_channels}, {kernel_size}, "
+                             f"{stride}, {dilation}, {groups}")
+        if in_channels % groups or out_channels % groups:
+            raise ShapeError(f"Conv1d: in_channels {in_channels} and out_channels "
+                             f"{out_channels} must be divisible by groups {groups}")
+        if padding_mode not in PADDING_MODES:
+            raise ShapeError(f"Conv1d: padding_mode must be one of {PADDING_MODES}, got "
+                             f"{padding_mode!r}")
         self.in_channels, self.out_channels, self.kernel_size = (in_channels, out_channels,
                                                                  kernel_size)
         self.stride, self.padding, self.dilation = stride, padding, dilation
+        self.groups, self.padding_mode = groups, padding_mode
         rng = init.get_generator(seed, generator)
-        bound = 1.0 / math.sqrt(in_channels * kernel_size)
-        self.weight = Parameter(zeros(out_channels, in_channels, kernel_size, dtype=dtype,
-                                      device=device))
+        bound = 1.0 / math.sqrt(in_channels // groups * kernel_size)
+        self.weight = Parameter(zeros(out_channels, in_channels // groups, kernel_size,
+                                      dtype=dtype, device=device))
         init.uniform_(self.weight, -bound, bound, generator=rng)
         if bias:
             self.bias = Parameter(zeros(out_channels, dtype=dtype, device=device))
@@ -44,11 +57,21 @@ class Conv1d(Module):
             self.register_parameter("bias", None)
 
     def forward(self, x):
-        return conv1d(x, self.weight, self.bias, self.stride, self.padding, self.dilation)
+        padding = self.padding
+        if self.padding_mode != "zeros" and padding not in (0, "valid"):
+            if padding == "same":
+                total = self.dilation * (self.kernel_size - 1)
+                widths = (total // 2, total - total // 2)
+            else:
+                widths = (padding, padding)
+            x, padding = F.pad(x, widths, mode=self.padding_mode), 0
+        return F.conv1d(x, self.weight, self.bias, self.stride, padding, self.dilation,
+                        self.groups)
 
     def extra_repr(self):
-        extras = "".join(f", {name}={getattr(self, name)}" for name, default in
-                         (("stride", 1), ("padding", 0), ("dilation", 1))
+        extras = "".join(f", {name}={getattr(self, name)!r}" for name, default in
+                         (("stride", 1), ("padding", 0), ("dilation", 1), ("groups", 1),
+                          ("padding_mode", "zeros"))
                          if getattr(self, name) != default)
         return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}"
                 + extras + ("" if self.bias is not None else ", bias=False"))

@@ -6,11 +6,10 @@ evaluation needs no rescaling:
     y = x                                                (eval)
 
 The mask is drawn on the host from a seeded generator and moved to the tensor's device, so a
-seed gives the same mask on every device.
+seed gives the same mask on every device. The math is F.dropout (tinygrad_course.functional).
 """
 
-from .. import backend
-from ..tensor import Tensor
+from .. import functional as F
 from . import init
 from .module import Module
 
@@ -24,14 +23,7 @@ class Dropout(Module):
         self.generator = init.get_generator(seed, generator)
 
     def forward(self, x):
-        if not self.training or self.p == 0.0:
-            return x
-        if self.p == 1.0:
-            return x * 0.0
-        keep = self.generator.random(x.shape) >= self.p
-        # 1 / (1 - p) is divided out in float64 and then rounded once, to x's own dtype
-        scale = (keep / (1.0 - self.p)).astype(x.dtype)
-        return x * Tensor._from_op(backend.from_numpy(scale, x.device), x.device, False)
+        return F.dropout(x, self.p, self.training, generator=self.generator)
 
     def extra_repr(self):
         return f"p={self.p}"
