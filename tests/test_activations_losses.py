@@ -197,3 +197,121 @@ def test_normalize_similarity_and_distance_at_zero_vectors_stay_finite():
     np.testing.assert_array_equal(out.numpy(), 0.0)
     same = tg.ones(2, 3, dtype=np.float64)
     np.testing.assert_allclose(F.pairwise_distance(same, same).numpy(), math.sqrt(3) * 1e-6)
+
+
+# ----- losses ------------------------------------------------------------------------------------
+def _pair(seed=0, shape=(4, 3)):
+    rng = np.random.default_rng(seed)
+    return (tg.tensor(rng.standard_normal(shape), dtype=np.float64),
+            tg.tensor(rng.standard_normal(shape), dtype=np.float64))
+
+
+def test_loss_modules_call_their_functions_with_the_constructor_arguments():
+    x, y = _pair()
+    logits, labels = x, tg.tensor([0, 2, 1, 2])
+    weight = [0.5, 1.0, 2.0]
+    signs = tg.tensor([1.0, -1.0, -1.0, 1.0])
+    cases = [
+        (nn.CrossEntropyLoss(weight=weight, ignore_index=1, label_smoothing=0.1), (logits, labels),
+         F.cross_entropy(logits, labels, tg.tensor(weight, dtype=np.float64), ignore_index=1,
+                         label_smoothing=0.1)),
+        (nn.NLLLoss(reduction="sum"), (logits.log_softmax(1), labels),
+         F.nll_loss(logits.log_softmax(1), labels, reduction="sum")),
+        (nn.MSELoss(reduction="none"), (x, y), F.mse_loss(x, y, reduction="none")),
+        (nn.L1Loss(reduction="sum"), (x, y), F.l1_loss(x, y, reduction="sum")),
+        (nn.BCELoss(), (x.sigmoid(), y.sigmoid()), F.binary_cross_entropy(x.sigmoid(),
+                                                                          y.sigmoid())),
+        (nn.BCEWithLogitsLoss(pos_weight=[1.0, 2.0, 3.0]), (x, y.sigmoid()),
+         F.binary_cross_entropy_with_logits(x, y.sigmoid(), pos_weight=tg.tensor(
+             [1.0, 2.0, 3.0], dtype=np.float64))),
+        (nn.KLDivLoss(reduction="batchmean", log_target=True), (x.log_softmax(1),
+                                                                y.log_softmax(1)),
+         F.kl_div(x.log_softmax(1), y.log_softmax(1), "batchmean", log_target=True)),
+        (nn.HuberLoss(delta=0.3), (x, y), F.huber_loss(x, y, delta=0.3)),
+        (nn.SmoothL1Loss(beta=0.3), (x, y), F.smooth_l1_loss(x, y, beta=0.3)),
+        (nn.HingeEmbeddingLoss(margin=0.5), (x[:, 0], signs),
+         F.hinge_embedding_loss(x[:, 0], signs, margin=0.5)),
+        (nn.MarginRankingLoss(margin=0.1), (x[:, 0], y[:, 0], signs),
+         F.margin_ranking_loss(x[:, 0], y[:, 0], signs, margin=0.1)),
+        (nn.CosineEmbeddingLoss(margin=0.2), (x, y, signs),
+         F.cosine_embedding_loss(x, y, signs, margin=0.2)),
+        (nn.TripletMarginLoss(margin=0.5, p=1.0, swap=True), (x, y, x * 2),
+         F.triplet_margin_loss(x, y, x * 2, margin=0.5, p=1.0, swap=True)),
+        (nn.PoissonNLLLoss(log_input=False, full=True), (x.exp(), y.abs() * 3),
+         F.poisson_nll_loss(x.exp(), y.abs() * 3, log_input=False, full=True)),
+        (nn.GaussianNLLLoss(full=True), (x, y, y.exp()),
+         F.gaussian_nll_loss(x, y, y.exp(), full=True)),
+        (nn.CosineSimilarity(dim=0), (x, y), F.cosine_similarity(x, y, dim=0)),
+        (nn.PairwiseDistance(p=1.0, keepdim=True), (x, y),
+         F.pairwise_distance(x, y, p=1.0, keepdim=True)),
+    ]
+    for module, inputs, expected in cases:
+        np.testing.assert_allclose(module(*inputs).numpy(), expected.numpy(), rtol=1e-6,
+                                   err_msg=type(module).__name__)
+
+
+def test_loss_module_weights_are_buffers_and_reductions_are_checked():
+    criterion = nn.CrossEntropyLoss(weight=[1, 2, 3])
+    assert criterion.weight.dtype == np.float32
+    assert list(criterion.state_dict()) == ["weight"]
+    assert list(criterion.parameters()) == []
+    with pytest.raises(ValueError, match="MSELoss"):
+        nn.MSELoss(reduction="average")
+    assert nn.KLDivLoss(reduction="batchmean").reduction == "batchmean"
+
+
+def test_huber_is_delta_times_smooth_l1_with_beta_delta():
+    x, y = _pair(1)
+    for delta in (0.2, 1.0, 3.0):
+        np.testing.assert_allclose(F.huber_loss(x, y, delta=delta).item(),
+                                   delta * F.smooth_l1_loss(x, y, beta=delta).item())
+    np.testing.assert_allclose(F.smooth_l1_loss(x, y, beta=0.0).item(), F.l1_loss(x, y).item())
+
+
+def test_gaussian_nll_clamps_the_variance_value_but_not_its_gradient():
+    var = tg.tensor([1e-9, 2.0], requires_grad=True, dtype=np.float64)
+    x, y = tg.tensor([0.0, 1.0], dtype=np.float64), tg.tensor([0.0, 0.0], dtype=np.float64)
+    loss = F.gaussian_nll_loss(x, y, var, eps=1e-6, reduction="sum")
+    assert loss.item() == pytest.approx(0.5 * (math.log(1e-6) + math.log(2.0) + 0.5))
+    var_grad = var.grad if var.grad is not None else None
+    assert var_grad is None
+    loss.backward()
+    # d/dv 0.5 (log v + d^2 / v) at the clamped value, flowing to var unchanged
+    np.testing.assert_allclose(var.grad.numpy(), [0.5 / 1e-6, 0.5 / 2.0 - 0.5 / 4.0])
+    with pytest.raises(ArgumentError, match="gaussian_nll_loss"):
+        F.gaussian_nll_loss(x, y, tg.tensor([-1.0, 1.0]))
+    with pytest.raises(ShapeError, match="gaussian_nll_loss"):
+        F.gaussian_nll_loss(x, y, tg.ones(3))
+
+
+def test_poisson_full_adds_stirlings_approximation_of_log_factorial():
+    counts = np.array([0.0, 1.0, 5.0, 20.0])
+    rate = tg.tensor(np.log(counts + 0.5), dtype=np.float64)
+    full = F.poisson_nll_loss(rate, counts, full=True, reduction="none").numpy()
+    plain = F.poisson_nll_loss(rate, counts, reduction="none").numpy()
+    log_factorial = special.gammaln(counts + 1)
+    # Stirling is close to log y! for y > 1, and nothing is added for y <= 1
+    np.testing.assert_allclose((full - plain)[2:], log_factorial[2:], rtol=2e-2)
+    np.testing.assert_array_equal((full - plain)[:2], 0.0)
+
+
+def test_sign_labels_and_shapes_are_checked():
+    x, y = _pair()
+    with pytest.raises(ArgumentError, match="hinge_embedding_loss"):
+        F.hinge_embedding_loss(x, tg.zeros(4, 3))
+    with pytest.raises(ShapeError, match="cosine_embedding_loss"):
+        F.cosine_embedding_loss(x, y, tg.ones(3))
+    with pytest.raises(ShapeError, match="triplet_margin_loss"):
+        F.triplet_margin_loss(x, y, tg.ones(4, 2))
+    with pytest.raises(ArgumentError, match="huber_loss"):
+        F.huber_loss(x, y, delta=0.0)
+    with pytest.raises(ShapeError, match="margin_ranking_loss"):
+        F.margin_ranking_loss(x, tg.ones(2), tg.ones(4, 3))
+
+
+def test_cosine_embedding_loss_of_a_zero_vector_is_finite():
+    zero = tg.zeros(2, 3, requires_grad=True, dtype=np.float64)
+    loss = F.cosine_embedding_loss(zero, tg.ones(2, 3, dtype=np.float64), tg.tensor([1, -1]))
+    loss.backward()
+    assert loss.item() == pytest.approx(0.5)
+    assert np.isfinite(zero.grad.numpy()).all()

@@ -32,11 +32,10 @@ from .errors import ArgumentError, DeviceError, DTypeError, ShapeError
 from .ops.attention import scaled_dot_product_attention
 from .ops.conv import conv1d as _conv1d
 from .ops.conv2d import _edge_index, conv2d, conv_transpose2d, fold, unfold
-from .ops.elementwise import gelu, leaky_relu, maximum, relu, tanh, where  # noqa: F401
+from .ops.elementwise import gelu, leaky_relu, maximum, minimum, relu, tanh, where  # noqa: F401
 from .ops.embedding import embedding as _embedding
 from .ops.linear import linear as _linear
 from .ops.movement import pad as _pad
-from .ops.movement import split
 from .ops.nn import binary_cross_entropy as _binary_cross_entropy
 from .ops.nn import check_finite as _check_finite
 from .ops.nn import softmax_cross_entropy, squared_error
@@ -223,7 +222,9 @@ def glu(x, dim=-1):
     x = as_tensor(x, "glu")
     if x.ndim == 0 or not -x.ndim <= dim < x.ndim or x.shape[dim] % 2:
         raise ShapeError(f"glu: the size along dim {dim} must be even, got shape {x.shape}")
-    a, b = split(x, 2, axis=dim)
+    axis, half = dim % x.ndim, x.shape[dim] // 2
+    a = x[(slice(None),) * axis + (slice(0, half),)]
+    b = x[(slice(None),) * axis + (slice(half, None),)]
     return a * b.sigmoid()
 
 
@@ -443,6 +444,174 @@ def l1_loss(input, target, reduction="mean"):
     than MSE: its gradient is sign(x - y), whatever the size of the error."""
     target = _regression_operands("l1_loss", input, target, reduction)
     return _reduce((input - target).abs(), reduction)
+
+
+# ----- more regression and embedding losses -----------------------------------------------------
+def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
+    """Smooth L1: with d = x - y,  0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta.
+
+    Quadratic near 0 (a gradient d / beta that shrinks as the fit improves), linear beyond
+    beta (gradient sign(d), so outliers pull no harder than that). beta = 0 is L1.
+    """
+    name = "smooth_l1_loss"
+    target = _regression_operands(name, input, target, reduction)
+    _check_nonnegative(name, "beta", beta)
+    diff = input - target
+    if beta == 0:
+        return _reduce(diff.abs(), reduction)
+    small = diff.abs() < beta
+    return _reduce(where(small, diff * diff * (0.5 / beta), diff.abs() - 0.5 * beta), reduction)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0):
+    """Huber: with d = x - y,  0.5 d^2 where |d| <= delta, else delta (|d| - 0.5 delta).
+
+    huber_loss(delta) = delta * smooth_l1_loss(beta=delta): the same shape, with a gradient
+    that saturates at +-delta instead of +-1.
+    """
+    name = "huber_loss"
+    target = _regression_operands(name, input, target, reduction)
+    if isinstance(delta, bool) or not isinstance(delta, numbers.Real) or not delta > 0:
+        raise ArgumentError(f"{name}: delta must be a number > 0, got {delta!r}")
+    diff = input - target
+    small = diff.abs() <= delta
+    return _reduce(where(small, diff * diff * 0.5, (diff.abs() - 0.5 * delta) * delta),
+                   reduction)
+
+
+def _check_nonnegative(name, what, value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
+        raise ArgumentError(f"{name}: {what} must be a number >= 0, got {value!r}")
+
+
+def _sign_labels(name, target, like, shape):
+    """Labels y in {1, -1} of ``shape``, as a Tensor of like's dtype."""
+    target = _as_tensor(target, like, name, "target")
+    if target.shape != shape:
+        raise ShapeError(f"{name}: target must have shape {shape}, got {target.shape}")
+    values = target.data
+    if target.size and not bool(((values == 1) | (values == -1)).all()):
+        raise ArgumentError(f"{name}: target must hold only 1 and -1, got values "
+                            f"{sorted(set(backend.to_numpy(values).ravel().tolist()))[:5]}")
+    return target.astype(like.dtype)
+
+
+def hinge_embedding_loss(input, target, margin=1.0, reduction="mean"):
+    """For distances x and labels y in {1, -1}:  x where y = 1,  max(0, margin - x) where
+    y = -1. Similar pairs (y = 1) are pulled together, dissimilar ones pushed at least
+    ``margin`` apart."""
+    name = "hinge_embedding_loss"
+    _check_reduction(name, reduction)
+    _check_floating(name, input, "input")
+    y = _sign_labels(name, target, input, input.shape)
+    return _reduce(where(y > 0, input, relu(margin - input)), reduction)
+
+
+def margin_ranking_loss(input1, input2, target, margin=0.0, reduction="mean"):
+    """max(0, -y (x1 - x2) + margin) for y in {1, -1}: y = 1 says x1 should rank higher than
+    x2 by at least ``margin``, y = -1 the reverse. x1, x2, y: the same shape."""
+    name = "margin_ranking_loss"
+    _check_reduction(name, reduction)
+    _check_floating(name, input1, "input1")
+    input2 = _regression_operands(name, input1, input2, reduction)
+    y = _sign_labels(name, target, input1, input1.shape)
+    return _reduce(relu(-y * (input1 - input2) + margin), reduction)
+
+
+def cosine_embedding_loss(input1, input2, target, margin=0.0, reduction="mean"):
+    """For pairs of vectors x1, x2 (N, D) (or (D,)) and labels y (N,) (or ()) in {1, -1}:
+
+        1 - cos(x1, x2)              where y = 1   (make them point the same way)
+        max(0, cos(x1, x2) - margin) where y = -1  (make them at most ``margin`` alike)
+
+    cos = x1 . x2 / sqrt((||x1||^2 + 1e-12) (||x2||^2 + 1e-12)), as PyTorch computes it.
+    """
+    name = "cosine_embedding_loss"
+    _check_reduction(name, reduction)
+    _check_floating(name, input1, "input1")
+    input2 = _as_tensor(input2, input1, name, "input2")
+    if input1.ndim not in (1, 2) or input1.shape != input2.shape:
+        raise ShapeError(f"{name}: input1 and input2 must both be (N, D) or (D,), got "
+                         f"{input1.shape} and {input2.shape}")
+    y = _sign_labels(name, target, input1, input1.shape[:-1])
+    dot = (input1 * input2).sum(axis=-1)
+    squares = ((input1 * input1).sum(axis=-1) + 1e-12) * ((input2 * input2).sum(axis=-1)
+                                                         + 1e-12)
+    cos = dot / squares.sqrt()
+    return _reduce(where(y > 0, 1.0 - cos, relu(cos - margin)), reduction)
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2.0, eps=1e-6, swap=False,
+                        reduction="mean"):
+    """max(d(a, p) - d(a, n) + margin, 0) with d = pairwise_distance(., ., p, eps): the
+    anchor should be closer to the positive than to the negative by ``margin``. With
+    swap=True, d(a, n) becomes min(d(a, n), d(p, n)) (the harder negative distance).
+    anchor, positive, negative: (N, D) or (D,); output (N,) or () before reduction."""
+    name = "triplet_margin_loss"
+    _check_reduction(name, reduction)
+    _check_floating(name, anchor, "anchor")
+    positive = _as_tensor(positive, anchor, name, "positive")
+    negative = _as_tensor(negative, anchor, name, "negative")
+    if anchor.ndim not in (1, 2) or not anchor.shape == positive.shape == negative.shape:
+        raise ShapeError(f"{name}: anchor, positive and negative must have one shape, (N, D) "
+                         f"or (D,), got {anchor.shape}, {positive.shape}, {negative.shape}")
+    to_positive = pairwise_distance(anchor, positive, p, eps)
+    to_negative = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        to_negative = minimum(to_negative, pairwise_distance(positive, negative, p, eps))
+    return _reduce(relu(to_positive - to_negative + margin), reduction)
+
+
+def poisson_nll_loss(input, target, log_input=True, full=False, eps=1e-8, reduction="mean"):
+    """Negative log-likelihood of counts y under a Poisson of rate lambda (constant log y!
+    dropped):  lambda - y log lambda.
+
+    log_input=True: input is log lambda, loss = exp(input) - y input;  else input is lambda,
+    loss = input - y log(input + eps). full=True adds Stirling's log y! ~ y log y - y +
+    0.5 log(2 pi y) where y > 1.
+    """
+    name = "poisson_nll_loss"
+    target = _regression_operands(name, input, target, reduction)
+    if log_input:
+        loss = input.exp() - target * input
+    else:
+        loss = input - target * (input + eps).log()
+    if full:
+        counts = target.data
+        safe = input.xp.where(counts > 1, counts, 1.0)
+        stirling = input.xp.where(counts > 1, safe * input.xp.log(safe) - safe
+                                  + 0.5 * input.xp.log(2 * math.pi * safe), 0.0)
+        loss = loss + Tensor._from_op(stirling.astype(input.dtype), input.device, False)
+    return _reduce(loss, reduction)
+
+
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
+    """Negative log-likelihood of y under N(mean = input, variance = var):
+
+        0.5 (log max(var, eps) + (input - y)^2 / max(var, eps))   (+ 0.5 log(2 pi) if full)
+
+    var: input's shape, or with its last axis 1 or dropped (one variance per row). The
+    clamp to eps changes the value only; the gradient flows to var as if unclamped (as in
+    PyTorch, which clamps a copy without recording it).
+    """
+    name = "gaussian_nll_loss"
+    target = _regression_operands(name, input, target, reduction)
+    var = _as_tensor(var, input, name, "var")
+    _check_floating(name, var, "var")
+    if var.shape != input.shape and input.ndim and var.shape == input.shape[:-1]:
+        var = var.unsqueeze(-1)
+    if var.shape != input.shape and not (input.ndim and var.shape == input.shape[:-1] + (1,)):
+        raise ShapeError(f"{name}: var must have the input's shape {input.shape}, or it with "
+                         f"the last axis 1 or dropped, got {var.shape}")
+    _check_finite(name, var, "var")
+    if var.size and float(var.data.min()) < 0:
+        raise ArgumentError(f"{name}: var must be >= 0, got a minimum of "
+                            f"{float(var.data.min()):.4g}")
+    clamped = var + (var.clip(eps, None) - var).detach()
+    loss = 0.5 * (clamped.log() + (input - target) ** 2 / clamped)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _reduce(loss, reduction)
 
 
 # ----- binary classification -------------------------------------------------------------------
@@ -850,4 +1019,6 @@ __all__ = [
     "silu", "elu", "selu", "softplus", "mish", "hardtanh", "softsign", "logsigmoid", "glu",
     "linear", "dropout", "layer_norm", "batch_norm", "embedding", "conv1d", "pad", "normalize",
     "cosine_similarity", "pairwise_distance", "max_pool1d", "avg_pool1d", "adaptive_avg_pool1d",
+    "smooth_l1_loss", "huber_loss", "hinge_embedding_loss", "margin_ranking_loss",
+    "cosine_embedding_loss", "triplet_margin_loss", "poisson_nll_loss", "gaussian_nll_loss",
 ]

@@ -27,6 +27,25 @@ from .conv import Conv1d, Conv2d, ConvTranspose2d
 from .dropout import Dropout
 from .embedding import Embedding
 from .linear import Flatten, Identity, Linear
+from .loss import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CosineEmbeddingLoss,
+    CosineSimilarity,
+    CrossEntropyLoss,
+    GaussianNLLLoss,
+    HingeEmbeddingLoss,
+    HuberLoss,
+    KLDivLoss,
+    L1Loss,
+    MarginRankingLoss,
+    MSELoss,
+    NLLLoss,
+    PairwiseDistance,
+    PoissonNLLLoss,
+    SmoothL1Loss,
+    TripletMarginLoss,
+)
 from .module import Module, ModuleDict, ModuleList, Parameter, Sequential
 from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
 from .pooling import (
@@ -62,4 +81,8 @@ __all__ = [
     "GroupNorm", "Upsample", "PixelShuffle", "PixelUnshuffle",
     "SiLU", "ELU", "SELU", "Softplus", "Mish", "Hardtanh", "Softsign", "LogSigmoid", "GLU",
     "MaxPool1d", "AvgPool1d", "AdaptiveAvgPool1d",
+    "L1Loss", "MSELoss", "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss",
+    "KLDivLoss", "HuberLoss", "SmoothL1Loss", "HingeEmbeddingLoss", "MarginRankingLoss",
+    "CosineEmbeddingLoss", "TripletMarginLoss", "PoissonNLLLoss", "GaussianNLLLoss",
+    "CosineSimilarity", "PairwiseDistance",
 ]
