@@ -221,4 +221,4 @@ def test_apply_visits_every_module():
     model = TwoLayer()
     seen = []
     assert model.apply(lambda m: seen.append(type(m).__name__)) is model
-    assert seen == ["TwoLayer", "Linear", "BatchNorm1d", "Linear"]
+    assert seen == ["Linear", "BatchNorm1d", "Linear", "TwoLayer"]  # children first, as PyTorch

@@ -26,7 +26,7 @@ from .attention import MultiheadAttention
 from .conv import Conv1d, Conv2d, ConvTranspose2d
 from .dropout import Dropout
 from .embedding import Embedding
-from .linear import Flatten, Identity, Linear
+from .linear import Flatten, Identity, Linear, Unflatten
 from .loss import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -46,7 +46,15 @@ from .loss import (
     SmoothL1Loss,
     TripletMarginLoss,
 )
-from .module import Module, ModuleDict, ModuleList, Parameter, Sequential
+from .module import (
+    Module,
+    ModuleDict,
+    ModuleList,
+    Parameter,
+    ParameterList,
+    RemovableHandle,
+    Sequential,
+)
 from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
 from .pooling import (
     AdaptiveAvgPool1d,
@@ -85,4 +93,5 @@ __all__ = [
     "KLDivLoss", "HuberLoss", "SmoothL1Loss", "HingeEmbeddingLoss", "MarginRankingLoss",
     "CosineEmbeddingLoss", "TripletMarginLoss", "PoissonNLLLoss", "GaussianNLLLoss",
     "CosineSimilarity", "PairwiseDistance",
+    "Unflatten", "ParameterList", "RemovableHandle",
 ]

@@ -1,6 +1,8 @@
-"""Linear (fully connected) layer, and the two shape helpers Identity and Flatten."""
+"""Linear (fully connected) layer, and the shape helpers Identity, Flatten and Unflatten."""
 
 import math
+
+import numpy
 
 from ..errors import DTypeError, ShapeError
 from ..ops.linear import linear
@@ -50,7 +52,11 @@ class Linear(Module):
 
 
 class Identity(Module):
-    """y = x (a placeholder where a layer is optional)."""
+    """y = x (a placeholder where a layer is optional); any arguments are ignored, as in
+    PyTorch, so Identity can stand in for a layer with settings."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
 
     def forward(self, x):
         return x
@@ -70,3 +76,25 @@ class Flatten(Module):
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
 
+
+
+class Unflatten(Module):
+    """The inverse of Flatten: axis ``dim`` of size prod(unflattened_size) split into the
+    axes unflattened_size, e.g. (N, 12) -> (N, 3, 4) with Unflatten(1, (3, 4))."""
+
+    def __init__(self, dim, unflattened_size):
+        super().__init__()
+        self.dim, self.unflattened_size = dim, tuple(unflattened_size)
+
+    def forward(self, x):
+        x = as_tensor(x, "Unflatten")
+        if x.ndim == 0 or not -x.ndim <= self.dim < x.ndim:
+            raise ShapeError(f"Unflatten: dim {self.dim} is out of range for shape {x.shape}")
+        dim = self.dim % x.ndim
+        if int(numpy.prod(self.unflattened_size)) != x.shape[dim]:
+            raise ShapeError(f"Unflatten: axis {self.dim} of size {x.shape[dim]} cannot be "
+                             f"split into {self.unflattened_size}")
+        return x.reshape(x.shape[:dim] + self.unflattened_size + x.shape[dim + 1:])
+
+    def extra_repr(self):
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"

@@ -11,9 +11,30 @@ from collections import OrderedDict
 import numpy
 
 from .. import backend
-from ..errors import DeviceError
+from ..errors import DeviceError, DTypeError
 from ..state import checked_array, raise_problems, require_mapping
 from ..tensor import Tensor
+
+
+class RemovableHandle:
+    """What register_forward_hook returns: handle.remove() takes the hook off (once is
+    enough; removing twice does nothing). Usable as ``with module.register_...(h):``."""
+
+    _next_id = 0
+
+    def __init__(self, registry, hook):
+        RemovableHandle._next_id += 1
+        self.id, self._registry = RemovableHandle._next_id, registry
+        registry[self.id] = hook
+
+    def remove(self):
+        self._registry.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
 
 
 class Parameter(Tensor):
@@ -86,7 +107,39 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        """forward(*args, **kwargs), with the hooks around it: each forward pre-hook
+        hook(module, args) may return new args (a tuple, or one value); each forward hook
+        hook(module, args, output) may return a new output. None keeps what there was."""
+        hooks = self.__dict__.get("_forward_hooks")
+        if not hooks:
+            return self.forward(*args, **kwargs)
+        for hook in list(hooks["pre"].values()):
+            result = hook(self, args)
+            if result is not None:
+                args = result if isinstance(result, tuple) else (result,)
+        output = self.forward(*args, **kwargs)
+        for hook in list(hooks["post"].values()):
+            result = hook(self, args, output)
+            if result is not None:
+                output = result
+        return output
+
+    def register_forward_pre_hook(self, hook):
+        """Call hook(module, args) before every forward; returns a handle whose .remove()
+        takes the hook off again."""
+        return self._add_hook("pre", hook)
+
+    def register_forward_hook(self, hook):
+        """Call hook(module, args, output) after every forward (e.g. to print or keep the
+        activations of a layer); returns a handle whose .remove() takes it off again."""
+        return self._add_hook("post", hook)
+
+    def _add_hook(self, kind, hook):
+        if not callable(hook):
+            raise DTypeError(f"{type(self).__name__}: a hook must be callable, got "
+                             f"{type(hook).__name__}")
+        hooks = self.__dict__.setdefault("_forward_hooks", {"pre": {}, "post": {}})
+        return RemovableHandle(hooks[kind], hook)
 
     # ----- walking the tree ---------------------------------------------------------------------
     def named_children(self):
@@ -144,8 +197,23 @@ class Module:
 
     # ----- modes and housekeeping -----------------------------------------------------------
     def train(self, mode=True):
+        """Set ``training`` of this module and every module below it (Dropout and BatchNorm
+        read it); eval() is train(False)."""
+        if not isinstance(mode, (bool, numpy.bool_)):
+            raise DTypeError(f"{type(self).__name__}.train: mode must be True or False, got "
+                             f"{mode!r}")
         for module in self.modules():
             object.__setattr__(module, "training", bool(mode))
+        return self
+
+    def requires_grad_(self, requires_grad=True):
+        """Turn gradients of every parameter on or off (False freezes the module, e.g. a
+        pretrained encoder while a new head trains). Returns the module."""
+        if not isinstance(requires_grad, (bool, numpy.bool_)):
+            raise DTypeError(f"{type(self).__name__}.requires_grad_: expected True or False, "
+                             f"got {requires_grad!r}")
+        for param in self.parameters():
+            param.requires_grad = bool(requires_grad)
         return self
 
     def eval(self):
@@ -160,9 +228,11 @@ class Module:
                                              param.device, False)
 
     def apply(self, fn):
-        """Call ``fn(module)`` on every module below and including this one (e.g. to init)."""
-        for module in list(self.modules()):
-            fn(module)
+        """Call ``fn(module)`` on every module below this one and then on this one (children
+        before their parent, as PyTorch), e.g. to initialise every Linear. Returns self."""
+        for child in list(self.children()):
+            child.apply(fn)
+        fn(self)
         return self
 
     # ----- devices and dtypes: change the data of every parameter and buffer in place -------
@@ -305,6 +375,11 @@ class ModuleList(Module):
         setattr(self, str(len(self._modules)), module)
         return self
 
+    def extend(self, modules):
+        for module in modules:
+            self.append(module)
+        return self
+
     def __getitem__(self, i):
         return list(self._modules.values())[i]
 
@@ -343,3 +418,36 @@ class ModuleDict(Module):
 
     def values(self):
         return self._modules.values()
+
+
+class ParameterList(Module):
+    """A list of Parameters registered under "0", "1", ... (a plain list would hide them
+    from parameters() and the optimiser). Tensors appended are made Parameters."""
+
+    def __init__(self, values=()):
+        super().__init__()
+        for value in values:
+            self.append(value)
+
+    def append(self, value):
+        if not isinstance(value, Parameter):
+            if not isinstance(value, Tensor):
+                raise DTypeError(f"ParameterList: expected a Tensor or Parameter, got "
+                                 f"{type(value).__name__}")
+            value = Parameter(value)
+        setattr(self, str(len(self._parameters)), value)
+        return self
+
+    def extend(self, values):
+        for value in values:
+            self.append(value)
+        return self
+
+    def __getitem__(self, i):
+        return list(self._parameters.values())[i]
+
+    def __len__(self):
+        return len(self._parameters)
+
+    def __iter__(self):
+        return iter(self._parameters.values())

@@ -3,6 +3,7 @@ the batch) and GroupNorm (per example, over groups of channels)."""
 
 import numpy
 
+from .. import functional as F
 from ..errors import ShapeError
 from ..ops.normalization import layer_norm
 from ..tensor import as_tensor, ones, require_floating, zeros
@@ -16,15 +17,18 @@ class LayerNorm(Module):
     Each example is normalised on its own, so it behaves the same in training and eval.
     """
 
-    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, dtype=None,
-                 device=None):
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True,
+                 dtype=None, device=None):
         super().__init__()
         if isinstance(normalized_shape, int):
             normalized_shape = (normalized_shape,)
         self.normalized_shape, self.eps = tuple(normalized_shape), eps
         if elementwise_affine:
             self.weight = Parameter(ones(self.normalized_shape, dtype=dtype, device=device))
-            self.bias = Parameter(zeros(self.normalized_shape, dtype=dtype, device=device))
+            if bias:
+                self.bias = Parameter(zeros(self.normalized_shape, dtype=dtype, device=device))
+            else:  # bias=False: a scale but no shift (as PyTorch >= 2.1)
+                self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
@@ -47,8 +51,9 @@ class BatchNorm1d(Module):
 
     x: (N, C) or (N, C, L); statistics per channel C over N (and L).
     Training:  y = gamma * (x - mean_B) / sqrt(var_B + eps) + beta  (biased var_B), and
-               running = (1 - momentum) * running + momentum * batch  (unbiased var here).
-    Eval:      the running mean and variance replace the batch's.
+               running = (1 - momentum) * running + momentum * batch  (unbiased var here);
+               momentum=None: running = the average of all batches so far (factor 1 / t).
+    Eval:      the running mean and variance replace the batch's (F.batch_norm).
     """
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
@@ -74,32 +79,15 @@ class BatchNorm1d(Module):
         if x.ndim not in (2, 3) or x.shape[1] != self.num_features:
             raise ShapeError(f"BatchNorm1d: expected input of shape (N, {self.num_features}) or "
                              f"(N, {self.num_features}, L), got {x.shape}")
-        axes = (0,) if x.ndim == 2 else (0, 2)
-        shape = (1, self.num_features) + ((1,) if x.ndim == 3 else ())
-        use_batch = self.training or not self.track_running_stats
-        if use_batch:
-            count = x.size // self.num_features
-            if count < 2 and self.training:
-                raise ShapeError(f"BatchNorm1d: training needs more than one value per channel, "
-                                 f"got input of shape {x.shape}")
-            mean = x.mean(axis=axes, keepdims=True)
-            var = ((x - mean) ** 2).mean(axis=axes, keepdims=True)
-            if self.training and self.track_running_stats:
-                m = self.momentum
-                unbiased = var.data.reshape(-1) * (count / max(count - 1, 1))
-                dtype = self.running_mean.dtype
-                self.running_mean.data = ((1 - m) * self.running_mean.data
-                                          + m * mean.data.reshape(-1)).astype(dtype)
-                self.running_var.data = ((1 - m) * self.running_var.data
-                                         + m * unbiased).astype(dtype)
-                self.num_batches_tracked.data = self.num_batches_tracked.data + 1
-        else:
-            mean = self.running_mean.detach().reshape(shape)
-            var = self.running_var.detach().reshape(shape)
-        y = (x - mean) / (var + self.eps).sqrt()
-        if self.affine:
-            y = y * self.weight.reshape(shape) + self.bias.reshape(shape)
-        return y
+        tracking, momentum = self.track_running_stats, self.momentum
+        if self.training and tracking:
+            self.num_batches_tracked.data = self.num_batches_tracked.data + 1
+            if momentum is None:  # the plain average of every batch so far
+                momentum = 1.0 / int(self.num_batches_tracked.item())
+        use_running = tracking and not self.training
+        return F.batch_norm(x, self.running_mean if tracking else None,
+                            self.running_var if tracking else None, self.weight, self.bias,
+                            training=not use_running, momentum=momentum or 0.0, eps=self.eps)
 
     def extra_repr(self):
         return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"
