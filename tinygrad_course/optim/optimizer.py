@@ -13,6 +13,7 @@ from collections.abc import Mapping
 import numpy
 
 from .. import backend
+from ..autograd import set_grad_enabled
 from ..errors import ArgumentError, CheckpointError, DTypeError, ShapeError
 from ..state import checked_array, checked_count, checked_setting, raise_problems, require_mapping
 from ..tensor import Tensor
@@ -82,12 +83,20 @@ class Optimizer:
                 else:
                     p.grad = Tensor._from_op(p.xp.zeros_like(p.grad.data), p.device, False)
 
-    def step(self):
+    def step(self, closure=None):
         """Update every parameter that has a gradient, one group at a time.
 
+        closure: optional function that clears the gradients, recomputes the loss, calls
+        backward() and returns the loss; it is called first (with gradients recorded) and
+        its loss returned, as in PyTorch (LBFGS needs it: it evaluates the loss many times).
+        A group with maximize=True steps up the gradient instead of down (g <- -g first).
         Every gradient is checked first: one of another shape would broadcast into the
         update and silently change the parameter's shape, so it raises before anything changes.
         """
+        loss = None
+        if closure is not None:
+            with set_grad_enabled(True):
+                loss = closure()
         for group in self.param_groups:
             for p in group["params"]:
                 grad = p.grad
@@ -99,8 +108,10 @@ class Optimizer:
                 if p.grad is None:
                     continue
                 state = self.state.setdefault(p, {})
-                new = self.update(p.data, p.grad.data, state, group, p.xp)
+                grad = -p.grad.data if group.get("maximize") else p.grad.data
+                new = self.update(p.data, grad, state, group, p.xp)
                 p.data = new if new.dtype == p.data.dtype else new.astype(p.data.dtype)
+        return loss
 
     def _refuse_gradient(self, param, grad):
         position = next(i for i, p in enumerate(self._params()) if p is param)
@@ -133,7 +144,8 @@ class Optimizer:
 
     def state_layout(self, group):
         """The per-parameter state update() reads, checked when state is loaded: a dict
-        {key: "count" | "array" | "optional array"} ("array": like the parameter; a
+        {key: "count" | "number" | "array" | "optional array"} ("array": like the parameter,
+        "number": one finite float such as NAdam's mu_product; a
         parameter with any state must have every key that is not optional), or None when
         the optimiser does not say (then any key loads; arrays must fit the parameter)."""
         return None
@@ -237,6 +249,8 @@ class Optimizer:
             what = f"state '{key}' of parameter {i}"
             if kind == "count":
                 value, problem = checked_count(what, value)
+            elif kind == "number":
+                value, problem = checked_setting(what, value, 1.0)
             elif kind is not None or backend.is_device_array(value):
                 value, problem = checked_array(what, value, param.shape, param.dtype,
                                                allow_nonfinite, expected="the parameter has")

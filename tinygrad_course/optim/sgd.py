@@ -7,7 +7,8 @@ With g = dL/dw + weight_decay * w (L2 regularisation folded into the gradient):
                 w <- w - lr * b
     nesterov    w <- w - lr * (g + momentum * b)          (look ahead along the velocity)
 
-These are PyTorch's formulas (lr multiplies the velocity, not the gradient inside it), so
+maximize=True climbs instead: g is negated first (Optimizer.step). These are PyTorch's
+formulas (lr multiplies the velocity, not the gradient inside it), so
 changing lr mid-training changes the step at once.
 """
 
@@ -16,10 +17,11 @@ from .optimizer import Optimizer, check_flag, check_hyperparameter
 
 
 class SGD(Optimizer):
-    def __init__(self, params, lr, momentum=0.0, dampening=0.0, weight_decay=0.0,
-                 nesterov=False):
+    def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0,
+                 nesterov=False, maximize=False):
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
-                                      weight_decay=weight_decay, nesterov=nesterov))
+                                      weight_decay=weight_decay, nesterov=nesterov,
+                                      maximize=maximize))
 
     def check_hyperparameters(self, group):
         check_hyperparameter("SGD", "lr", group["lr"], "learning rate")
@@ -27,6 +29,7 @@ class SGD(Optimizer):
         check_hyperparameter("SGD", "dampening", group["dampening"], "dampening", below=1.0)
         check_hyperparameter("SGD", "weight_decay", group["weight_decay"], "weight decay")
         check_flag("SGD", "nesterov", group["nesterov"])
+        check_flag("SGD", "maximize", group["maximize"])
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ArgumentError("SGD: nesterov needs momentum > 0 and dampening = 0")
 
