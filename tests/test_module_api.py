@@ -118,3 +118,18 @@ def test_batch_norm_momentum_none_keeps_the_cumulative_average():
     np.testing.assert_allclose(norm.running_var.numpy(),
                                np.mean([b.var(0, ddof=1) for b in batches], axis=0))
     assert int(norm.num_batches_tracked.item()) == 4
+
+
+def test_parameters_to_vector_and_back_and_clip_grad_value():
+    model = nn.Sequential(nn.Linear(3, 2, seed=0), nn.Linear(2, 1, seed=1))
+    params = list(model.parameters())
+    vec = nn.utils.parameters_to_vector(params)
+    assert vec.shape == (sum(p.size for p in params),)
+    np.testing.assert_array_equal(vec.numpy()[:6], params[0].numpy().ravel())
+    nn.utils.vector_to_parameters(vec * 0 + tg.arange(vec.size).astype(np.float32), params)
+    np.testing.assert_array_equal(params[1].numpy(), [6.0, 7.0])
+    with pytest.raises(ShapeError, match="vector_to_parameters"):
+        nn.utils.vector_to_parameters(tg.zeros(3), params)
+    model(tg.ones(1, 3) * 100).sum().backward()
+    nn.utils.clip_grad_value_(model.parameters(), 0.5)
+    assert max(float(np.abs(p.grad.numpy()).max()) for p in model.parameters()) == 0.5

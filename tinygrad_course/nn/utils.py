@@ -4,13 +4,15 @@ clip_grad_norm_: with the global norm ||g|| = (sum over all parameters of sum g^
     g <- g * min(1, max_norm / (||g|| + 1e-6))
 so the direction of the step is kept and only its length is capped (the usual fix for
 exploding gradients in RNNs). clip_grad_value_ clips each element to [-clip, clip].
+
+parameters_to_vector / vector_to_parameters: all the weights as one flat vector and back.
 """
 
 import math
 
 import numpy
 
-from ..errors import BackwardError
+from ..errors import BackwardError, DeviceError, DTypeError, ShapeError
 from ..tensor import Tensor
 
 
@@ -55,3 +57,36 @@ def clip_grad_value_(parameters, clip_value):
     for p in _with_grads(parameters):
         clipped = p.xp.clip(p.grad.data, -clip_value, clip_value)
         p.grad = Tensor._from_op(clipped, p.device, False)
+
+
+def parameters_to_vector(parameters):
+    """Every parameter flattened and joined into one 1-d Tensor (a copy, outside the graph),
+    in the order given: what a second-order method or a weight average works on."""
+    params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
+    if not params or not all(isinstance(p, Tensor) for p in params):
+        raise DTypeError("parameters_to_vector: expected an iterable of Tensors, got "
+                         f"{[type(p).__name__ for p in params][:3] or 'nothing'}")
+    devices = {p.device for p in params}
+    if len(devices) > 1:
+        raise DeviceError(f"parameters_to_vector: the parameters are on several devices "
+                          f"{sorted(devices)}")
+    xp = params[0].xp
+    flat = xp.concatenate([p.data.reshape(-1).astype(params[0].dtype) for p in params])
+    return Tensor._from_op(flat, params[0].device, False)
+
+
+def vector_to_parameters(vec, parameters):
+    """The inverse: slice ``vec`` (1-d, one entry per parameter element) back into the
+    parameters, in place and in order."""
+    params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
+    if not isinstance(vec, Tensor) or vec.ndim != 1:
+        raise ShapeError(f"vector_to_parameters: vec must be a 1-d Tensor, got "
+                         f"{getattr(vec, 'shape', type(vec).__name__)}")
+    total = sum(p.size for p in params)
+    if vec.size != total:
+        raise ShapeError(f"vector_to_parameters: vec has {vec.size} entries but the "
+                         f"parameters have {total}")
+    offset = 0
+    for p in params:
+        p.data = vec.data[offset:offset + p.size].reshape(p.shape).astype(p.dtype)
+        offset += p.size
