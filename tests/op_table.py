@@ -278,8 +278,8 @@ def transpose_case(draw):
 
 
 def _transpose(x, axes, form):
-    if form == "transpose":
-        return x.transpose(*axes)
+    if form == "transpose":  # one sequence: NumPy's permutation (two numbers would swap)
+        return x.transpose(axes)
     if form == "permute":
         return x.permute(*axes)
     if form == "function":
@@ -388,7 +388,7 @@ def split_case(draw):
 # split returns several tensors; the row joins them back, each scaled by its position, so a
 # gradient routed to the wrong piece shows up.
 def _split(x, sections, axis):
-    pieces = tg.split(x, sections, axis=axis)
+    pieces = tg.split(x, sections=sections, axis=axis)
     return tg.concatenate([piece * (k + 1) for k, piece in enumerate(pieces)], axis=axis)
 
 
@@ -1763,4 +1763,491 @@ LOSSES = [
          second_order=True, atol=1e-5),
 ]
 OPS = OPS + LOSSES
+SECOND_ORDER_OPS = [spec for spec in OPS if spec.second_order]
+
+
+# ----- issue 20: the names a PyTorch user reaches for (math, scans, indexing, rearranging) --
+@st.composite
+def atan2_case(draw):
+    """a kept 0.3 off 0: atan2 jumps by 2 pi across a = 0 for b < 0 (its branch cut), and
+    the origin has no derivative."""
+    shape_a, shape_b = draw(broadcastable_shapes())
+    return Case((draw(arrays(shape_a, kinks=[0.0], margin=0.3)), draw(arrays(shape_b))))
+
+
+ROUNDING_KINDS = ["floor", "ceil", "round", "trunc", "sign"]
+
+
+@st.composite
+def rounding_case(draw):
+    """Values 1e-2 off every integer and half-integer (floor, ceil, trunc and sign jump at
+    integers, round at halves): the function is flat around each one, so its derivative
+    0 matches finite differences."""
+    kinks = [k / 2 for k in range(-6, 7)]
+    x = draw(arrays(draw(shapes()), kinks=kinks))
+    return Case((x,), {"kind": draw(st.sampled_from(ROUNDING_KINDS))})
+
+
+def _rounding(x, kind):
+    return getattr(tg, kind)(x)
+
+
+def _rounding_reference(x, kind):
+    return {"floor": np.floor, "ceil": np.ceil, "round": np.round, "trunc": np.trunc,
+            "sign": np.sign}[kind](x)
+
+
+LOG_FORMS = {"log2": np.log2, "log10": np.log10, "rsqrt": lambda x: 1 / np.sqrt(x),
+             "reciprocal": np.reciprocal}
+
+
+@st.composite
+def clamp_case(draw):
+    """x, lower and upper bound tensors of broadcastable shapes, all values distinct (x is
+    never at a bound, where clamp's derivative jumps); sometimes lower > upper."""
+    shapes_ = draw(broadcastable_shapes(num_shapes=3))
+    which = draw(st.sampled_from(["both", "min", "max", "number max"]))
+    arrays_ = draw(distinct_arrays(list(shapes_) if which == "both" else list(shapes_[:2])))
+    return Case(tuple(arrays_), {"which": which})
+
+
+def _clamp(x, *bounds, which):
+    if which == "min":
+        return tg.clamp(x, min=bounds[0])
+    if which == "max":
+        return x.clamp(max=bounds[0])
+    if which == "number max":
+        return tg.clamp(x, bounds[0], 0.35)
+    return x.clamp(*bounds)
+
+
+def _clamp_reference(x, *bounds, which):
+    if which == "min":
+        return np.maximum(x, bounds[0])
+    if which == "max":
+        return np.minimum(x, bounds[0])
+    if which == "number max":
+        return np.minimum(np.maximum(x, bounds[0]), 0.35)
+    return np.minimum(np.maximum(x, bounds[0]), bounds[1])
+
+
+@st.composite
+def lerp_case(draw):
+    shapes_ = draw(broadcastable_shapes(num_shapes=3))
+    return Case(tuple(draw(arrays(shape)) for shape in shapes_))
+
+
+# einsum: one subscript string per form the issue names, plus NumPy's other forms
+EINSUM_FORMS = {
+    "matmul": ("ij,jk->ik", lambda m, n, p: [(m, n), (n, p)]),
+    "batch matmul": ("bij,bjk->bik", lambda m, n, p: [(2, m, n), (2, n, p)]),
+    "outer": ("i,j->ij", lambda m, n, p: [(m,), (n,)]),
+    "trace": ("ii->", lambda m, n, p: [(n, n)]),
+    "diagonal": ("ii->i", lambda m, n, p: [(n, n)]),
+    "3 operands": ("ij,jk,kl->il", lambda m, n, p: [(m, n), (n, p), (p, m)]),
+    "sum inside one operand": ("ij,j->", lambda m, n, p: [(m, n), (n,)]),
+    "implicit output": ("ij,jk", lambda m, n, p: [(m, n), (n, p)]),
+    "ellipsis, broadcast": ("...ij,...jk->...ik", lambda m, n, p: [(2, 1, m, n), (3, n, p)]),
+    "transpose": ("ij->ji", lambda m, n, p: [(m, n)]),
+}
+
+
+@st.composite
+def einsum_case(draw):
+    form = draw(st.sampled_from(sorted(EINSUM_FORMS)))
+    subscripts, shapes_of = EINSUM_FORMS[form]
+    sizes = draw(st.tuples(*[st.integers(1, 3)] * 3))
+    return Case(tuple(draw(arrays(shape)) for shape in shapes_of(*sizes)),
+                {"subscripts": subscripts})
+
+
+def _einsum(*xs, subscripts):
+    return tg.einsum(subscripts, *xs)
+
+
+def _einsum_reference(*xs, subscripts):
+    return np.einsum(subscripts, *xs)
+
+
+@st.composite
+def with_zeros(draw, case_strategy):
+    """A case whose first array has some elements set to exactly 0 (prod and cumprod are
+    linear in each element, so finite differences stay exact at 0)."""
+    case = draw(case_strategy)
+    x = case.arrays[0].copy()
+    zeros_at = draw(hnp.arrays(bool, x.shape, elements=st.sampled_from([False, False, True])))
+    # tiny values become 0 too: y / x at x = 1e-300 would overflow in the second derivative
+    x[zeros_at | (np.abs(x) < 1e-3)] = 0.0
+    return Case((x,) + case.arrays[1:], case.params)
+
+
+@st.composite
+def scan_case(draw):
+    shape = draw(shapes())
+    axis = draw(st.one_of(st.none(), st.integers(-max(len(shape), 1), max(len(shape), 1) - 1)))
+    return Case((draw(arrays(shape, -2.0, 2.0)),), {"axis": axis})
+
+
+def _scan_reference(function):
+    def reference(x, axis):
+        return function(x, axis=axis) if x.ndim or axis is None else x
+    return reference
+
+
+@st.composite
+def std_case(draw):
+    """Distinct values and at least 2 reduced elements, so the variance is never 0 (where
+    the square root has no derivative)."""
+    shape = draw(shapes(min_dims=1, min_side=2))
+    x = draw(distinct_arrays([shape]))[0]
+    axis = draw(reduction_axes(len(shape), allow_empty=False))
+    form = draw(st.sampled_from(["ddof=0", "ddof=1", "correction=1", "unbiased=False"]))
+    return Case((x,), {"axis": axis, "keepdims": draw(st.booleans()), "form": form})
+
+
+def _std(x, axis, keepdims, form):
+    name, value = form.split("=")
+    value = {"False": False, "True": True}.get(value, value)
+    return x.std(axis=axis, keepdim=keepdims, **{name: int(value) if name != "unbiased"
+                                                  else value})
+
+
+def _std_reference(x, axis, keepdims, form):
+    return np.std(x, axis=axis, keepdims=keepdims, ddof=1 if form in ("ddof=1",
+                                                                      "correction=1") else 0)
+
+
+@st.composite
+def norm_case(draw):
+    """Magnitudes distinct and at least 0.1 (no ties for ord=inf, no kink of |x| at 0)."""
+    shape = draw(shapes(min_dims=1))
+    size = int(np.prod(shape))
+    ranks = np.array(draw(st.permutations(range(size)))).reshape(shape)
+    magnitudes = 0.1 + 0.1 * ranks  # distinct, >= 0.1
+    signs = draw(hnp.arrays(bool, shape)).astype(float) * 2 - 1
+    ord_ = draw(st.sampled_from([1, 2, math.inf, -math.inf, "fro", 3]))
+    axis = draw(reduction_axes(len(shape), allow_empty=False))
+    return Case((signs * magnitudes,), {"ord": ord_, "axis": axis,
+                                        "keepdims": draw(st.booleans())})
+
+
+def _norm(x, ord, axis, keepdims):
+    return tg.norm(x, p=ord, dim=axis, keepdims=keepdims)
+
+
+def _norm_reference(x, ord, axis, keepdims):
+    magnitude = np.abs(x)
+    if ord == math.inf:
+        return magnitude.max(axis=axis, keepdims=keepdims)
+    if ord == -math.inf:
+        return magnitude.min(axis=axis, keepdims=keepdims)
+    p = 2 if ord == "fro" else ord
+    return (magnitude ** p).sum(axis=axis, keepdims=keepdims) ** (1 / p)
+
+
+@st.composite
+def gather_case(draw):
+    """x (1 to 3 dims), an axis, and an index no larger than x outside the axis (any length
+    along it, repeats and negative positions included)."""
+    shape = draw(shapes(min_dims=1))
+    axis = draw(st.integers(0, len(shape) - 1))
+    index_shape = tuple(draw(st.integers(1, 4)) if a == axis else draw(st.integers(1, size))
+                        for a, size in enumerate(shape))
+    n = shape[axis]
+    index = draw(hnp.arrays(np.int64, index_shape, elements=st.integers(-n, n - 1)))
+    return Case((draw(arrays(shape)),), {"axis": axis, "index": index,
+                                         "form": draw(st.sampled_from(["function", "method"]))})
+
+
+def _gather(x, axis, index, form):
+    index = tg.tensor(index)
+    return tg.gather(x, axis, index) if form == "function" else x.gather(axis, index)
+
+
+def _block(x, shape, axis=None):
+    """x's leading block of ``shape`` (every axis but ``axis`` cut)."""
+    return x[tuple(slice(None) if a == axis else slice(0, n) for a, n in enumerate(shape))]
+
+
+def _gather_reference(x, axis, index, form):
+    return np.take_along_axis(_block(x, index.shape, axis), index, axis=axis)
+
+
+@st.composite
+def scatter_case(draw, unique):
+    """x, src, an axis and an index (positions unique along the axis for scatter)."""
+    shape = draw(shapes(min_dims=1))
+    axis = draw(st.integers(0, len(shape) - 1))
+    n = shape[axis]
+    index_shape = tuple(draw(st.integers(1, n if unique else 4)) if a == axis
+                        else draw(st.integers(1, size)) for a, size in enumerate(shape))
+    if unique:  # each line along the axis: distinct positions (a prefix of a permutation)
+        keys = draw(hnp.arrays(np.float64, index_shape[:axis] + (n,) + index_shape[axis + 1:],
+                               elements=st.floats(0, 1)))
+        index = np.argsort(keys, axis=axis, kind="stable")
+        index = np.take(index, np.arange(index_shape[axis]), axis=axis)
+    else:
+        index = draw(hnp.arrays(np.int64, index_shape, elements=st.integers(-n, n - 1)))
+    src_shape = tuple(i + draw(st.integers(0, 1)) for i in index_shape)
+    return Case((draw(arrays(shape)), draw(arrays(src_shape))), {"axis": axis, "index": index})
+
+
+def _scatter_add(x, src, axis, index):
+    return tg.scatter_add(x, axis, tg.tensor(index), src)
+
+
+def _scatter_add_along_reference(x, src, axis, index):
+    out = x.copy()
+    positions = [np.arange(n).reshape([-1 if a == b else 1 for b in range(index.ndim)])
+                 for a, n in enumerate(index.shape)]
+    positions[axis] = index
+    np.add.at(out, tuple(positions), _block(src, index.shape))
+    return out
+
+
+def _scatter(x, src, axis, index):
+    return x.scatter(axis, tg.tensor(index), src)
+
+
+def _scatter_reference(x, src, axis, index):
+    out = x.copy()
+    positions = [np.arange(n).reshape([-1 if a == b else 1 for b in range(index.ndim)])
+                 for a, n in enumerate(index.shape)]
+    positions[axis] = index
+    out[tuple(positions)] = _block(src, index.shape)
+    return out
+
+
+@st.composite
+def index_select_case(draw):
+    shape = draw(shapes(min_dims=1))
+    axis = draw(st.integers(-len(shape), len(shape) - 1))
+    n = shape[axis]
+    index = np.array(draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=4)))
+    return Case((draw(arrays(shape)),), {"axis": axis, "index": index})
+
+
+@st.composite
+def masked_fill_case(draw):
+    shape, mask_shape = draw(broadcastable_shapes())
+    shape = np.broadcast_shapes(shape, mask_shape)  # the mask broadcasts to x
+    mask = draw(arrays(mask_shape)) > 0
+    value = draw(st.sampled_from([0.0, -1.5, 4.0]))
+    return Case((draw(arrays(shape)),), {"mask": mask, "value": value})
+
+
+@st.composite
+def sort_case(draw):
+    shape = draw(shapes(min_dims=1))
+    axis = draw(st.integers(-len(shape), len(shape) - 1))
+    form = draw(st.sampled_from(["sort", "sort descending", "topk", "topk smallest"]))
+    k = draw(st.integers(0, shape[axis]))
+    return Case((draw(distinct_arrays([shape]))[0],), {"axis": axis, "form": form, "k": k})
+
+
+def _sort(x, axis, form, k):
+    if form.startswith("sort"):
+        return tg.sort(x, dim=axis, descending=form.endswith("descending")).values
+    return x.topk(k, dim=axis, largest=form == "topk").values
+
+
+def _sort_reference(x, axis, form, k):
+    ascending = np.sort(x, axis=axis)
+    if form == "sort":
+        return ascending
+    descending = np.flip(ascending, axis=axis)
+    if form == "sort descending":
+        return descending
+    chosen = descending if form == "topk" else ascending
+    return np.take(chosen, np.arange(k), axis=axis)
+
+
+@st.composite
+def triangle_case(draw):
+    shape = draw(shapes(min_dims=2, max_side=4))
+    form = draw(st.sampled_from(["tril", "triu", "diagonal"]))
+    offset = draw(st.integers(-3, 3))
+    axes = draw(st.permutations(range(len(shape))))[:2]
+    return Case((draw(arrays(shape)),), {"form": form, "offset": offset, "axes": tuple(axes)})
+
+
+def _triangle(x, form, offset, axes):
+    if form == "diagonal":
+        return x.diagonal(offset, *axes)
+    return getattr(tg, form)(x, offset)
+
+
+def _triangle_reference(x, form, offset, axes):
+    if form == "diagonal":
+        return np.diagonal(x, offset, *axes)
+    return getattr(np, form)(x, offset)
+
+
+@st.composite
+def repeat_case(draw):
+    """flip, roll, tile, x.repeat and repeat_interleave on an array of 1 to 3 dims."""
+    shape = draw(shapes(min_dims=1))
+    ndim = len(shape)
+    form = draw(st.sampled_from(["flip", "roll", "roll all", "tile", "repeat",
+                                 "repeat_interleave", "repeat_interleave counts"]))
+    axis = draw(st.integers(-ndim, ndim - 1))
+    params = {"form": form, "axis": axis}
+    if form == "roll":
+        params["amount"] = draw(st.integers(-4, 4))
+    elif form == "roll all":
+        params["amount"] = draw(st.integers(-7, 7))
+    elif form in ("tile", "repeat"):
+        params["amount"] = tuple(draw(st.lists(st.integers(1, 2), min_size=ndim if form ==
+                                               "repeat" else 1, max_size=ndim + 1)))
+    elif form == "repeat_interleave":
+        params["amount"] = draw(st.integers(0, 3))
+    elif form == "repeat_interleave counts":
+        params["amount"] = tuple(draw(st.lists(st.integers(0, 3), min_size=shape[axis],
+                                               max_size=shape[axis])))
+    return Case((draw(arrays(shape)),), params)
+
+
+def _repeat(x, form, axis, amount=None):
+    if form == "flip":
+        return x.flip(dims=(axis,))
+    if form == "roll":
+        return x.roll(shifts=amount, dims=axis)
+    if form == "roll all":
+        return tg.roll(x, amount)
+    if form == "tile":
+        return tg.tile(x, amount)
+    if form == "repeat":
+        return x.repeat(*amount)
+    if form == "repeat_interleave":
+        return x.repeat_interleave(amount, dim=axis)
+    return tg.repeat_interleave(x, list(amount), axis=axis)
+
+
+def _repeat_reference(x, form, axis, amount=None):
+    if form == "flip":
+        return np.flip(x, axis)
+    if form in ("roll", "roll all"):
+        return np.roll(x, amount, axis if form == "roll" else None)
+    if form in ("tile", "repeat"):
+        return np.tile(x, amount)
+    return np.repeat(x, amount, axis=axis)
+
+
+@st.composite
+def rearrange_case(draw):
+    """moveaxis, narrow, unflatten, chunk, split_size, unbind, transpose(a, b) and mT."""
+    shape = draw(shapes(min_dims=1, max_side=4))
+    ndim = len(shape)
+    form = draw(st.sampled_from(["movedim", "narrow", "unflatten", "chunk", "split_size",
+                                 "unbind", "transpose(a, b)", "mT"][:8 if ndim >= 2 else 7]))
+    axis = draw(st.integers(-ndim, ndim - 1))
+    n = shape[axis]
+    params = {"form": form, "axis": axis}
+    if form == "movedim":
+        params["other"] = draw(st.integers(-ndim, ndim - 1))
+    elif form == "transpose(a, b)":
+        params["other"] = draw(st.integers(-ndim, ndim - 1))
+    elif form == "narrow":
+        start = draw(st.integers(0, n))
+        params["other"] = (start, draw(st.integers(0, n - start)))
+    elif form == "unflatten":
+        params["other"] = draw(st.sampled_from([(1, n), (n, 1), (-1, 1), (1, -1, 1)]))
+    elif form in ("chunk", "split_size"):
+        params["other"] = draw(st.integers(1, 5))
+    return Case((draw(arrays(shape)),), params)
+
+
+def _joined(pieces, axis):
+    """Pieces joined back along ``axis``, each scaled by its position (a gradient sent to
+    the wrong piece shows up)."""
+    return tg.concatenate([piece * (k + 1) for k, piece in enumerate(pieces)], axis=axis)
+
+
+def _rearrange(x, form, axis, other=None):
+    if form == "movedim":
+        return x.movedim(axis, other)
+    if form == "transpose(a, b)":
+        return x.transpose(axis, other)
+    if form == "mT":
+        return x.mT
+    if form == "narrow":
+        return x.narrow(axis, *other)
+    if form == "unflatten":
+        return x.unflatten(axis, other)
+    if form == "chunk":
+        return _joined(x.chunk(other, dim=axis), axis)
+    if form == "split_size":
+        return _joined(tg.split(x, split_size=other, dim=axis), axis)
+    return tg.stack([t * (k + 1) for k, t in enumerate(tg.unbind(x, axis))], axis=axis)
+
+
+def _rearrange_reference(x, form, axis, other=None):
+    n = x.shape[axis]
+    if form == "movedim":
+        return np.moveaxis(x, axis, other)
+    if form == "transpose(a, b)":
+        return np.swapaxes(x, axis, other)
+    if form == "mT":
+        return np.swapaxes(x, -1, -2)
+    if form == "narrow":
+        return np.take(x, np.arange(other[0], other[0] + other[1]), axis=axis)
+    if form == "unflatten":
+        sizes = tuple(n if s == -1 else s for s in other)
+        axis %= x.ndim
+        return x.reshape(x.shape[:axis] + sizes + x.shape[axis + 1:])
+    if form == "unbind":
+        pieces = np.split(x, n, axis=axis)
+    else:
+        size = -(-n // other) if form == "chunk" else other
+        pieces = np.split(x, list(range(size, n, size)), axis=axis)
+    return np.concatenate([p * (k + 1) for k, p in enumerate(pieces)], axis=axis)
+
+
+TENSOR_API = [
+    _row("sin", unary(), tg.sin, np.sin, second_order=True),
+    _row("cos", unary(), lambda x: x.cos(), np.cos, second_order=True),
+    _row("tan", unary(low=-1.3, high=1.3), tg.tan, np.tan, second_order=True),
+    _row("sinh", unary(), tg.sinh, np.sinh, second_order=True),
+    _row("cosh", unary(), lambda x: x.cosh(), np.cosh, second_order=True),
+    _row("atan2", atan2_case(), tg.atan2, np.arctan2, second_order=True),
+    _row("expm1", unary(), tg.expm1, np.expm1, second_order=True),
+    _row("log1p", unary(low=-0.8, high=3.0), lambda x: x.log1p(), np.log1p, second_order=True),
+    _row("log2/log10/rsqrt/reciprocal",
+         unary(low=0.2, high=3.0, params=st.fixed_dictionaries({
+             "form": st.sampled_from(sorted(LOG_FORMS))})),
+         lambda x, form: getattr(x, form)(), lambda x, form: LOG_FORMS[form](x),
+         second_order=True),
+    _row("floor/ceil/round/trunc/sign (zero gradient)", rounding_case(), _rounding,
+         _rounding_reference, second_order=True),
+    _row("clamp (tensor bounds)", clamp_case(), _clamp, _clamp_reference, second_order=True),
+    _row("lerp", lerp_case(), tg.lerp, lambda a, b, w: a + w * (b - a), second_order=True),
+    _row("hypot", atan2_case(), tg.hypot, np.hypot, second_order=True),
+    _row("einsum", einsum_case(), _einsum, _einsum_reference, second_order=True, atol=1e-5),
+    _row("prod (zeros included)", with_zeros(reduction()), tg.prod, np.prod,
+         second_order=True),
+    _row("cumsum", scan_case(), lambda x, axis: x.cumsum(dim=axis), _scan_reference(np.cumsum),
+         second_order=True),
+    _row("cumprod (zeros included)", with_zeros(scan_case()), tg.cumprod,
+         _scan_reference(np.cumprod), second_order=True),
+    _row("std", std_case(), _std, _std_reference, second_order=True, atol=1e-5),
+    _row("norm", norm_case(), _norm, _norm_reference, second_order=True, atol=1e-5),
+    _row("gather", gather_case(), _gather, _gather_reference, second_order=True),
+    _row("scatter_add", scatter_case(unique=False), _scatter_add, _scatter_add_along_reference,
+         second_order=True),
+    _row("scatter", scatter_case(unique=True), _scatter, _scatter_reference, second_order=True),
+    _row("index_select", index_select_case(),
+         lambda x, axis, index: x.index_select(axis, tg.tensor(index)),
+         lambda x, axis, index: np.take(x, index, axis=axis), second_order=True),
+    _row("masked_fill", masked_fill_case(),
+         lambda x, mask, value: x.masked_fill(tg.tensor(mask), value),
+         lambda x, mask, value: np.where(mask, value, x), second_order=True),
+    _row("sort/topk values", sort_case(), _sort, _sort_reference, second_order=True),
+    _row("tril/triu/diagonal", triangle_case(), _triangle, _triangle_reference,
+         second_order=True),
+    _row("flip/roll/tile/repeat/repeat_interleave", repeat_case(), _repeat, _repeat_reference,
+         second_order=True),
+    _row("movedim/narrow/unflatten/chunk/split_size/unbind/transpose(a, b)/mT",
+         rearrange_case(), _rearrange, _rearrange_reference, second_order=True),
+]
+OPS = OPS + TENSOR_API
 SECOND_ORDER_OPS = [spec for spec in OPS if spec.second_order]

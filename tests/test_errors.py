@@ -43,7 +43,7 @@ CASES = [
     (lambda: _x().reshape(4, 2), ShapeError,
      r"reshape: cannot view a tensor of shape \(2, 3\) \(6 elements\) as shape \(4, 2\)"),
     (lambda: _x().reshape(-1, -1), ShapeError, r"reshape: .* as shape \(-1, -1\)"),
-    (lambda: _x().transpose(0, 0), ShapeError,
+    (lambda: _x().transpose((0, 0)), ShapeError,
      r"transpose: axes \(0, 0\) are not a permutation of the 2 axes .* \(2, 3\)"),
     (lambda: _x().swapaxes(0, 5), ShapeError,
      r"swapaxes: axis 5 is out of range for a tensor of 2 dims"),

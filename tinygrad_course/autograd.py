@@ -342,13 +342,24 @@ def backward(root, grad=None, create_graph=False, retain_graph=None):
                every_tensor=False)
 
 
-def grad(output, inputs, grad_output=None, create_graph=False, retain_graph=None):
+def grad(output, inputs, grad_output=None, create_graph=False, retain_graph=None, *,
+         grad_outputs=None):
     """d output / d input for each of ``inputs``, returned as a list; ``.grad`` is left alone.
 
     An input that ``output`` does not depend on gets None. With create_graph=True the results
     are themselves differentiable (this is how gradgradcheck and Hessian-vector products work).
     retain_graph (default: create_graph) keeps the graph for another backward through it.
+    PyTorch's spellings work too: ``grad_outputs=`` for grad_output, and one-element lists
+    for output and grad_outputs (torch.autograd.grad([y], [x], grad_outputs=[v])); a single
+    Tensor as ``inputs`` is taken as [inputs].
     """
+    if grad_outputs is not None:
+        if grad_output is not None:
+            raise TensorError("grad: got both grad_output and grad_outputs (the same argument)")
+        grad_output = grad_outputs
+    output, grad_output = _single("output", output), _single("grad_outputs", grad_output)
+    if isinstance(inputs, Tensor):
+        inputs = [inputs]
     retain_graph = create_graph if retain_graph is None else retain_graph
     inputs = list(inputs)
     position = {id(t): i for i, t in enumerate(inputs)}
@@ -363,3 +374,14 @@ def grad(output, inputs, grad_output=None, create_graph=False, retain_graph=None
     _propagate(output, _check_root(output, grad_output), create_graph, retain_graph, collect,
                every_tensor=True)
     return results
+
+
+def _single(name, value):
+    """One tensor given in a list or tuple of one (PyTorch's sequences) -> the tensor; a
+    list of numbers stays as it is (it is data)."""
+    if isinstance(value, (list, tuple)) and value and all(isinstance(v, Tensor) for v in value):
+        if len(value) != 1:
+            raise TensorError(f"grad: {name} must be one tensor (or a list of one), got "
+                              f"{len(value)}; take the gradient of their sum instead")
+        return value[0]
+    return value

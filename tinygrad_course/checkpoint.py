@@ -169,6 +169,11 @@ def save(path, model, optimizer=None, **extra):
     if optimizer is not None:
         arrays.update(_optimizer_arrays(optimizer))
     arrays.update(_extra_arrays(extra))
+    return write_npz_atomically(path, arrays)
+
+
+def write_npz_atomically(path, arrays):
+    """numpy.savez(path, **arrays), atomically (see the module docstring); returns the path."""
     path = os.fspath(path)
     directory, name = os.path.split(os.path.abspath(path))
     _remove_stale_temporaries(directory, name)

@@ -10,13 +10,14 @@ Floating data is float32 unless a dtype is asked for; integer and bool data keep
 The math of every op lives in ``ops/``: the methods here only call it.
 """
 
+import functools
 import math
 import numbers
 import operator
 
 import numpy
 
-from . import backend
+from . import backend, random
 from .errors import ArgumentError, DeviceError, DTypeError, ShapeError
 
 
@@ -102,6 +103,30 @@ def require_floating(x, op):
                          "convert with .float() first (PyTorch refuses integer input too)")
 
 
+# PyTorch's keyword names, accepted beside NumPy's wherever an op takes the NumPy one.
+TORCH_NAMES = {"dim": "axis", "dims": "axis", "keepdim": "keepdims"}
+
+
+def torch_names(function):
+    """Let ``function`` (which takes NumPy's ``axis=``, ``keepdims=``) take PyTorch's ``dim=``
+    (or ``dims=``) and ``keepdim=`` as well: x.sum(dim=1, keepdim=True) is
+    x.sum(axis=1, keepdims=True).
+    Giving both names of one argument raises ArgumentError."""
+    @functools.wraps(function)
+    def accepting_torch_names(*args, **kwargs):
+        if kwargs:
+            for torch_name, numpy_name in TORCH_NAMES.items():
+                if torch_name in kwargs:
+                    if numpy_name in kwargs:
+                        raise ArgumentError(
+                            f"{function.__name__}: got both {numpy_name}= and {torch_name}=, "
+                            f"NumPy's and PyTorch's names of one argument; give one")
+                    kwargs[numpy_name] = kwargs.pop(torch_name)
+        return function(*args, **kwargs)
+
+    return accepting_torch_names
+
+
 class TensorAsArrayError(DTypeError):
     """A Tensor handed to NumPy where an array is expected (numpy.exp(t), or inside a forward,
     whose inputs are arrays); Function.apply names the Function when it comes from forward."""
@@ -180,6 +205,12 @@ class Tensor:
 
     @property
     def size(self):
+        """The number of elements, an int (NumPy's x.size). Called, it is PyTorch's size():
+        x.size() is the shape, x.size(1) one axis's length."""
+        return Size(self.data.size, self.data.shape)
+
+    def numel(self):
+        """The number of elements (PyTorch's name for .size)."""
         return int(self.data.size)
 
     @property
@@ -255,12 +286,27 @@ class Tensor:
         """The same data, cut from the graph: no gradient flows through the result."""
         return Tensor._from_op(self.data, self.device, False)
 
-    def to(self, device):
-        """A copy on ``device`` (the same tensor if it is already there); gradients flow back."""
-        device = backend.normalize_device(device)
-        if device == self.device:
-            return self
-        return ops.movement.ToDevice.apply(self, device=device)
+    def to(self, device=None, dtype=None):
+        """A copy on ``device`` and/or in ``dtype`` (the same tensor when nothing changes);
+        gradients flow back. As in PyTorch, one positional argument may be either:
+        x.to("cuda"), x.to("float64"), x.to(numpy.float64), x.to(other_tensor)."""
+        if isinstance(device, Tensor):
+            device, dtype = device.device, device.dtype
+        elif device is not None and not _names_a_device(device):
+            device, dtype = None, device if dtype is None else _both_dtypes(device, dtype)
+        out = self
+        if dtype is not None:
+            out = out.astype(dtype)
+        if device is not None:
+            device = backend.normalize_device(device)
+            if device != out.device:
+                out = ops.movement.ToDevice.apply(out, device=device)
+        return out
+
+    def clone(self):
+        """A copy with its own array; gradients flow back to self (x * 1 would share none of
+        x's memory either, but says less)."""
+        return ops.elementwise.Cast.apply(self, dtype=self.dtype)
 
     def requires_grad_(self, requires_grad=True):
         if requires_grad and not _is_floating(self.dtype):
@@ -273,16 +319,21 @@ class Tensor:
         self._retains_grad = True
         return self
 
-    def backward(self, grad=None, create_graph=False, retain_graph=None):
+    def backward(self, grad=None, create_graph=False, retain_graph=None, *, gradient=None):
         """Fill ``.grad`` of every leaf that requires it with d self / d leaf (times ``grad``).
 
         grad          upstream gradient, same shape as self; may be omitted for a scalar
+                      (PyTorch calls it ``gradient=``, also accepted)
         create_graph  build a graph of the backward pass itself, for second derivatives
         retain_graph  keep the graph for another backward through it (default: create_graph).
                       Otherwise, as in PyTorch, the ops free what they saved once the
                       backward is done, and a second backward through them raises
                       BackwardError.
         """
+        if gradient is not None:
+            if grad is not None:
+                raise ArgumentError("backward: got both grad and gradient (the same argument)")
+            grad = gradient
         autograd.backward(self, grad, create_graph, retain_graph)
 
     # ----- elementwise arithmetic ----------------------------------------------------------
@@ -369,59 +420,199 @@ class Tensor:
     def clip(self, min=None, max=None):
         return ops.elementwise.clip(self, min, max)
 
+    def clamp(self, min=None, max=None):
+        return ops.elementwise.clamp(self, min, max)
+
+    def sin(self):
+        return ops.elementwise.sin(self)
+
+    def cos(self):
+        return ops.elementwise.cos(self)
+
+    def tan(self):
+        return ops.elementwise.tan(self)
+
+    def sinh(self):
+        return ops.elementwise.sinh(self)
+
+    def cosh(self):
+        return ops.elementwise.cosh(self)
+
+    def atan2(self, other):
+        return ops.elementwise.atan2(self, other)
+
+    def erf(self):
+        return ops.elementwise.erf(self)
+
+    def expm1(self):
+        return ops.elementwise.expm1(self)
+
+    def log1p(self):
+        return ops.elementwise.log1p(self)
+
+    def log2(self):
+        return ops.elementwise.log2(self)
+
+    def log10(self):
+        return ops.elementwise.log10(self)
+
+    def rsqrt(self):
+        return ops.elementwise.rsqrt(self)
+
+    def reciprocal(self):
+        return ops.elementwise.reciprocal(self)
+
+    def sign(self):
+        return ops.elementwise.sign(self)
+
+    def floor(self):
+        return ops.elementwise.floor(self)
+
+    def ceil(self):
+        return ops.elementwise.ceil(self)
+
+    def round(self, decimals=0):
+        return ops.elementwise.round(self, decimals)
+
+    def trunc(self):
+        return ops.elementwise.trunc(self)
+
+    def lerp(self, end, weight):
+        return ops.elementwise.lerp(self, end, weight)
+
+    def hypot(self, other):
+        return ops.elementwise.hypot(self, other)
+
     def astype(self, dtype):
         return ops.elementwise.astype(self, dtype)
 
     def float(self):
         return self.astype(backend.DEFAULT_FLOAT)
 
-    # ----- reductions ----------------------------------------------------------------------
+    def double(self):
+        return self.astype(numpy.float64)
+
+    def long(self):
+        return self.astype(numpy.int64)
+
+    def int(self):
+        return self.astype(numpy.int32)
+
+    def bool(self):
+        return self.astype(numpy.bool_)
+
+    # ----- reductions (NumPy's axis=/keepdims=; PyTorch's dim=/keepdim= work too) ----------
+    @torch_names
     def sum(self, axis=None, keepdims=False):
         return ops.reduce.sum(self, axis, keepdims)
 
+    @torch_names
     def mean(self, axis=None, keepdims=False):
         return ops.reduce.mean(self, axis, keepdims)
 
-    def max(self, axis=None, keepdims=False):
-        return ops.reduce.max(self, axis, keepdims)
+    @torch_names
+    def max(self, axis=None, keepdims=False, **options):
+        """Values only, as NumPy's max (PyTorch's x.max(dim) also gives indices: pass
+        return_indices=True for the (values, indices) pair; see ops.reduce.max)."""
+        return ops.reduce.max(self, axis, keepdims, **options)
 
-    def min(self, axis=None, keepdims=False):
-        return ops.reduce.min(self, axis, keepdims)
+    @torch_names
+    def min(self, axis=None, keepdims=False, **options):
+        """Values only unless return_indices=True (see max)."""
+        return ops.reduce.min(self, axis, keepdims, **options)
 
-    def var(self, axis=None, keepdims=False, ddof=0):
-        return ops.reduce.var(self, axis, keepdims, ddof)
+    @torch_names
+    def amax(self, axis=None, keepdims=False):
+        return ops.reduce.amax(self, axis, keepdims)
 
+    @torch_names
+    def amin(self, axis=None, keepdims=False):
+        return ops.reduce.amin(self, axis, keepdims)
+
+    @torch_names
+    def prod(self, axis=None, keepdims=False):
+        return ops.reduce.prod(self, axis, keepdims)
+
+    @torch_names
+    def var(self, axis=None, keepdims=False, ddof=0, **options):
+        return ops.reduce.var(self, axis, keepdims, ddof, **options)
+
+    @torch_names
+    def std(self, axis=None, keepdims=False, ddof=0, **options):
+        return ops.reduce.std(self, axis, keepdims, ddof, **options)
+
+    @torch_names
+    def norm(self, ord=2, axis=None, keepdims=False, **options):
+        return ops.reduce.norm(self, ord, axis, keepdims, **options)
+
+    @torch_names
+    def any(self, axis=None, keepdims=False):
+        return ops.reduce.any(self, axis, keepdims)
+
+    @torch_names
+    def all(self, axis=None, keepdims=False):
+        return ops.reduce.all(self, axis, keepdims)
+
+    @torch_names
     def logsumexp(self, axis=None, keepdims=False):
         return ops.reduce.logsumexp(self, axis, keepdims)
 
+    @torch_names
     def softmax(self, axis=-1):
         return ops.nn.softmax(self, axis)
 
+    @torch_names
     def log_softmax(self, axis=-1):
         return ops.nn.log_softmax(self, axis)
 
+    @torch_names
     def argmax(self, axis=None, keepdims=False):
         return ops.reduce.argmax(self, axis, keepdims)
 
+    @torch_names
     def argmin(self, axis=None, keepdims=False):
         return ops.reduce.argmin(self, axis, keepdims)
+
+    @torch_names
+    def cumsum(self, axis=None):
+        return ops.scan.cumsum(self, axis)
+
+    @torch_names
+    def cumprod(self, axis=None):
+        return ops.scan.cumprod(self, axis)
 
     # ----- movement ------------------------------------------------------------------------
     def reshape(self, *shape):
         return ops.movement.reshape(self, *shape)
 
+    view = reshape  # PyTorch's name (here always a new tensor, never shared memory)
+
     def transpose(self, *axes):
+        """x.transpose(a, b) swaps two axes (PyTorch); x.transpose(axes) with one sequence, or
+        with all the axes, permutes (NumPy); see ops.movement.transpose for the rule."""
         return ops.movement.transpose(self, *axes)
 
     def permute(self, *axes):
-        return ops.movement.transpose(self, *axes)
+        return ops.movement.permute(self, *axes)
 
     def swapaxes(self, axis1, axis2):
         return ops.movement.swapaxes(self, axis1, axis2)
 
+    swapdims = swapaxes
+
+    def moveaxis(self, source, destination):
+        return ops.movement.moveaxis(self, source, destination)
+
+    movedim = moveaxis
+
     @property
     def T(self):
-        return ops.movement.transpose(self)
+        return ops.movement.permute(self)
+
+    @property
+    def mT(self):
+        """The last two axes swapped (a batch of matrices transposed)."""
+        return ops.movement.swapaxes(self, -2, -1)
 
     def expand(self, *shape):
         return ops.movement.broadcast_to(self, *shape)
@@ -429,17 +620,134 @@ class Tensor:
     def broadcast_to(self, *shape):
         return ops.movement.broadcast_to(self, *shape)
 
+    @torch_names
     def squeeze(self, axis=None):
         return ops.movement.squeeze(self, axis)
 
-    def unsqueeze(self, axis):
+    @torch_names
+    def unsqueeze(self, axis=None):
         return ops.movement.unsqueeze(self, axis)
 
-    def flatten(self, start_axis=0, end_axis=-1):
-        return ops.movement.flatten(self, start_axis, end_axis)
+    def flatten(self, start_axis=0, end_axis=-1, *, start_dim=None, end_dim=None):
+        """Merge axes start_axis..end_axis (PyTorch: start_dim, end_dim) into one."""
+        return ops.movement.flatten(self, start_axis, end_axis, start_dim=start_dim,
+                                    end_dim=end_dim)
+
+    def unflatten(self, axis, sizes):
+        return ops.movement.unflatten(self, axis, sizes)
+
+    @torch_names
+    def split(self, sections_or_indices=None, axis=0, **options):
+        """See ops.movement.split: sections= (NumPy) or split_size= (PyTorch)."""
+        return ops.movement.split(self, sections_or_indices, axis, **options)
+
+    @torch_names
+    def chunk(self, chunks, axis=0):
+        return ops.movement.chunk(self, chunks, axis)
+
+    @torch_names
+    def unbind(self, axis=0):
+        return ops.movement.unbind(self, axis)
+
+    def narrow(self, axis, start, length):
+        return ops.movement.narrow(self, axis, start, length)
+
+    @torch_names
+    def flip(self, axis=None):
+        return ops.movement.flip(self, axis)
+
+    @torch_names
+    def roll(self, shift=None, axis=None, *, shifts=None):
+        return ops.movement.roll(self, shift, axis, shifts=shifts)
+
+    def repeat(self, *sizes):
+        """PyTorch's repeat: whole copies, x.repeat(2, 3) = tile(x, (2, 3)) (NumPy's repeat,
+        element by element, is repeat_interleave here). Give at least x.ndim sizes."""
+        sizes = sizes[0] if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else sizes
+        if len(sizes) < self.ndim:
+            raise ShapeError(f"repeat: needs at least {self.ndim} sizes for a tensor of shape "
+                             f"{self.shape}, got {tuple(sizes)} (tile takes fewer)")
+        return ops.movement.tile(self, tuple(sizes))
+
+    def tile(self, reps):
+        return ops.movement.tile(self, reps)
+
+    @torch_names
+    def repeat_interleave(self, repeats, axis=None):
+        return ops.movement.repeat_interleave(self, repeats, axis)
 
     def __getitem__(self, index):
         return ops.movement.getitem(self, index)
+
+    # ----- indexing, sorting, choosing ------------------------------------------------------
+    def gather(self, axis, index):
+        return ops.indexing.gather(self, axis, index)
+
+    def scatter(self, axis, index, src=None, *, value=None):
+        """Out of place; src a tensor, or value= a number (PyTorch's two forms)."""
+        return ops.indexing.scatter(self, axis, index, src if value is None else value)
+
+    def scatter_add(self, axis, index, src):
+        return ops.indexing.scatter_add(self, axis, index, src)
+
+    def index_select(self, axis, index):
+        return ops.indexing.index_select(self, axis, index)
+
+    def masked_fill(self, mask, value):
+        return ops.indexing.masked_fill(self, mask, value)
+
+    def where(self, condition, other):
+        """PyTorch's x.where(condition, y): x where condition, else y."""
+        return ops.elementwise.where(condition, self, other)
+
+    @torch_names
+    def sort(self, axis=-1, descending=False):
+        return ops.indexing.sort(self, axis, descending)
+
+    @torch_names
+    def argsort(self, axis=-1, descending=False):
+        return ops.indexing.argsort(self, axis, descending)
+
+    @torch_names
+    def topk(self, k, axis=-1, largest=True, sorted=True):
+        return ops.indexing.topk(self, k, axis, largest, sorted)
+
+    def tril(self, diagonal=0):
+        return ops.indexing.tril(self, diagonal)
+
+    def triu(self, diagonal=0):
+        return ops.indexing.triu(self, diagonal)
+
+    def diagonal(self, offset=0, axis1=0, axis2=1, *, dim1=None, dim2=None):
+        return ops.indexing.diagonal(self, offset, axis1, axis2, dim1=dim1, dim2=dim2)
+
+
+class Size(int):
+    """x.size: the number of elements, an int as in NumPy, that PyTorch code may also call:
+    x.size() is the shape (a tuple) and x.size(i) the length of axis i."""
+
+    def __new__(cls, count, shape):
+        size = super().__new__(cls, count)
+        size.shape = tuple(shape)
+        return size
+
+    def __call__(self, axis=None, *, dim=None):
+        axis = axis if dim is None else dim
+        if axis is None:
+            return self.shape
+        if not isinstance(axis, int) or not -len(self.shape) <= axis < len(self.shape):
+            raise ShapeError(f"size: axis {axis!r} is out of range for a tensor of "
+                             f"{len(self.shape)} dims")
+        return self.shape[axis]
+
+
+def _names_a_device(value):
+    """Whether to()'s argument is a device ("cpu", "cuda:0", "strict") rather than a dtype."""
+    return isinstance(value, str) and value.lower().split(":")[0] in backend.DEVICES
+
+
+def _both_dtypes(first, second):
+    raise DTypeError(f"to: got two dtypes, {first!r} and {second!r}")
 
 
 # ----- creation helpers ---------------------------------------------------------------------
@@ -485,57 +793,133 @@ def full(shape, fill_value, dtype=None, requires_grad=False, device=None):
     return _filled(fill_value, shape, dtype, requires_grad, device, "full")
 
 
+def _like(t, dtype, op):
+    t = as_tensor(t, op)
+    return t, (t.dtype if dtype is None else as_dtype(dtype, op))
+
+
 def zeros_like(t, dtype=None, requires_grad=False):
-    t = as_tensor(t, "zeros_like")
-    return zeros(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad, device=t.device)
+    t, dtype = _like(t, dtype, "zeros_like")
+    return zeros(t.shape, dtype=dtype, requires_grad=requires_grad, device=t.device)
 
 
 def ones_like(t, dtype=None, requires_grad=False):
-    t = as_tensor(t, "ones_like")
-    return ones(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad, device=t.device)
+    t, dtype = _like(t, dtype, "ones_like")
+    return ones(t.shape, dtype=dtype, requires_grad=requires_grad, device=t.device)
+
+
+def full_like(t, fill_value, dtype=None, requires_grad=False):
+    t, dtype = _like(t, dtype, "full_like")
+    return _filled(fill_value, t.shape, dtype, requires_grad, t.device, "full_like")
+
+
+def _check_real(op, **values):
+    for name, value in values.items():
+        if not isinstance(value, numbers.Real) or isinstance(value, bool):
+            raise DTypeError(f"{op}: {name} must be a real number, got "
+                             f"{type(value).__name__} {value!r:.40}")
+        if not math.isfinite(value):
+            raise ArgumentError(f"{op}: {name} must be finite, got {value}")
 
 
 def arange(start, stop=None, step=1, dtype=None, device=None):
-    """Like numpy.arange; integers stay int64, floats become float32."""
-    bounds = {"start": start, "stop": stop, "step": step}
-    for name, value in bounds.items():
-        if value is None and name == "stop":
-            continue
-        if not isinstance(value, numbers.Real) or isinstance(value, bool):
-            raise DTypeError(f"arange: {name} must be a real number, got "
-                             f"{type(value).__name__} {value!r:.40}")
-        if not math.isfinite(value):
-            raise ArgumentError(f"arange: {name} must be finite, got {value}")
+    """Like numpy.arange: start, start + step, ... below stop (float steps too, e.g.
+    arange(0, 1, 0.1)); integers stay int64, floats become float32. Float steps meet
+    rounding: prefer linspace when the end point matters."""
+    bounds = {"start": start, "step": step} | ({} if stop is None else {"stop": stop})
+    _check_real("arange", **bounds)
     if step == 0:
         raise ArgumentError("arange: step must not be 0")
     values = numpy.arange(start, stop, step) if stop is not None else numpy.arange(start)
     return Tensor(values, dtype=dtype, device=device)
 
 
-def _generator(seed, op):
-    if isinstance(seed, numpy.random.Generator):
-        return seed
-    if seed is not None and (not isinstance(seed, numbers.Integral) or seed < 0):
-        raise ArgumentError(f"{op}: seed must be a non-negative int, a numpy.random.Generator "
-                            f"or None, got {type(seed).__name__} {seed!r:.40}")
-    return numpy.random.default_rng(seed)
+def _count_argument(op, num, steps):
+    """NumPy's num= or PyTorch's steps= (the number of points), checked."""
+    if steps is not None:
+        num = steps
+    if isinstance(num, bool) or not isinstance(num, numbers.Integral) or num < 0:
+        raise ArgumentError(f"{op}: the number of points must be an int >= 0, got {num!r}")
+    return int(num)
+
+
+def linspace(start, stop, num=50, *, steps=None, dtype=None, requires_grad=False, device=None):
+    """``num`` evenly spaced points from start to stop, both included (numpy.linspace;
+    PyTorch's steps= is num)."""
+    _check_real("linspace", start=start, stop=stop)
+    values = numpy.linspace(start, stop, _count_argument("linspace", num, steps))
+    return Tensor(values, dtype=dtype, requires_grad=requires_grad, device=device)
+
+
+def logspace(start, stop, num=50, base=10.0, *, steps=None, dtype=None, requires_grad=False,
+             device=None):
+    """base ** linspace(start, stop, num): ``num`` points evenly spaced on a log scale."""
+    _check_real("logspace", start=start, stop=stop, base=base)
+    values = numpy.logspace(start, stop, _count_argument("logspace", num, steps), base=base)
+    return Tensor(values, dtype=dtype, requires_grad=requires_grad, device=device)
+
+
+def eye(n, m=None, k=0, *, dtype=None, requires_grad=False, device=None):
+    """The n x m identity: ones on the diagonal offset by k (numpy.eye; torch.eye(n, m))."""
+    for name, value in (("n", n), ("m", n if m is None else m), ("k", k)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise DTypeError(f"eye: {name} must be an int, got {type(value).__name__}")
+    if n < 0 or (m is not None and m < 0):
+        raise ShapeError(f"eye: sizes must be >= 0, got n={n}, m={m}")
+    return Tensor(numpy.eye(n, m, k), dtype=dtype, requires_grad=requires_grad, device=device)
+
+
+def _generator(seed, op, generator=None):
+    return random.generator_for(seed, generator, op)
 
 
 def randn(*shape, seed=None, generator=None, dtype=None, requires_grad=False, device=None):
-    """Standard normal samples. Pass ``seed`` (an int) or ``generator`` (numpy Generator).
+    """Standard normal samples. Pass ``seed`` (an int) or ``generator`` (numpy Generator);
+    without either, the default generator (see tinygrad_course.random and manual_seed).
 
     Samples are drawn on the host with NumPy, so a seed gives the same numbers on every device.
     """
-    rng = _generator(generator if generator is not None else seed, "randn")
+    rng = _generator(seed, "randn", generator)
     values = rng.standard_normal(_shape_of(shape, "randn"), dtype=numpy.float64)
     return Tensor(values, dtype=dtype, requires_grad=requires_grad, device=device)
 
 
 def rand(*shape, seed=None, generator=None, dtype=None, requires_grad=False, device=None):
     """Uniform samples in [0, 1); seeded like ``randn``."""
-    rng = _generator(generator if generator is not None else seed, "rand")
+    rng = _generator(seed, "rand", generator)
     values = rng.random(_shape_of(shape, "rand"))
     return Tensor(values, dtype=dtype, requires_grad=requires_grad, device=device)
+
+
+def randint(low, high=None, size=(), *, seed=None, generator=None, dtype=None, device=None):
+    """Integers drawn uniformly from [low, high) (int64); randint(high, size) draws from
+    [0, high), so both numpy's randint(low, high, size) and torch's randint(high, size)
+    and randint(low, high, size) read right. Seeded like ``randn``."""
+    if high is not None and isinstance(high, (tuple, list)):  # torch.randint(high, size)
+        low, high, size = 0, low, high
+    elif high is None:
+        low, high = 0, low
+    for name, value in (("low", low), ("high", high)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise DTypeError(f"randint: {name} must be an int, got {type(value).__name__} "
+                             f"{value!r:.40}")
+    if high <= low:
+        raise ArgumentError(f"randint: needs low < high, got [{low}, {high})")
+    shape = _shape_of(size if isinstance(size, (tuple, list)) else (size,), "randint")
+    values = _generator(seed, "randint", generator).integers(low, high, size=shape)
+    return Tensor(values.astype(numpy.int64), dtype=dtype, device=device)
+
+
+def randn_like(t, dtype=None, requires_grad=False, seed=None, generator=None):
+    t, dtype = _like(t, dtype, "randn_like")
+    return randn(t.shape, seed=seed, generator=generator, dtype=dtype,
+                 requires_grad=requires_grad, device=t.device)
+
+
+def rand_like(t, dtype=None, requires_grad=False, seed=None, generator=None):
+    t, dtype = _like(t, dtype, "rand_like")
+    return rand(t.shape, seed=seed, generator=generator, dtype=dtype,
+                requires_grad=requires_grad, device=t.device)
 
 
 def check_same_device(op_name, *tensors):

@@ -1,8 +1,8 @@
 """Initialising weights: where the random numbers of a fresh network come from.
 
 Every function takes ``generator`` (a numpy.random.Generator) or ``seed``; without either it
-uses this module's default generator, seeded with 0 and reset by ``manual_seed``, so a script
-that builds the same model twice gets the same weights.
+uses the package's default generator (tinygrad_course.random: seeded with 0 at import and
+reset by ``tg.manual_seed``), so a script that seeds once gets the same weights every run.
 
 Scales (fan_in = inputs per output unit):
     uniform_(a, b)               U(a, b)
@@ -15,23 +15,17 @@ import math
 
 import numpy
 
-from .. import backend
-
-_default_generator = numpy.random.default_rng(0)
-
-
-def manual_seed(seed):
-    """Reset the default generator used when no seed or generator is given."""
-    global _default_generator
-    _default_generator = numpy.random.default_rng(seed)
+from .. import backend, random
+from ..random import manual_seed  # noqa: F401  (nn.init.manual_seed, as before)
 
 
 def get_generator(seed=None, generator=None):
+    """``generator``, else one seeded with ``seed``, else the package's default generator."""
     if generator is not None:
         return generator
     if seed is not None:
         return numpy.random.default_rng(seed)
-    return _default_generator
+    return random.default_generator()
 
 
 def _fill(tensor, host_values):

@@ -6,6 +6,10 @@ reduce       sum, mean, var, max, min, logsumexp, argmax, argmin, masked_mean
 movement     reshape, transpose, swapaxes, broadcast_to, squeeze, unsqueeze, flatten,
              getitem (slices, integer arrays, boolean masks), concatenate, stack, split, pad
 linalg       matmul
+einsum       einsum: any subscript string NumPy accepts; backward by einsum
+scan         cumsum, cumprod
+indexing     gather, scatter, scatter_add, index_select, masked_fill, sort, argsort, topk,
+             tril, triu, diagonal (composed of getitem, scatter-add and where)
 linear       linear: x W^T + b as one op (the Linear layer)
 nn           softmax, log_softmax, softmax_cross_entropy, squared_error,
              symmetric_cross_entropy (CLIP's loss)
@@ -20,4 +24,15 @@ quantize     straight_through: the straight-through estimator of VQ-VAE
 recurrent    rnn / lstm / gru over a whole sequence, backward through time by hand
 """
 
-from . import elementwise, linalg, linear, movement, nn, normalization, reduce  # noqa: F401
+from . import (  # noqa: F401
+    einsum,
+    elementwise,
+    indexing,
+    linalg,
+    linear,
+    movement,
+    nn,
+    normalization,
+    reduce,
+    scan,
+)

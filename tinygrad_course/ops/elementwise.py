@@ -550,3 +550,247 @@ def compare(kind, a, b):
         raise ShapeError(f"{kind}: cannot compare tensors of shapes {a.shape} and {b.shape}: "
                          "they do not broadcast") from None
     return Tensor._from_op(result, a.device, False)
+
+
+# ----- trigonometric and hyperbolic functions -----------------------------------------------
+class Sin(Function):
+    """y = sin x;   dL/dx = dL/dy * cos x."""
+
+    def forward(self, x):
+        return self.xp.sin(x)
+
+    def backward(self, grad):
+        return grad * cos(self.inputs[0])
+
+
+class Cos(Function):
+    """y = cos x;   dL/dx = -dL/dy * sin x."""
+
+    def forward(self, x):
+        return self.xp.cos(x)
+
+    def backward(self, grad):
+        return -grad * sin(self.inputs[0])
+
+
+class Tan(Function):
+    """y = tan x;   dL/dx = dL/dy * (1 + y^2)  (= 1 / cos^2 x)."""
+
+    def forward(self, x):
+        return self.xp.tan(x)
+
+    def backward(self, grad):
+        y = self.output
+        return grad * (1.0 + y * y)
+
+
+class Sinh(Function):
+    """y = sinh x = (e^x - e^-x) / 2;   dL/dx = dL/dy * cosh x.
+
+    Its own op rather than the formula, which loses all digits near 0 (e^x - e^-x cancels)."""
+
+    def forward(self, x):
+        return self.xp.sinh(x)
+
+    def backward(self, grad):
+        return grad * cosh(self.inputs[0])
+
+
+class Cosh(Function):
+    """y = cosh x = (e^x + e^-x) / 2;   dL/dx = dL/dy * sinh x."""
+
+    def forward(self, x):
+        return self.xp.cosh(x)
+
+    def backward(self, grad):
+        return grad * sinh(self.inputs[0])
+
+
+class Atan2(Function):
+    """y = atan2(a, b), the angle of the point (b, a) in (-pi, pi]  (a and b broadcast).
+
+    dL/da = dL/dy * b / (a^2 + b^2),   dL/db = -dL/dy * a / (a^2 + b^2)
+    (undefined at the origin a = b = 0, where the angle jumps).
+    """
+
+    def forward(self, a, b):
+        return self.xp.arctan2(a, b)
+
+    def backward(self, grad):
+        a, b = self.inputs
+        scale = grad / (a * a + b * b)
+        grad_a = sum_to_shape(scale * b, a.shape) if self.needs_input_grad[0] else None
+        grad_b = sum_to_shape(-scale * a, b.shape) if self.needs_input_grad[1] else None
+        return grad_a, grad_b
+
+
+# ----- exponentials and logarithms near 0 ---------------------------------------------------
+class Expm1(Function):
+    """y = e^x - 1, accurate for tiny x (where exp(x) - 1 loses the digits);
+    dL/dx = dL/dy * (y + 1)."""
+
+    def forward(self, x):
+        return self.xp.expm1(x)
+
+    def backward(self, grad):
+        return grad * (self.output + 1.0)
+
+
+class Log1p(Function):
+    """y = ln(1 + x) (x > -1), accurate for tiny x;   dL/dx = dL/dy / (1 + x)."""
+
+    def forward(self, x):
+        return self.xp.log1p(x)
+
+    def backward(self, grad):
+        return grad / (self.inputs[0] + 1.0)
+
+
+# ----- piecewise constant: floor, ceil, round, trunc, sign ----------------------------------
+class PiecewiseConstant(Function):
+    """y = floor x, ceil x, round x (half to even, as NumPy and PyTorch), trunc x or sign x.
+
+    Each is constant between its jumps, so dL/dx = 0 wherever it is differentiable; at a
+    jump the derivative does not exist and 0 is taken too (PyTorch's convention). The
+    gradient is therefore always zero: a model cannot learn through rounding (use
+    ``straight_through`` for that).
+    """
+
+    def forward(self, x, kind, decimals=0):
+        if kind == "round":
+            return self.xp.round(x, decimals)
+        return getattr(self.xp, kind)(x)
+
+    def backward(self, grad):
+        return grad * 0.0
+
+
+def sin(x):
+    return Sin.apply(floating(as_tensor(x, "sin")))
+
+
+def cos(x):
+    return Cos.apply(floating(as_tensor(x, "cos")))
+
+
+def tan(x):
+    return Tan.apply(floating(as_tensor(x, "tan")))
+
+
+def sinh(x):
+    return Sinh.apply(floating(as_tensor(x, "sinh")))
+
+
+def cosh(x):
+    return Cosh.apply(floating(as_tensor(x, "cosh")))
+
+
+def atan2(a, b):
+    """The angle of (b, a): atan2(a, b) in (-pi, pi], elementwise with broadcasting
+    (NumPy's arctan2, also accepted under that name)."""
+    a, b = _operands(a, b, None, "atan2")
+    return Atan2.apply(floating(a), floating(b))
+
+
+arctan2 = atan2
+
+
+def expm1(x):
+    return Expm1.apply(floating(as_tensor(x, "expm1")))
+
+
+def log1p(x):
+    return Log1p.apply(floating(as_tensor(x, "log1p")))
+
+
+def log2(x):
+    """log2 x = ln x / ln 2 (composed: the gradient 1 / (x ln 2) comes from Log)."""
+    return log(as_tensor(x, "log2")) * (1.0 / math.log(2.0))
+
+
+def log10(x):
+    """log10 x = ln x / ln 10 (composed)."""
+    return log(as_tensor(x, "log10")) * (1.0 / math.log(10.0))
+
+
+def rsqrt(x):
+    """1 / sqrt(x) = x^(-1/2) (composed: dL/dx = -dL/dy x^(-3/2) / 2)."""
+    return floating(as_tensor(x, "rsqrt")) ** -0.5
+
+
+def reciprocal(x):
+    """1 / x (composed from div: dL/dx = -dL/dy / x^2)."""
+    x = as_tensor(x, "reciprocal")
+    return div(1.0, x, like=x)
+
+
+def _piecewise_constant(x, kind, decimals=0):
+    x = as_tensor(x, kind)
+    if x.dtype.kind in "biu" and kind != "sign":
+        return x  # integers are already whole: floor, ceil, round and trunc keep them
+    return PiecewiseConstant.apply(x, kind=kind, decimals=decimals)
+
+
+def floor(x):
+    """The largest integer <= x, elementwise; zero gradient (see PiecewiseConstant)."""
+    return _piecewise_constant(x, "floor")
+
+
+def ceil(x):
+    """The smallest integer >= x, elementwise; zero gradient (see PiecewiseConstant)."""
+    return _piecewise_constant(x, "ceil")
+
+
+def round(x, decimals=0):
+    """x rounded to ``decimals`` places, halves to even (as NumPy and PyTorch); zero gradient."""
+    if not isinstance(decimals, int) or isinstance(decimals, bool):
+        raise DTypeError(f"round: decimals must be an int, got {type(decimals).__name__}")
+    return _piecewise_constant(x, "round", decimals)
+
+
+def trunc(x):
+    """x with its fractional part dropped (towards 0); zero gradient (see PiecewiseConstant)."""
+    return _piecewise_constant(x, "trunc")
+
+
+def sign(x):
+    """-1, 0 or 1 as x is negative, zero or positive; zero gradient (see PiecewiseConstant)."""
+    return _piecewise_constant(x, "sign")
+
+
+def clamp(x, min=None, max=None):
+    """min(max(x, min), max): ``clip`` under PyTorch's name, with tensor bounds as well.
+
+    Number bounds use Clip (the gradient passes where min <= x <= max). Tensor bounds
+    broadcast with x and are composed from where:
+        y = min_ where x < min_,  max_ where x > max_,  x otherwise
+    so dL/dx = dL/dy where min <= x <= max, and each bound gets dL/dy where it is the output
+    (PyTorch's rule). Where min > max the result is max, as in NumPy and PyTorch.
+    """
+    x = as_tensor(x, "clamp")
+    if min is None and max is None:
+        raise ValueError("clamp: give at least one of min and max")
+    if not isinstance(min, Tensor) and not isinstance(max, Tensor):
+        return clip(x, min, max)
+    y = x
+    if min is not None:
+        low = as_operand(min, x, "clamp")
+        y = where(y < low, low, y)
+    if max is not None:
+        high = as_operand(max, x, "clamp")
+        y = where(y > high, high, y)
+    return y
+
+
+def lerp(start, end, weight):
+    """start + weight (end - start), elementwise with broadcasting (composed, so every
+    input, the weight included, gets its gradient: d/dweight = end - start)."""
+    start, end = _operands(start, end, None, "lerp")
+    return start + as_operand(weight, start, "lerp") * (end - start)
+
+
+def hypot(a, b):
+    """sqrt(a^2 + b^2), elementwise (composed: dL/da = dL/dy a / y; like PyTorch, NaN at
+    a = b = 0, where the length has no derivative)."""
+    a, b = _operands(a, b, None, "hypot")
+    return sqrt(a * a + b * b)

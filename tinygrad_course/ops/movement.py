@@ -10,8 +10,8 @@ import numpy
 
 from .. import backend
 from ..autograd import Function
-from ..errors import DeviceError, DTypeError, ShapeError
-from ..tensor import Tensor, as_tensor, check_same_device
+from ..errors import ArgumentError, DeviceError, DTypeError, ShapeError
+from ..tensor import Tensor, as_tensor, check_same_device, host_array, torch_names
 from .broadcast import sum_to_shape
 from .reduce import normalize_axes
 
@@ -94,24 +94,77 @@ def reshape(x, *shape):
 
 
 def transpose(x, *axes):
-    """Reverse the axes (no arguments) or permute them as given (like numpy.transpose)."""
+    """Permute or swap axes. One rule for NumPy's and PyTorch's meanings:
+
+    transpose(x)            all axes reversed (x.T)
+    transpose(x, a, b)      two separate numbers: swap axes a and b (PyTorch's
+                            transpose(dim0, dim1)), on a tensor of any number of dims; on a
+                            matrix transpose(0, 1) and transpose(1, 0) both swap
+    transpose(x, axes)      one sequence: NumPy's permutation, y.shape[i] = x.shape[axes[i]];
+                            it must name every axis once, so transpose(x, (0, 1)) leaves a
+                            matrix as it is, and transpose(x, (0, 2)) on 3 dims is refused
+    transpose(x, 2, 0, 1)   as many separate numbers as x has dims (not two): a permutation
+
+    Anything else raises ShapeError. permute(x, *axes) is always a permutation.
+    """
+    x = as_tensor(x, "transpose")
+    if len(axes) == 2 and all(isinstance(a, (int, numpy.integer)) for a in axes):
+        return swapaxes(x, *axes)  # PyTorch's two-axis form
+    return permute(x, *axes)
+
+
+def permute(x, *axes):
+    """Reorder the axes: y.shape[i] = x.shape[axes[i]] (numpy.transpose, torch.permute);
+    the axes as separate numbers or one sequence; none reverses them.
+
+    dL/dx = dL/dy permuted back (see Transpose)."""
     x = as_tensor(x, "transpose")
     axes = _shape_arg(axes)
     if not axes:  # x.T: the reversed axes are always a valid permutation
         return Transpose.apply(x, axes=tuple(range(x.ndim - 1, -1, -1)))
     if sorted(a % max(x.ndim, 1) for a in axes) != list(range(x.ndim)):
         raise ShapeError(f"transpose: axes {axes} are not a permutation of the {x.ndim} axes "
-                         f"of a tensor of shape {x.shape}")
+                         f"of a tensor of shape {x.shape}; to swap two axes give them as two "
+                         "numbers, transpose(a, b), or use swapaxes(a, b)")
     return Transpose.apply(x, axes=tuple(a % x.ndim for a in axes))
 
 
 def swapaxes(x, axis1, axis2):
+    """Exchange two axes (PyTorch: swapdims, or transpose(dim0, dim1))."""
     x = as_tensor(x, "swapaxes")
+    if x.ndim == 0:
+        raise ShapeError("swapaxes: a 0-d tensor has no axes to swap")
     axis1, axis2 = normalize_axes(axis1, x.ndim, "swapaxes") + normalize_axes(axis2, x.ndim,
                                                                               "swapaxes")
     axes = list(range(x.ndim))
     axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
-    return transpose(x, tuple(axes))
+    return permute(x, tuple(axes))
+
+
+swapdims = swapaxes
+
+
+def moveaxis(x, source, destination):
+    """Move axes to new places, the others keeping their order (numpy.moveaxis; PyTorch's
+    movedim). source and destination: an int each, or sequences of equal length."""
+    x = as_tensor(x, "moveaxis")
+    source = (source,) if isinstance(source, (int, numpy.integer)) else tuple(source)
+    destination = ((destination,) if isinstance(destination, (int, numpy.integer))
+                   else tuple(destination))
+    if len(source) != len(destination):
+        raise ShapeError(f"moveaxis: source {source} and destination {destination} must name "
+                         "as many axes")
+    source = [normalize_axes(a, x.ndim, "moveaxis")[0] for a in source]
+    destination = [normalize_axes(a, x.ndim, "moveaxis")[0] for a in destination]
+    if len(set(source)) != len(source) or len(set(destination)) != len(destination):
+        raise ShapeError("moveaxis: repeated axis in source or destination")
+    order = [a for a in range(x.ndim) if a not in source]
+    for place, axis in sorted(zip(destination, source)):
+        order.insert(place, axis)
+    return permute(x, tuple(order))
+
+
+movedim = moveaxis
 
 
 def broadcast_to(x, *shape):
@@ -127,6 +180,7 @@ def broadcast_to(x, *shape):
     return BroadcastTo.apply(x, shape=shape)
 
 
+@torch_names
 def squeeze(x, axis=None):
     """Drop size-1 axes (all of them, or the ones named)."""
     x = as_tensor(x, "squeeze")
@@ -144,9 +198,12 @@ def squeeze(x, axis=None):
     return reshape(x, tuple(s for i, s in enumerate(x.shape) if i not in axes))
 
 
-def unsqueeze(x, axis):
+@torch_names
+def unsqueeze(x, axis=None):
     """Insert a size-1 axis at position ``axis`` (negative counts from the end of the result)."""
     x = as_tensor(x, "unsqueeze")
+    if isinstance(axis, bool) or not isinstance(axis, (int, numpy.integer)):
+        raise ArgumentError(f"unsqueeze: axis must be an int, got {axis!r}")
     ndim = x.ndim + 1
     if not -ndim <= axis < ndim:
         raise ShapeError(f"unsqueeze: axis {axis} out of range for a result of {ndim} dims")
@@ -155,9 +212,12 @@ def unsqueeze(x, axis):
     return reshape(x, tuple(shape))
 
 
-def flatten(x, start_axis=0, end_axis=-1):
-    """Merge axes start_axis..end_axis into one (like torch.flatten)."""
+def flatten(x, start_axis=0, end_axis=-1, *, start_dim=None, end_dim=None):
+    """Merge axes start_axis..end_axis into one (torch.flatten; its start_dim, end_dim
+    are accepted too)."""
     x = as_tensor(x, "flatten")
+    start_axis = start_axis if start_dim is None else start_dim
+    end_axis = end_axis if end_dim is None else end_dim
     if x.ndim == 0:
         return reshape(x, (1,))
     start, end = (normalize_axes(a, x.ndim, "flatten")[0] for a in (start_axis, end_axis))
@@ -264,6 +324,7 @@ def _tensor_list(tensors, op):
     return [as_tensor(t, op) for t in tensors]
 
 
+@torch_names
 def concatenate(tensors, axis=0):
     tensors = _tensor_list(tensors, "concatenate")
     if not tensors:
@@ -282,6 +343,10 @@ def concatenate(tensors, axis=0):
     return Concatenate.apply(*tensors, axis=axis)
 
 
+cat = concatenate  # PyTorch's name
+
+
+@torch_names
 def stack(tensors, axis=0):
     """Join tensors of equal shape along a new axis."""
     tensors = _tensor_list(tensors, "stack")
@@ -293,20 +358,211 @@ def stack(tensors, axis=0):
     return concatenate([unsqueeze(t, axis) for t in tensors], axis=axis % (tensors[0].ndim + 1))
 
 
-def split(x, indices_or_sections, axis=0):
-    """Split along ``axis`` into equal sections (an int) or at the given indices (like numpy)."""
+def _pieces(x, axis, bounds):
+    return [x[(slice(None),) * axis + (slice(a, b),)] for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+def _bounds_of_sizes(sizes, length, op):
+    """Piece boundaries for PyTorch's split sizes: an int (pieces of that size, the last
+    smaller) or a list of sizes adding up to the length."""
+    if isinstance(sizes, (int, numpy.integer)) and not isinstance(sizes, bool):
+        if sizes <= 0 and length:
+            raise ShapeError(f"{op}: split_size must be > 0, got {sizes}")
+        return list(range(0, length, max(int(sizes), 1))) + [length]
+    sizes = [int(n) for n in sizes]
+    if any(n < 0 for n in sizes) or sum(sizes) != length:
+        raise ShapeError(f"{op}: split sizes {sizes} must be >= 0 and add up to the length "
+                         f"{length}")
+    return [0] + numpy.cumsum(sizes).tolist()
+
+
+def _bounds_of_sections(sections, length, axis):
+    """Piece boundaries for NumPy's split: an int (that many equal sections) or indices."""
+    if isinstance(sections, (int, numpy.integer)) and not isinstance(sections, bool):
+        if sections <= 0 or length % sections:
+            raise ShapeError(f"split: axis {axis} of length {length} cannot be split into "
+                             f"{sections} equal sections (NumPy's meaning); for pieces of "
+                             f"size {sections} (PyTorch's) use split_size={sections} or chunk")
+        return list(range(0, length + 1, length // sections))
+    return [0] + [int(i) for i in sections] + [length]
+
+
+@torch_names
+def split(x, sections_or_indices=None, axis=0, *, sections=None, split_size=None,
+          split_size_or_sections=None):
+    """Split along ``axis``. NumPy and PyTorch give split's second argument different
+    meanings, so the keyword says which:
+
+    sections=3               NumPy: 3 equal sections (the length must divide)
+    sections=[2, 5]          NumPy: cut before positions 2 and 5 (x[:2], x[2:5], x[5:])
+    split_size=2             PyTorch: pieces of 2 elements, the last one smaller
+    split_size=[2, 3]        PyTorch: pieces of these sizes (adding up to the length)
+
+    (``split_size_or_sections``, PyTorch's own keyword, reads as split_size.) Given
+    positionally, the argument is read with NumPy's meaning only where it cannot mean
+    PyTorch's differently: an int k with k * k = length (both give k pieces of k), or
+    indices that do not add up to the length. Any other positional call is ambiguous
+    (split(x, 2) of 6 elements: 2 pieces in NumPy, 3 in PyTorch) and raises ArgumentError
+    naming both spellings. chunk(x, n) is PyTorch's split into n pieces.
+    """
     x = as_tensor(x, "split")
     axis = normalize_axes(axis, x.ndim, "split")[0]
     length = x.shape[axis]
-    if isinstance(indices_or_sections, int):
-        if indices_or_sections <= 0 or length % indices_or_sections:
-            raise ShapeError(f"split: axis {axis} of length {length} cannot be split into "
-                             f"{indices_or_sections} equal sections")
-        step = length // indices_or_sections
-        bounds = list(range(0, length + 1, step))
+    sizes = split_size if split_size is not None else split_size_or_sections
+    given = [v for v in (sections_or_indices, sections, sizes) if v is not None]
+    if len(given) != 1 or (split_size is not None and split_size_or_sections is not None):
+        raise ArgumentError("split: give exactly one of sections (NumPy's meaning), split_size "
+                            "(PyTorch's) or one positional argument")
+    if sizes is not None:
+        return _pieces(x, axis, _bounds_of_sizes(sizes, length, "split"))
+    if sections is not None:
+        return _pieces(x, axis, _bounds_of_sections(sections, length, axis))
+    value = sections_or_indices
+    if isinstance(value, (int, numpy.integer)) and not isinstance(value, bool):
+        bounds = _bounds_of_sections(value, length, axis)  # raises unless it divides
+        ambiguous = value * value != length
     else:
-        bounds = [0] + [int(i) for i in indices_or_sections] + [length]
-    return [x[(slice(None),) * axis + (slice(a, b),)] for a, b in zip(bounds[:-1], bounds[1:])]
+        value = [int(i) for i in value]
+        bounds = _bounds_of_sections(value, length, axis)
+        ambiguous = all(n >= 0 for n in value) and sum(value) == length
+    if ambiguous:
+        raise ArgumentError(
+            f"split: split(x, {value!r}) on an axis of length {length} is ambiguous: NumPy "
+            f"reads {value!r} as {'equal sections' if isinstance(value, int) else 'cut points'}"
+            f", PyTorch as {'the size of each piece' if isinstance(value, int) else 'sizes'};"
+            f" write split(x, sections={value!r}) for NumPy's meaning or "
+            f"split(x, split_size={value!r}) (or chunk) for PyTorch's")
+    return _pieces(x, axis, bounds)
+
+
+@torch_names
+def chunk(x, chunks, axis=0):
+    """PyTorch's chunk: ``chunks`` pieces along ``axis`` of ceil(length / chunks) elements,
+    the last smaller (so there may be fewer pieces than asked for, as in PyTorch)."""
+    x = as_tensor(x, "chunk")
+    axis = normalize_axes(axis, x.ndim, "chunk")[0]
+    if isinstance(chunks, bool) or not isinstance(chunks, (int, numpy.integer)) or chunks <= 0:
+        raise ArgumentError(f"chunk: chunks must be an int > 0, got {chunks!r}")
+    length = x.shape[axis]
+    return _pieces(x, axis, _bounds_of_sizes(-(-length // int(chunks)), length, "chunk"))
+
+
+@torch_names
+def unbind(x, axis=0):
+    """The slices of x along ``axis``, that axis removed: a tuple of x.shape[axis] tensors."""
+    x = as_tensor(x, "unbind")
+    axis = normalize_axes(axis, x.ndim, "unbind")[0]
+    return tuple(x[(slice(None),) * axis + (i,)] for i in range(x.shape[axis]))
+
+
+@torch_names
+def narrow(x, axis, start, length):
+    """x[..., start:start + length, ...] on ``axis`` (a view in PyTorch, a slice here)."""
+    x = as_tensor(x, "narrow")
+    axis = normalize_axes(axis, x.ndim, "narrow")[0]
+    size = x.shape[axis]
+    start = start + size if -size <= start < 0 else start
+    if not (0 <= start <= size and 0 <= length <= size - start):
+        raise ShapeError(f"narrow: start {start} and length {length} do not fit axis {axis} of "
+                         f"length {size}")
+    return x[(slice(None),) * axis + (slice(start, start + length),)]
+
+
+@torch_names
+def unflatten(x, axis, sizes):
+    """Split axis ``axis`` into several with these sizes (one may be -1): the inverse of
+    flatten, e.g. (N, 12) with unflatten(x, 1, (3, 4)) -> (N, 3, 4)."""
+    x = as_tensor(x, "unflatten")
+    axis = normalize_axes(axis, x.ndim, "unflatten")[0]
+    sizes = tuple(int(n) for n in sizes)
+    known = math.prod(n for n in sizes if n != -1)
+    if sizes.count(-1) > 1 or (-1 not in sizes and known != x.shape[axis]) or \
+            (-1 in sizes and (known == 0 or x.shape[axis] % known)):
+        raise ShapeError(f"unflatten: sizes {sizes} do not multiply to the length "
+                         f"{x.shape[axis]} of axis {axis}")
+    return reshape(x, x.shape[:axis] + sizes + x.shape[axis + 1:])
+
+
+# ----- flipping, rolling, repeating ---------------------------------------------------------
+@torch_names
+def flip(x, axis=None):
+    """Reverse the order along ``axis`` (None: every axis, as numpy.flip; PyTorch's dims=
+    is accepted). A slice with step -1, so the gradient is flipped back."""
+    x = as_tensor(x, "flip")
+    axes = normalize_axes(axis, x.ndim, "flip")
+    return x[tuple(slice(None, None, -1) if a in axes else slice(None) for a in range(x.ndim))]
+
+
+@torch_names
+def roll(x, shift=None, axis=None, *, shifts=None):
+    """Shift elements along ``axis`` cyclically: y[(i + shift) % n] = x[i] (numpy.roll;
+    PyTorch's roll(shifts, dims) reads the same). Several shifts and axes roll each in
+    turn; axis=None rolls the flattened tensor and restores the shape. Composed of slices
+    and concatenate."""
+    x = as_tensor(x, "roll")
+    shift = shift if shifts is None else shifts
+    if shift is None or (isinstance(shift, (tuple, list)) and not shift):
+        raise ArgumentError("roll: give the shift (PyTorch: shifts)")
+    if axis is None:
+        if not isinstance(shift, (int, numpy.integer)):
+            raise ShapeError(f"roll: with axis=None the shift must be one int, got {shift!r}")
+        return reshape(roll(reshape(x, -1), shift, 0), x.shape)
+    shifts = (shift,) if isinstance(shift, (int, numpy.integer)) else tuple(shift)
+    axes = (axis,) if isinstance(axis, (int, numpy.integer)) else tuple(axis)
+    if len(shifts) != len(axes):
+        raise ShapeError(f"roll: {len(shifts)} shifts for {len(axes)} axes")
+    for amount, a in zip(shifts, axes):
+        (a,) = normalize_axes(a, x.ndim, "roll")
+        n = x.shape[a]
+        amount = int(amount) % n if n else 0
+        if amount:
+            before = (slice(None),) * a
+            x = concatenate([x[before + (slice(n - amount, n),)],
+                             x[before + (slice(0, n - amount),)]], axis=a)
+    return x
+
+
+def tile(x, reps):
+    """x repeated as whole blocks: numpy.tile, PyTorch's x.repeat(*sizes).
+    tile([a, b], 2) = [a, b, a, b]. reps shorter than x's dims count for the last axes;
+    longer, x gets leading axes of size 1. Composed: reshape to (1, n) per axis,
+    broadcast to (r, n), reshape to (r * n): the backward sums the copies."""
+    x = as_tensor(x, "tile")
+    reps = (reps,) if isinstance(reps, (int, numpy.integer)) else tuple(reps)
+    if any(isinstance(r, bool) or not isinstance(r, (int, numpy.integer)) or r < 0
+           for r in reps):
+        raise ArgumentError(f"tile: repetitions must be ints >= 0, got {reps}")
+    ndim = max(x.ndim, len(reps))
+    shape = (1,) * (ndim - x.ndim) + x.shape
+    reps = (1,) * (ndim - len(reps)) + reps
+    spaced = reshape(x, tuple(n for size in shape for n in (1, size)))
+    copies = broadcast_to(spaced, tuple(n for r, size in zip(reps, shape) for n in (r, size)))
+    return reshape(copies, tuple(r * size for r, size in zip(reps, shape)))
+
+
+@torch_names
+def repeat_interleave(x, repeats, axis=None):
+    """Each element repeated in place: repeat_interleave([a, b], 2) = [a, a, b, b] (PyTorch's
+    repeat_interleave, NumPy's repeat). ``repeats`` an int, or one count per element along
+    ``axis``; axis=None works on the flattened tensor. The backward adds the copies."""
+    x = as_tensor(x, "repeat_interleave")
+    if axis is None:
+        x, axis = reshape(x, -1), 0
+    axis = normalize_axes(axis, x.ndim, "repeat_interleave")[0]
+    n = x.shape[axis]
+    if isinstance(repeats, (int, numpy.integer)) and not isinstance(repeats, bool):
+        if repeats < 0:
+            raise ArgumentError(f"repeat_interleave: repeats must be >= 0, got {repeats}")
+        spaced = unsqueeze(x, axis + 1)
+        copies = broadcast_to(spaced, x.shape[:axis + 1] + (int(repeats),) + x.shape[axis + 1:])
+        return reshape(copies, x.shape[:axis] + (n * int(repeats),) + x.shape[axis + 1:])
+    counts = (repeats.numpy() if isinstance(repeats, Tensor)
+              else host_array(repeats, "repeat_interleave")).reshape(-1)
+    if counts.dtype.kind not in "iu" or counts.shape != (n,) or (counts < 0).any():
+        raise ArgumentError(f"repeat_interleave: repeats must be an int or {n} counts >= 0 "
+                            f"(one per element along axis {axis}), got {counts!r:.60}")
+    positions = numpy.repeat(numpy.arange(n), counts)
+    return x[(slice(None),) * axis + (positions,)]
 
 
 class Pad(Function):

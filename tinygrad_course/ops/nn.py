@@ -19,7 +19,7 @@ import numpy
 
 from ..autograd import Function, is_grad_enabled
 from ..errors import ShapeError
-from ..tensor import Tensor, as_tensor
+from ..tensor import Tensor, as_tensor, torch_names
 from .elementwise import floating, maximum, where
 from .reduce import normalize_axes
 
@@ -128,11 +128,13 @@ def softmax_cross_entropy(z, y, axis=-1):
                                      axis=normalize_axes(axis, z.ndim, "softmax_cross_entropy")[0])
 
 
+@torch_names  # dim= as well as axis=
 def softmax(x, axis=-1):
     x = as_tensor(x, "softmax")
     return Softmax.apply(floating(x), axis=normalize_axes(axis, x.ndim, "softmax"))
 
 
+@torch_names
 def log_softmax(x, axis=-1):
     x = as_tensor(x, "log_softmax")
     return LogSoftmax.apply(floating(x), axis=normalize_axes(axis, x.ndim, "log_softmax"))

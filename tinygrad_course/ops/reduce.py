@@ -14,13 +14,18 @@ Reducing over nothing, as NumPy and PyTorch do:
 
 import builtins
 import math
+from collections import namedtuple
 
 import numpy
 
 from ..autograd import Function, is_grad_enabled
-from ..errors import DTypeError, ShapeError
-from ..tensor import Tensor, as_tensor, check_same_device
-from .elementwise import floating
+from ..errors import ArgumentError, DTypeError, ShapeError
+from ..tensor import Tensor, as_tensor, check_same_device, torch_names
+from .elementwise import floating, sqrt, where
+
+# What max/min(..., return_indices=True), sort and topk return, like PyTorch's named tuples:
+# values, indices = tg.sort(x)  or  tg.sort(x).values
+ValuesAndIndices = namedtuple("ValuesAndIndices", ["values", "indices"])
 
 
 def normalize_axes(axis, ndim, op_name):
@@ -126,7 +131,7 @@ class LogSumExp(Function):
 
 def _has_empty_axis(shape, axes):
     """Whether one of the reduced ``axes`` has length 0 (so each output has no elements)."""
-    return 0 in shape and any(shape[a] == 0 for a in axes)
+    return 0 in shape and builtins.any(shape[a] == 0 for a in axes)
 
 
 def _reduce(fn, x, axis, keepdims, name):
@@ -135,6 +140,7 @@ def _reduce(fn, x, axis, keepdims, name):
     return fn.apply(x, axes=axes, keepdims=keepdims)
 
 
+@torch_names
 def sum(x, axis=None, keepdims=False):
     return _reduce(Sum, x, axis, keepdims, "sum")
 
@@ -151,14 +157,46 @@ def _extreme(fn, x, axis, keepdims, name):
     return fn.apply(x, axes=axes, keepdims=keepdims)
 
 
-def max(x, axis=None, keepdims=False):
-    return _extreme(Max, x, axis, keepdims, "max")
+def _with_indices(values, arg_extreme, x, axis, keepdims):
+    """(values, indices) for max/min(..., return_indices=True): the indices of the first
+    extreme along the one ``axis`` (of the flattened tensor for axis=None)."""
+    return ValuesAndIndices(values, arg_extreme(x, axis, keepdims))
 
 
-def min(x, axis=None, keepdims=False):
-    return _extreme(Min, x, axis, keepdims, "min")
+@torch_names
+def max(x, axis=None, keepdims=False, return_indices=False):
+    """The largest element over ``axis`` (None: all; an int, negative or a tuple); ties
+    share the gradient evenly (see Max).
+
+    Unlike PyTorch's x.max(dim), this returns the values only, as NumPy's max does. Pass
+    return_indices=True for PyTorch's pair: values, indices = max(x, dim=1,
+    return_indices=True) (a named tuple; the indices are argmax's, one axis only).
+    """
+    values = _extreme(Max, x, axis, keepdims, "max")
+    return _with_indices(values, argmax, x, axis, keepdims) if return_indices else values
 
 
+@torch_names
+def min(x, axis=None, keepdims=False, return_indices=False):
+    """The smallest element over ``axis``; values only unless return_indices=True (see max)."""
+    values = _extreme(Min, x, axis, keepdims, "min")
+    return _with_indices(values, argmin, x, axis, keepdims) if return_indices else values
+
+
+@torch_names
+def amax(x, axis=None, keepdims=False):
+    """PyTorch's amax: max over one or several axes, values only, ties sharing the gradient
+    evenly (the same as max here)."""
+    return _extreme(Max, x, axis, keepdims, "amax")
+
+
+@torch_names
+def amin(x, axis=None, keepdims=False):
+    """PyTorch's amin: min over one or several axes (the same as min here)."""
+    return _extreme(Min, x, axis, keepdims, "amin")
+
+
+@torch_names
 def logsumexp(x, axis=None, keepdims=False):
     return _reduce(LogSumExp, floating(as_tensor(x, "logsumexp")), axis, keepdims, "logsumexp")
 
@@ -170,6 +208,7 @@ def _count(x, axes):
     return count
 
 
+@torch_names
 def mean(x, axis=None, keepdims=False):
     """mean = sum / n, n the number of elements reduced; NaN when n = 0 (0 / 0, as NumPy and
     PyTorch give)."""
@@ -179,19 +218,160 @@ def mean(x, axis=None, keepdims=False):
     return sum(x, axes, keepdims) * (1.0 / n if n else math.nan)
 
 
-def var(x, axis=None, keepdims=False, ddof=0):
+def _ddof(ddof, correction, unbiased, op):
+    """NumPy's ddof from PyTorch's correction= (the same number) or unbiased= (True: 1)."""
+    given = [name for name, value in (("correction", correction), ("unbiased", unbiased))
+             if value is not None]
+    if len(given) > 1 or (given and ddof != 0):
+        raise ArgumentError(f"{op}: give one of ddof=, correction= and unbiased= (they set the "
+                            "same divisor n - ddof)")
+    if unbiased is not None:
+        return 1 if unbiased else 0
+    ddof = correction if correction is not None else ddof
+    if isinstance(ddof, bool) or not isinstance(ddof, (int, numpy.integer)) or ddof < 0:
+        raise ArgumentError(f"{op}: ddof must be a non-negative int, got {ddof!r}")
+    return int(ddof)
+
+
+@torch_names
+def var(x, axis=None, keepdims=False, ddof=0, *, correction=None, unbiased=None):
     """var = sum (x - mean)^2 / (n - ddof); ddof=0 is the population variance (NumPy's default).
+
+    PyTorch's correction=k means ddof=k and unbiased=True means ddof=1. Note the defaults
+    differ: torch.var(x) divides by n - 1, var(x) here by n (NumPy's choice).
 
     NaN when n = 0 (the variance of nothing, as NumPy and PyTorch give, whatever ddof); with
     elements but n <= ddof, a ShapeError (no degrees of freedom left: a wrong ddof).
     """
     x = as_tensor(x, "var")
+    ddof = _ddof(ddof, correction, unbiased, "var")
     axes = normalize_axes(axis, x.ndim, "var")
     n = _count(x, axes)
     if n and n - ddof <= 0:
         raise ShapeError(f"var: {n} elements with ddof={ddof} leave no degrees of freedom")
     centered = x - mean(x, axes, keepdims=True)
     return sum(centered * centered, axes, keepdims) * (1.0 / (n - ddof) if n else math.nan)
+
+
+@torch_names
+def std(x, axis=None, keepdims=False, ddof=0, *, correction=None, unbiased=None):
+    """std = sqrt(var), with var's ddof (NumPy's name; PyTorch's correction= and unbiased=
+    are accepted). NumPy's default ddof=0 is kept: torch.std(x) is std(x, ddof=1) here.
+
+    Composed: dL/dx = dL/dstd * (x - mean) / ((n - ddof) std). At std = 0 (all equal) that
+    is 0/0, NaN, as in PyTorch.
+    """
+    x = as_tensor(x, "std")
+    return sqrt(var(x, axis, keepdims, _ddof(ddof, correction, unbiased, "std")))
+
+
+class Prod(Function):
+    """y = prod of x over ``axes``.
+
+    dL/dx_i = dL/dy * prod_{j != i} x_j  (the product of the others in x_i's reduced slice).
+
+    With no zero in x that is dL/dy * y / x_i. Where x holds a zero the division is
+    avoided: the product of the others is computed directly (for each i, the slice with
+    x_i replaced by 1, multiplied out: n x n per slice, n its length, only then). So one
+    zero in a slice gets the product of the rest and every other element 0; two zeros give
+    all 0; and since the backward is a product written with ops, second derivatives are
+    right at zeros too.
+    """
+
+    def forward(self, x, axes, keepdims):
+        self.axes = axes
+        self.has_zero = bool((x == 0).any())
+        return self.xp.prod(x, axis=axes, keepdims=keepdims)
+
+    def backward(self, grad):
+        (x,) = self.inputs
+        kept = kept_shape(x.shape, self.axes)
+        if not self.has_zero:
+            return grad.reshape(kept) * self.output.reshape(kept) / x
+        return grad.reshape(kept) * _product_of_the_others(x, self.axes)
+
+
+def _product_of_the_others(x, axes):
+    """For each element, the product of the other elements of its slice over ``axes``
+    (no division: each slice, with one element at a time replaced by 1, multiplied out)."""
+    kept = [a for a in range(x.ndim) if a not in axes]
+    order = kept + list(axes)
+    lines = x.transpose(tuple(order))  # the reduced axes last...
+    moved_shape = lines.shape
+    n = _count(x, axes)
+    lines = lines.reshape(tuple(x.shape[a] for a in kept) + (n,))  # ... as one axis of n
+    rows = lines.unsqueeze(-2).broadcast_to(lines.shape[:-1] + (n, n))  # row i: the slice
+    diagonal = Tensor._from_op(x.xp.eye(n, dtype=bool), x.device, False)
+    others = prod(where(diagonal, 1.0, rows), axis=-1)  # row i with x_i as 1, multiplied out
+    inverse = [order.index(a) for a in range(x.ndim)]
+    return others.reshape(moved_shape).transpose(tuple(inverse))
+
+
+@torch_names
+def prod(x, axis=None, keepdims=False):
+    """The product of the elements over ``axis`` (None: all; an int or a tuple); 1 over an
+    empty axis. See Prod for the gradient, zeros included."""
+    return _reduce(Prod, x, axis, keepdims, "prod")
+
+
+def _logical(name, x, axis, keepdims):
+    x = as_tensor(x, name)
+    axes = normalize_axes(axis, x.ndim, name)
+    result = getattr(x.xp, name)(x.data, axis=axes, keepdims=keepdims)
+    return Tensor._from_op(x.xp.asarray(result), x.device, False)
+
+
+@torch_names
+def any(x, axis=None, keepdims=False):
+    """Whether any element over ``axis`` is nonzero (True); a bool tensor, no gradient."""
+    return _logical("any", x, axis, keepdims)
+
+
+@torch_names
+def all(x, axis=None, keepdims=False):
+    """Whether every element over ``axis`` is nonzero (True); a bool tensor, no gradient."""
+    return _logical("all", x, axis, keepdims)
+
+
+@torch_names
+def norm(x, ord=2, axis=None, keepdims=False, *, p=None):
+    """The vector norm of x over ``axis`` (None: all elements, as one vector):
+
+        ord = 2 or "fro"   sqrt(sum x^2)       dL/dx = dL/dy * x / y  (0 at y = 0)
+        ord = 1            sum |x|             dL/dx = dL/dy * sign x
+        ord = inf          max |x|             (ties share the gradient, as in max)
+        ord = -inf         min |x|
+        other ord > 0      (sum |x|^ord)^(1/ord)
+
+    PyTorch's p= is NumPy's ord=. Like torch.norm and torch.linalg.vector_norm, every ord is
+    an elementwise (vector) norm, also over two axes: NumPy's linalg.norm(x, 1, axis=(0, 1))
+    gives a matrix norm (the largest column sum) instead, which is not provided here.
+
+    At a zero vector the 2-norm's derivative does not exist; 0 is given, as PyTorch does
+    (sqrt(sum x^2) alone would give 0/0 = NaN). Composed of sum, abs, max and pow.
+    """
+    x = floating(as_tensor(x, "norm"))
+    if p is not None:
+        if ord != 2:
+            raise ArgumentError("norm: give one of ord= (NumPy) and p= (PyTorch)")
+        ord = p
+    if ord == "fro":
+        ord = 2
+    if isinstance(ord, str) or isinstance(ord, bool) or not isinstance(ord, (int, float)) \
+            or not (ord > 0 or ord == -math.inf):
+        raise ArgumentError(f"norm: ord must be a number > 0, inf, -inf or 'fro', got {ord!r}")
+    magnitude = x.abs()
+    if ord == math.inf:
+        return max(magnitude, axis, keepdims)
+    if ord == -math.inf:
+        return min(magnitude, axis, keepdims)
+    if ord == 1:
+        return sum(magnitude, axis, keepdims)
+    total = sum(x * x if ord == 2 else magnitude ** ord, axis, keepdims)
+    positive = total > 0
+    # the root taken only where the sum is positive: its infinite slope at 0 never meets
+    # the zero gradient of the sum there (which would give 0 * inf = NaN)
+    return where(positive, where(positive, total, 1.0) ** (1.0 / ord), 0.0)
 
 
 class MaskedMean(Function):
@@ -252,11 +432,13 @@ def _arg_extreme(name, x, axis, keepdims):
     return Tensor._from_op(out, x.device, False)
 
 
+@torch_names
 def argmax(x, axis=None, keepdims=False):
     """Index of the largest element (the first one on ties); an int64 tensor, no gradient."""
     return _arg_extreme("argmax", x, axis, keepdims)
 
 
+@torch_names
 def argmin(x, axis=None, keepdims=False):
     """Index of the smallest element (the first one on ties); an int64 tensor, no gradient."""
     return _arg_extreme("argmin", x, axis, keepdims)
