@@ -9,12 +9,16 @@ factor at fixed epochs. Warmup (a short linear rise at the start) protects the f
 taken from random weights, from a rate that is too large for them.
 
 Part 1 prints each schedule (tinygrad_course.optim.lr_scheduler) and how much of the rate it
-removes in each quarter of training. Part 2 trains the same MLP from the same weights on the
+removes in each quarter of training, then every schedule the library has (step, multi-step,
+exponential, constant, linear, polynomial, lambda, multiplicative, cosine, warm restarts,
+cyclic, one-cycle, warmup + cosine, chained, reduce-on-plateau), plotted side by side in the
+figure schedules_gallery. Part 2 trains the same MLP from the same weights on the
 same minibatches with SGD (momentum 0.9) under each schedule and compares the final training
 loss and test accuracy: with the same starting rate, the decayed schedules finish lower.
 """
 
 import argparse
+import math
 
 import numpy as np
 
@@ -56,6 +60,48 @@ def lr_curve(name, base_lr, total):
         if schedule is not None:
             schedule.step()
     return np.array(lrs)
+
+
+def gallery(base_lr, total):
+    """Every schedule of tinygrad_course.optim.lr_scheduler over ``total`` steps: name ->
+    the lr at steps 0..total. ReduceLROnPlateau reacts to a validation loss instead of the
+    step; it is fed one that improves for a third of the run and then stalls."""
+    S = lr_scheduler
+    third, tenth = max(1, total // 3), max(1, total // 10)
+    makers = {
+        "StepLR": lambda o: S.StepLR(o, step_size=third, gamma=0.3),
+        "MultiStepLR": lambda o: S.MultiStepLR(o, milestones=[total // 2, 3 * total // 4]),
+        "ExponentialLR": lambda o: S.ExponentialLR(o, gamma=0.97),
+        "ConstantLR": lambda o: S.ConstantLR(o, factor=0.3, total_iters=tenth),
+        "LinearLR": lambda o: S.LinearLR(o, 1.0, 0.0, total_iters=total),
+        "PolynomialLR": lambda o: S.PolynomialLR(o, total_iters=total, power=2.0),
+        "LambdaLR": lambda o: S.LambdaLR(o, lambda t: 1 / math.sqrt(1 + t)),
+        "MultiplicativeLR": lambda o: S.MultiplicativeLR(o, lambda t: 0.98),
+        "CosineAnnealingLR": lambda o: S.CosineAnnealingLR(o, T_max=total),
+        "CosineAnnealingWarmRestarts": lambda o: S.CosineAnnealingWarmRestarts(
+            o, T_0=tenth, T_mult=2),
+        "CyclicLR": lambda o: S.CyclicLR(o, base_lr / 10, base_lr, step_size_up=tenth),
+        "OneCycleLR": lambda o: S.OneCycleLR(o, max_lr=base_lr, total_steps=total + 1),
+        "SequentialLR (warmup, cosine)": lambda o: S.SequentialLR(
+            o, [S.LinearLR(o, start_factor=0.01, total_iters=tenth),
+                S.CosineAnnealingLR(o, T_max=total - tenth)], milestones=[tenth]),
+        "ChainedScheduler (constant x exp)": lambda o: S.ChainedScheduler(
+            [S.ConstantLR(o, factor=0.3, total_iters=tenth), S.ExponentialLR(o, gamma=0.98)]),
+        "ReduceLROnPlateau": lambda o: S.ReduceLROnPlateau(o, factor=0.5, patience=5),
+    }
+    curves = {}
+    for name, make in makers.items():
+        optimizer = tg.optim.SGD([tg.zeros(1, requires_grad=True)], lr=base_lr, momentum=0.9)
+        schedule = make(optimizer)
+        lrs = []
+        for t in range(total + 1):
+            lrs.append(optimizer.param_groups[0]["lr"])
+            if isinstance(schedule, S.ReduceLROnPlateau):
+                schedule.step(max(1.0 - t / third, 0.0) + 0.3)  # stalls at 0.3 after a third
+            else:
+                schedule.step()
+        curves[name] = np.array(lrs)
+    return curves
 
 
 def train(name, data, epochs, base_lr, batch_size, seed):
@@ -102,6 +148,12 @@ def main(argv=None):
         print(f"   {name:<14} lr " + " ".join(f"{v:.4f}" for v in quarters)
               + "   removed per quarter " + " ".join(f"{d:+.2f}" for d in drops[name]))
 
+    every = gallery(base_lr, 100)
+    print(f"   every schedule in tinygrad_course.optim.lr_scheduler ({len(every)}), lr at "
+          "0/25/50/75/100%:")
+    for name, lrs in every.items():
+        print(f"   {name:<34} " + " ".join(f"{v:.4f}" for v in lrs[[0, 25, 50, 75, 100]]))
+
     x_all, y_all = make_spirals(2 * n, n_classes=3, noise=0.2, seed=0)
     x, x_test, y, y_test = train_test_split(x_all, y_all, test_fraction=0.5, seed=0)
     print(f"2. MLP 2 -> 64 -> 64 -> 3 on {len(x)} spiral points, SGD momentum 0.9, lr {base_lr}"
@@ -130,11 +182,27 @@ def main(argv=None):
         right.set_ylabel("training loss")
         right.legend()
         print("figure:", _plotting.save(fig, "schedules"))
+        columns = 5
+        rows = -(-len(every) // columns)
+        fig, axes = plt.subplots(rows, columns, figsize=(3 * columns, 2.2 * rows), sharex=True)
+        for ax, (name, lrs) in zip(axes.ravel(), every.items()):
+            ax.plot(lrs)
+            ax.set_title(name, fontsize=8)
+            ax.set_ylim(0, base_lr * 1.05)
+        for ax in axes.ravel()[len(every):]:
+            ax.axis("off")
+        fig.supxlabel("step")
+        fig.supylabel("learning rate")
+        fig.tight_layout()
+        print("figure:", _plotting.save(fig, "schedules_gallery"))
 
     out = {"linear_drop_first_quarter": float(drops["linear"][0]),
            "cosine_drop_first_quarter": float(drops["cosine"][0]),
            "cosine_drop_second_quarter": float(drops["cosine"][1]),
-           "warmup_lr_at_start": float(curves["warmup+cosine"][0])}
+           "warmup_lr_at_start": float(curves["warmup+cosine"][0]),
+           "schedules_in_gallery": len(every),
+           "one_cycle_peak_step": int(np.argmax(every["OneCycleLR"])),
+           "plateau_final_lr": float(every["ReduceLROnPlateau"][-1])}
     for name, (_, final, acc) in results.items():
         out[f"{name}_final_loss"] = final
         out[f"{name}_test_accuracy"] = acc
