@@ -32,7 +32,16 @@ from .errors import ArgumentError, DeviceError, DTypeError, ShapeError
 from .ops.attention import scaled_dot_product_attention
 from .ops.conv import conv1d as _conv1d
 from .ops.conv2d import _edge_index, conv2d, conv_transpose2d, fold, unfold
-from .ops.elementwise import gelu, leaky_relu, maximum, minimum, relu, tanh, where  # noqa: F401
+from .ops.elementwise import (  # noqa: F401 (relu, tanh, gelu, leaky_relu: F.relu and so on)
+    floating,
+    gelu,
+    leaky_relu,
+    maximum,
+    minimum,
+    relu,
+    tanh,
+    where,
+)
 from .ops.embedding import embedding as _embedding
 from .ops.linear import linear as _linear
 from .ops.movement import pad as _pad
@@ -150,9 +159,20 @@ SELU_ALPHA = 1.6732632423543772848170429916717  # the fixed point of SELU's self
 SELU_SCALE = 1.0507009873554804934193349852946  # (Klambauer et al., 2017), as in PyTorch
 
 
+def _is_number(value):
+    """A real number (not a bool, not NaN): what a scalar setting of a function must be."""
+    return (isinstance(value, numbers.Real) and not isinstance(value, bool)
+            and not math.isnan(value))
+
+
+def _activation_input(x, name):
+    """x as a floating Tensor: integers and bools become float32 (as exp and log do)."""
+    return floating(as_tensor(x, name))
+
+
 def silu(x):
     """SiLU (swish): x * sigmoid(x);  d/dx = sigma(x) (1 + x (1 - sigma(x))). Any shape."""
-    x = as_tensor(x, "silu")
+    x = _activation_input(x, "silu")
     return x * x.sigmoid()
 
 
@@ -165,14 +185,16 @@ def _negative_part(x):
 def elu(x, alpha=1.0):
     """ELU: x for x > 0, alpha (e^x - 1) for x <= 0;  d/dx = 1, or alpha e^x (alpha at 0,
     as PyTorch). Any shape."""
-    x = as_tensor(x, "elu")
+    x = _activation_input(x, "elu")
+    if not _is_number(alpha):
+        raise ArgumentError(f"elu: alpha must be a number, got {alpha!r}")
     return where(x > 0, x, alpha * (_negative_part(x).exp() - 1.0))
 
 
 def selu(x):
     """SELU: scale * elu(x, alpha) with the fixed constants SELU_SCALE and SELU_ALPHA that
     keep activations near mean 0, variance 1 through many layers. Any shape."""
-    return SELU_SCALE * elu(as_tensor(x, "selu"), SELU_ALPHA)
+    return SELU_SCALE * elu(_activation_input(x, "selu"), SELU_ALPHA)
 
 
 def softplus(x, beta=1.0, threshold=20.0):
@@ -181,37 +203,38 @@ def softplus(x, beta=1.0, threshold=20.0):
     Where beta x > threshold it is x itself (as in PyTorch; the two differ by less than
     e^-threshold there). Evaluated as max(z, 0) + log(1 + e^-|z|), z = beta x: no overflow.
     """
-    x = as_tensor(x, "softplus")
-    if not beta > 0:
-        raise ArgumentError(f"softplus: beta must be > 0, got {beta}")
+    x = _activation_input(x, "softplus")
+    if not _is_number(beta) or not beta > 0 or not _is_number(threshold):
+        raise ArgumentError(f"softplus: beta must be a number > 0 and threshold a number, got "
+                            f"{beta!r} and {threshold!r}")
     scaled = x * beta
     return where(scaled > threshold, x, _softplus(scaled) * (1.0 / beta))
 
 
 def mish(x):
     """Mish: x * tanh(softplus(x)). Any shape."""
-    x = as_tensor(x, "mish")
+    x = _activation_input(x, "mish")
     return x * _softplus(x).tanh()
 
 
 def hardtanh(x, min_val=-1.0, max_val=1.0):
     """x clipped to [min_val, max_val];  d/dx = 1 strictly inside, 0 at and beyond the bounds
     (PyTorch's rule at the bounds, where ``clip`` would pass the gradient)."""
-    x = as_tensor(x, "hardtanh")
-    if not min_val < max_val:
+    x = _activation_input(x, "hardtanh")
+    if not (_is_number(min_val) and _is_number(max_val) and min_val < max_val):
         raise ArgumentError(f"hardtanh: need min_val < max_val, got {min_val} and {max_val}")
     return where(x <= min_val, min_val, where(x >= max_val, max_val, x))
 
 
 def softsign(x):
     """x / (1 + |x|), a slow-saturating tanh;  d/dx = 1 / (1 + |x|)^2. Any shape."""
-    x = as_tensor(x, "softsign")
+    x = _activation_input(x, "softsign")
     return x / (x.abs() + 1.0)
 
 
 def logsigmoid(x):
     """log sigmoid(x) = -softplus(-x), stable at both ends;  d/dx = 1 - sigmoid(x)."""
-    return -_softplus(-as_tensor(x, "logsigmoid"))
+    return -_softplus(-_activation_input(x, "logsigmoid"))
 
 
 def glu(x, dim=-1):
@@ -219,7 +242,7 @@ def glu(x, dim=-1):
 
     x: (..., 2n, ...) -> (..., n, ...);  d/da = sigma(b), d/db = a sigma(b) (1 - sigma(b)).
     """
-    x = as_tensor(x, "glu")
+    x = _activation_input(x, "glu")
     if x.ndim == 0 or not -x.ndim <= dim < x.ndim or x.shape[dim] % 2:
         raise ShapeError(f"glu: the size along dim {dim} must be even, got shape {x.shape}")
     axis, half = dim % x.ndim, x.shape[dim] // 2
@@ -953,6 +976,8 @@ def _as_sequence_image(name, input):
     x = as_tensor(input, name)
     if x.ndim not in (2, 3):
         raise ShapeError(f"{name}: expected input (N, C, L) or (C, L), got {x.shape}")
+    if x.dtype.kind != "f":
+        raise DTypeError(f"{name}: needs a floating input, got dtype {x.dtype}")
     return x.unsqueeze(-2)  # (N, C, 1, L)
 
 

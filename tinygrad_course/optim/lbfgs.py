@@ -27,7 +27,10 @@ from .optimizer import Optimizer, check_hyperparameter
 class LBFGS(Optimizer):
     def __init__(self, params, lr=1.0, max_iter=20, max_eval=None, tolerance_grad=1e-7,
                  tolerance_change=1e-9, history_size=100, line_search_fn=None):
-        max_eval = max_iter * 5 // 4 if max_eval is None else max_eval
+        if max_eval is None and isinstance(max_iter, int) and not isinstance(max_iter, bool):
+            max_eval = max_iter * 5 // 4  # (a max_iter that is no integer: refused below)
+        elif max_eval is None:
+            max_eval = max_iter
         super().__init__(params, dict(lr=lr, max_iter=max_iter, max_eval=max_eval,
                                       tolerance_grad=tolerance_grad,
                                       tolerance_change=tolerance_change,
