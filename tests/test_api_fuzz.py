@@ -115,3 +115,53 @@ def test_bad_input_either_works_sanely_or_raises_a_named_tensor_error(entry, bad
         raise AssertionError(f"{name} with {bad!r} raised a raw {type(err).__name__}: "
                              f"{err}") from err
     assert _sane(result), f"{name} with {bad!r} gave {result!r}"
+
+
+# ----- issue 20: the layers, losses, optimisers and schedules a PyTorch user reaches for -------
+ISSUE_20_ENTRY_POINTS = [
+    ("silu", lambda v: F.silu(v)), ("elu", lambda v: F.elu(v)),
+    ("softplus", lambda v: F.softplus(v)), ("softplus", lambda v: F.softplus(_x(), beta=v)),
+    ("hardtanh", lambda v: F.hardtanh(v)), ("glu", lambda v: F.glu(v)),
+    ("logsigmoid", lambda v: F.logsigmoid(v)), ("mish", lambda v: F.mish(v)),
+    ("normalize", lambda v: F.normalize(v)), ("normalize", lambda v: F.normalize(_x(), p=v)),
+    ("cosine_similarity", lambda v: F.cosine_similarity(_x(), v)),
+    ("pairwise_distance", lambda v: F.pairwise_distance(_x(), v)),
+    ("pad", lambda v: F.pad(_x(), v)), ("pad", lambda v: F.pad(v, (1, 1))),
+    ("dropout", lambda v: F.dropout(_x(), p=v)),
+    ("max_pool1d", lambda v: F.max_pool1d(v, 2)),
+    ("max_pool1d", lambda v: F.max_pool1d(_x().unsqueeze(0), v)),
+    ("smooth_l1_loss", lambda v: F.smooth_l1_loss(_x(), v)),
+    ("huber_loss", lambda v: F.huber_loss(_x(), v)),
+    ("huber_loss", lambda v: F.huber_loss(_x(), _x(), delta=v)),
+    ("hinge_embedding_loss", lambda v: F.hinge_embedding_loss(_x(), v)),
+    ("margin_ranking_loss", lambda v: F.margin_ranking_loss(_x(), v, tg.ones(2, 3))),
+    ("cosine_embedding_loss", lambda v: F.cosine_embedding_loss(_x(), v, tg.ones(2))),
+    ("triplet_margin_loss", lambda v: F.triplet_margin_loss(_x(), _x(), v)),
+    ("poisson_nll_loss", lambda v: F.poisson_nll_loss(_x(), v)),
+    ("gaussian_nll_loss", lambda v: F.gaussian_nll_loss(_x(), _x(), v)),
+    ("RMSprop", lambda v: optim.RMSprop([_param()], lr=v)),
+    ("RMSprop", lambda v: optim.RMSprop([_param()], alpha=v)),
+    ("Adagrad", lambda v: optim.Adagrad([_param()], lr_decay=v)),
+    ("Adadelta", lambda v: optim.Adadelta([_param()], rho=v)),
+    ("Adamax", lambda v: optim.Adamax([_param()], betas=v)),
+    ("NAdam", lambda v: optim.NAdam([_param()], momentum_decay=v)),
+    ("RAdam", lambda v: optim.RAdam([_param()], eps=v)),
+    ("LBFGS", lambda v: optim.LBFGS([_param()], max_iter=v)),
+    ("MultiStepLR", lambda v: lr_scheduler.MultiStepLR(_optimiser(), milestones=[v])),
+    ("ExponentialLR", lambda v: lr_scheduler.ExponentialLR(_optimiser(), gamma=v)),
+    ("PolynomialLR", lambda v: lr_scheduler.PolynomialLR(_optimiser(), total_iters=v)),
+    ("CosineAnnealingWarmRestarts",
+     lambda v: lr_scheduler.CosineAnnealingWarmRestarts(_optimiser(), T_0=v)),
+    ("OneCycleLR", lambda v: lr_scheduler.OneCycleLR(_optimiser(), max_lr=v, total_steps=10)),
+    ("CyclicLR", lambda v: lr_scheduler.CyclicLR(_optimiser(), 0.1, 1.0, step_size_up=v)),
+    ("ReduceLROnPlateau", lambda v: lr_scheduler.ReduceLROnPlateau(_optimiser()).step(v)),
+    ("ReduceLROnPlateau", lambda v: lr_scheduler.ReduceLROnPlateau(_optimiser(), factor=v)),
+]
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(entry=st.sampled_from(ISSUE_20_ENTRY_POINTS), bad=st.sampled_from(BAD))
+def test_issue_20_entry_points_work_sanely_or_raise_a_named_error(entry, bad):
+    test_bad_input_either_works_sanely_or_raises_a_named_tensor_error.hypothesis.inner_test(
+        entry, bad)
