@@ -27,6 +27,7 @@ DEMOS = [
     "bert_mlm",
     "vit_digits",
     "cnn_digits",
+    "vqvae_digits",
     "clip_shapes",
 ]
 

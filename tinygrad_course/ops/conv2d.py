@@ -91,21 +91,15 @@ def _col2im(xp, taps, size, stride, dilation, dtype):
     return out
 
 
-def _by_group(matrix, groups):
-    """(M, G*K) -> (G, M, K): each group's columns as one matrix of a stack (a view)."""
-    rows, width = matrix.shape
-    return matrix.reshape(rows, groups, width // groups).transpose(1, 0, 2)
+def _per_group(xp, product, groups, axis):
+    """[product(g) for each group g] joined along ``axis``; each product is one 2-D matmul
+    (NumPy runs a batched matmul of transposed views without BLAS, so no 3-D stacks here)."""
+    parts = [product(g) for g in range(groups)]
+    return parts[0] if groups == 1 else xp.concatenate(parts, axis=axis)
 
 
-def _join_groups(stacked):
-    """(G, M, K) -> (M, G*K): the inverse of _by_group."""
-    groups, rows, width = stacked.shape
-    return stacked.transpose(1, 0, 2).reshape(rows, groups * width)
-
-
-def _weight_stack(w, groups):
-    """w (C_out, Cg, kH, kW) -> W_mat per group, (G, Og, Cg*kH*kW)."""
-    return w.reshape(groups, w.shape[0] // groups, -1)
+def _group_slice(g, width):
+    return slice(g * width, (g + 1) * width)
 
 
 def _grad_rows(grad):
@@ -114,29 +108,37 @@ def _grad_rows(grad):
 
 
 def _conv_forward(xp, x, w, stride, dilation, groups, out_hw=None):
-    """conv2d on arrays; returns y and X_col."""
+    """conv2d on arrays; returns y and X_col. Y_rows[:, group g] = X_col[:, g] W_mat[g]^T."""
     kernel = w.shape[2:]
     cols = _im2col(xp, x, kernel, stride, dilation, out_hw)
-    rows = _join_groups(xp.matmul(_by_group(cols, groups),
-                                  _weight_stack(w, groups).transpose(0, 2, 1)))
+    w_mat = w.reshape(w.shape[0], -1)  # (C_out, Cg*kH*kW)
+    og, k = w.shape[0] // groups, w_mat.shape[1]
+    rows = _per_group(xp, lambda g: cols[:, _group_slice(g, k)] @ w_mat[_group_slice(g, og)].T,
+                      groups, axis=1)
     ho = out_hw[0] if out_hw else out_size(x.shape[2], kernel[0], stride[0], dilation[0])
     wo = out_hw[1] if out_hw else out_size(x.shape[3], kernel[1], stride[1], dilation[1])
     return rows.reshape(x.shape[0], ho, wo, w.shape[0]).transpose(0, 3, 1, 2), cols
 
 
 def _conv_transpose_forward(xp, grad_rows, w, grad_shape, size, stride, dilation, groups):
-    """The adjoint of conv2d on arrays: col2im(dY_rows W_mat) -> (N, Cg*G, *size)."""
+    """The adjoint of conv2d on arrays: col2im(dY_rows W_mat) -> (N, Cg*G, *size), with
+    dX_col[:, group g] = dY_rows[:, g] W_mat[g]."""
     n, _, ho, wo = grad_shape
     kh, kw = w.shape[2:]
-    cols = _join_groups(xp.matmul(_by_group(grad_rows, groups), _weight_stack(w, groups)))
+    w_mat = w.reshape(w.shape[0], -1)
+    og = w.shape[0] // groups
+    cols = _per_group(xp, lambda g: grad_rows[:, _group_slice(g, og)] @ w_mat[_group_slice(g, og)],
+                      groups, axis=1)
     taps = cols.reshape(n, ho, wo, -1, kh, kw).transpose(0, 3, 1, 2, 4, 5)
     return _col2im(xp, taps, size, stride, dilation, grad_rows.dtype)
 
 
 def _weight_grad_arrays(xp, grad_rows, cols, w_shape, groups):
-    """dL/dW = dY_rows^T X_col per group -> (C_out, Cg, kH, kW)."""
-    stacked = xp.matmul(_by_group(grad_rows, groups).transpose(0, 2, 1), _by_group(cols, groups))
-    return stacked.reshape(w_shape)
+    """dL/dW[group g] = dY_rows[:, g]^T X_col[:, g] -> (C_out, Cg, kH, kW)."""
+    og, k = w_shape[0] // groups, cols.shape[1] // groups
+    grad = _per_group(xp, lambda g: grad_rows[:, _group_slice(g, og)].T
+                      @ cols[:, _group_slice(g, k)], groups, axis=0)
+    return grad.reshape(w_shape)
 
 
 def _weight_grad(x, grad, kernel, stride, dilation, groups):
