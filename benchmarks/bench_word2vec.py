@@ -19,9 +19,13 @@ Two ways to run it:
     python -m benchmarks.bench_word2vec     whole training runs, ours (Word2Vec.fit: the fast
                           step with per-row rates) vs gensim's single-worker word2vec (when
                           gensim is installed: pip install -e '.[compare]'; otherwise ours alone,
-                          with the reason printed), timed alternately, on the KJV verses and on
-                          a Zipf corpus of random tokens (1,000-token sentences); words/s,
-                          pairs/s, and quality at equal epochs.
+                          with the reason printed), timed alternately, on three corpora: the
+                          KJV verses, the KJV cut into 1,000-token chunks, and a Zipf corpus of
+                          random tokens (1,000-token sentences); words/s, pairs/s, and at equal
+                          epochs the quality (KJV: related-pair ranks, analogies) and the loss
+                          of both models' vectors on the same fixed examples
+                          (Word2Vec.evaluate_loss; gensim's two tables copied in by word).
+        --sweep [--sweep-epochs 1,3 --seeds 2 --no-compare]: ours at batch sizes 256 to 16384.
 
 Matched settings: dim 100, window 5 (both draw the reach 1..5), 5 noise words (count^0.75),
 lr 0.025 -> 0.0001 linear over all epochs, skip-gram; KJV: sample 1e-3, min_count 5; Zipf:
@@ -33,6 +37,7 @@ for wall time.
 """
 
 import argparse
+import os
 import statistics
 import time
 
@@ -150,12 +155,16 @@ WORKLOADS = {"word2vec_sg": setup_step}
 
 # ----- whole training runs vs gensim ---------------------------------------------------------
 CLOCKS = {"cpu": time.process_time, "wall": time.perf_counter}
-SETTINGS = {"kjv": {"sample": 1e-3, "min_count": 5}, "zipf": {"sample": 0.0, "min_count": 1}}
+SETTINGS = {"kjv": {"sample": 1e-3, "min_count": 5}, "zipf": {"sample": 0.0, "min_count": 1},
+            "kjv-chunks": {"sample": 1e-3, "min_count": 5}}
+CORPORA = tuple(SETTINGS)
 
 
 def corpus(name, max_verses=None):
-    """KJV verses (tokenized), or 200k Zipf-distributed random tokens over 10k words in
-    sentences of 1,000 (the corpus of the divergence report: no meaning, only frequencies)."""
+    """kjv: the KJV verses (tokenized), one sentence each (31k, ~25 words); kjv-chunks: the
+    same tokens cut into 1,000-token sentences (windows cross verse ends, as in a corpus with
+    no sentence marks); zipf: 200k Zipf-distributed random tokens over 10k words in sentences
+    of 1,000 (the corpus of the divergence report: no meaning, only frequencies)."""
     if name == "zipf":
         rng = numpy.random.default_rng(0)
         p = 1.0 / numpy.arange(1, 10001)
@@ -164,10 +173,16 @@ def corpus(name, max_verses=None):
     from tinygrad_course.data.corpus import load_bible
     from tinygrad_course.text import tokenize
 
-    return [tokenize(text) for text in load_bible(max_verses).texts]
+    verses = [tokenize(text) for text in load_bible(max_verses).texts]
+    if name == "kjv-chunks":
+        tokens = [word for verse in verses for word in verse]
+        return [tokens[i:i + 1000] for i in range(0, len(tokens), 1000)]
+    return verses
 
 
 def train_ours(sentences, settings, epochs, seed, clock, batch_size=4096):
+    """Word2Vec.fit with the matched settings; returns (seconds, model, history, corpus)
+    with corpus = (ids, sentence_ids) for Word2Vec.evaluate_loss."""
     from tinygrad_course.models.word2vec import Word2Vec, corpus_arrays
     from tinygrad_course.text import Vocab
 
@@ -178,7 +193,22 @@ def train_ours(sentences, settings, epochs, seed, clock, batch_size=4096):
     start = clock()
     history = model.fit(ids, sentence_ids, epochs=epochs, lr=0.025, min_lr=0.0001,
                         batch_size=batch_size, seed=seed)
-    return clock() - start, model.wv, history
+    return clock() - start, model, history, (ids, sentence_ids)
+
+
+def gensim_loss(gensim_model, ours, ids, sentence_ids):
+    """gensim's vectors (input and output tables) scored by ours.evaluate_loss on the same
+    fixed examples as our model: the loss comparison at equal epochs."""
+    import copy
+
+    scored = copy.deepcopy(ours)
+    w_in, w_out = scored.in_embed.weight.data, scored.out_embed.weight.data
+    for row, word in enumerate(ours.vocab.itos):
+        index = gensim_model.wv.key_to_index.get(word)
+        if index is not None and ours.trained[row]:
+            w_in[row] = gensim_model.wv.vectors[index]
+            w_out[row] = gensim_model.syn1neg[index]
+    return scored.evaluate_loss(ids, sentence_ids)
 
 
 def train_gensim(sentences, settings, epochs, seed, clock):
@@ -210,9 +240,12 @@ def compare(name, args, clock, have_gensim):
     sentences = corpus(name, args.max_verses)
     settings = SETTINGS[name]
     words = sum(len(s) for s in sentences)
-    ours, theirs, wv, history = [], [], None, None
+    ours, theirs = [], []
+    load_before = os.getloadavg()[0]
     for repeat in range(args.repeats):  # alternate, so both see the same machine load
-        seconds, wv, history = train_ours(sentences, settings, args.epochs, repeat, clock)
+        seconds, model, history, arrays = train_ours(sentences, settings, args.epochs, repeat,
+                                                     clock)
+        wv = model.wv
         ours.append(seconds)
         if have_gensim:
             seconds, gensim_wv, gensim_model = train_gensim(sentences, settings, args.epochs,
@@ -223,14 +256,17 @@ def compare(name, args, clock, have_gensim):
     print(f"\n{name}: {len(sentences)} sentences, {words} words ({trained // args.epochs} in "
           f"vocabulary), sample {settings['sample']:g}, min_count {settings['min_count']}; "
           f"{args.epochs} epoch(s), {args.repeats} alternating runs, {args.clock} clock; "
-          f"{pairs / trained:.2f} pairs per word")
+          f"{pairs / trained:.2f} pairs per word; load average (1 min) "
+          f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after")
     rate = trained / statistics.median(ours)
     pair_rate = pairs / statistics.median(ours)
     result = {"words_per_second": rate, "pairs_per_second": pair_rate,
-              "loss_per_epoch": history["loss_per_epoch"]}
+              "loss_per_epoch": history["loss_per_epoch"],
+              "final_loss": model.evaluate_loss(*arrays)}
     line = (f"  tinygrad_course (fit, batch 4096): {rate:9,.0f} words/s {pair_rate:10,.0f} "
-            f"pairs/s  runs " + ", ".join(f"{s:.2f}s" for s in ours))
-    if name == "kjv":
+            f"pairs/s  runs " + ", ".join(f"{s:.2f}s" for s in ours)
+            + f"  loss {result['final_loss']:.4f}")
+    if name != "zipf":
         result["quality"] = quality(wv)
         line += "  median rank %.1f, analogies %d/4" % result["quality"]
     print(line)
@@ -240,7 +276,9 @@ def compare(name, args, clock, have_gensim):
         line = (f"  gensim {__import__('gensim').__version__} (1 worker)      : "
                 f"{gensim_rate:9,.0f} words/s {pairs / statistics.median(theirs):10,.0f} "
                 f"pairs/s  runs " + ", ".join(f"{s:.2f}s" for s in theirs))
-        if name == "kjv":
+        result["gensim_final_loss"] = gensim_loss(gensim_model, model, *arrays)
+        line += f"  loss {result['gensim_final_loss']:.4f}"
+        if name != "zipf":
             result["gensim_quality"] = quality(gensim_wv)
             line += "  median rank %.1f, analogies %d/4" % result["gensim_quality"]
         print(line)
@@ -251,19 +289,31 @@ def compare(name, args, clock, have_gensim):
 
 
 def batch_size_sweep(name, args, batch_sizes=(256, 1024, 4096, 16384)):
-    """Loss curve and quality of ours at several batch sizes (seed 0): with per-row rates they
-    should differ little; without them, 4096 and up diverge on the Zipf corpus."""
+    """Ours at several batch sizes and epoch counts: the loss during the last epoch (fit's
+    history), the final loss on fixed examples (Word2Vec.evaluate_loss: the same examples for
+    every run), and, on the KJV corpora, the quality; seeds 0..args.seeds-1 give the noise."""
     sentences = corpus(name, args.max_verses)
-    print(f"\n{name}: batch-size sweep ({args.epochs} epoch(s), seed 0)")
+    print(f"\n{name}: batch-size sweep (seeds 0..{args.seeds - 1}; loss during the last epoch "
+          f"-> final loss on fixed examples)")
     rows = {}
-    for batch_size in batch_sizes:
-        seconds, wv, history = train_ours(sentences, SETTINGS[name], args.epochs, 0,
-                                          time.perf_counter, batch_size)
-        rows[batch_size] = history["loss_per_epoch"]
-        extra = "  median rank %.1f, analogies %d/4" % quality(wv) if name != "zipf" else ""
-        print(f"  batch {batch_size:6d}: loss per epoch "
-              + " ".join(f"{x:.4f}" for x in history["loss_per_epoch"])
-              + f"  ({seconds:.1f} s){extra}")
+    for epochs in args.sweep_epochs:
+        for batch_size in batch_sizes:
+            runs = []
+            for seed in range(args.seeds):
+                seconds, model, history, arrays = train_ours(
+                    sentences, SETTINGS[name], epochs, seed, time.process_time, batch_size)
+                runs.append((history["loss_per_epoch"][-1], model.evaluate_loss(*arrays))
+                            + (quality(model.wv) if name != "zipf" else ()))
+            rows[epochs, batch_size] = runs
+            columns = list(zip(*runs))
+            spread = (f" (seed std {statistics.stdev(columns[1]):.4f})" if args.seeds > 1
+                      else "")
+            extra = ("  median rank " + " / ".join(f"{r:g}" for r in columns[2])
+                     + ", analogies " + " / ".join(str(a) for a in columns[3])
+                     if name != "zipf" else "")
+            print(f"  {epochs} epoch(s), batch {batch_size:6d}: loss "
+                  f"{statistics.mean(columns[0]):.4f} -> {statistics.mean(columns[1]):.4f}"
+                  f"{spread}{extra}", flush=True)
     return rows
 
 
@@ -271,11 +321,15 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=3, help="alternating runs of each")
-    parser.add_argument("--corpus", choices=("kjv", "zipf", "both"), default="both")
+    parser.add_argument("--corpus", choices=CORPORA + ("all",), default="all")
     parser.add_argument("--clock", choices=tuple(CLOCKS), default="cpu")
     parser.add_argument("--max-verses", type=int, default=None)
+    parser.add_argument("--no-compare", action="store_true", help="skip the timed comparison")
     parser.add_argument("--sweep", action="store_true", help="also train ours at batch sizes "
                         "256 to 16384 and print loss and quality")
+    parser.add_argument("--sweep-epochs", type=lambda text: [int(e) for e in text.split(",")],
+                        default=[1], help="epoch counts of the sweep, e.g. 1,3")
+    parser.add_argument("--seeds", type=int, default=1, help="seeds per sweep cell")
     args = parser.parse_args(argv)
     clock = CLOCKS[args.clock]
     try:
@@ -290,8 +344,9 @@ def main(argv=None):
     except ImportError:
         have_gensim = False
         print("gensim is not installed (pip install -e '.[compare]'): timing ours only")
-    names = ("kjv", "zipf") if args.corpus == "both" else (args.corpus,)
-    results = {name: compare(name, args, clock, have_gensim) for name in names}
+    names = CORPORA if args.corpus == "all" else (args.corpus,)
+    results = {name: {} if args.no_compare else compare(name, args, clock, have_gensim)
+               for name in names}
     if args.sweep:
         for name in names:
             results[name]["sweep"] = batch_size_sweep(name, args)
@@ -300,7 +355,6 @@ def main(argv=None):
 
 def _gensim_reads(wv):
     """Save our vectors in the word2vec text format and load them with gensim."""
-    import os
     import tempfile
 
     from gensim.models import KeyedVectors

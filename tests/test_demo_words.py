@@ -45,10 +45,11 @@ def test_word2vec_puts_related_words_near_each_other(tmp_path):
     assert r["related_pair_median_rank"] < 0.05 * r["vocab_size"]
     assert r["skipgram_words_per_second"] > 0
     # 4x bigger minibatches, same seed: per-row rates keep it converging (plain summed steps
-    # diverge at 16384); measured last-epoch loss 2.578 vs 2.634 (+2.2%: 24 steps an epoch
-    # instead of 96, each with stale partners), median related-pair rank 36 vs 64 of 3705
+    # diverge at 16384). Loss of the final vectors on the same fixed examples, measured 2.594
+    # vs 2.629 (+1.3%: 24 steps an epoch instead of 96, each with stale partners), median
+    # related-pair rank 36 vs 64 of 3705
     big = r["batch_16384"]
-    assert big["loss_per_epoch"][-1] < 1.05 * r["skipgram_loss_per_epoch"][-1]
+    assert big["final_loss"] < 1.03 * r["skipgram_final_loss"]
     assert big["related_pair_median_rank"] < 0.05 * r["vocab_size"]
     loaded = WordVectors.load_word2vec_format(r["vectors_path"])
     assert len(loaded) == r["vocab_size"]

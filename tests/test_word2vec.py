@@ -180,6 +180,53 @@ def test_row_rates_keep_a_big_batch_from_overshooting_where_sequential_steps_set
     np.testing.assert_allclose(single["row rates"][0], single["summed"][0], rtol=1e-5)
 
 
+def test_a_batch_scored_in_slices_takes_the_same_step(monkeypatch):
+    """Batches longer than _SLICE are scored slice by slice; the tables change only after the
+    whole batch, so the step (loss, both tables) is the one of an unsliced batch."""
+    from tinygrad_course.models import word2vec
+
+    results = []
+    for slice_size in (4096, 5):
+        monkeypatch.setattr(word2vec, "_SLICE", slice_size)
+        model = Word2Vec(small_vocab(), 8, seed=0)
+        tg.nn.init.normal_(model.out_embed.weight, 0.0, 0.3, seed=1)
+        for table in (model.in_embed.weight, model.out_embed.weight):
+            table.data = table.data.astype(np.float64)
+        inputs, targets, _ = minibatch(model, True, batch=23)
+        loss = model.sgd_step(inputs, targets, lr=0.5)
+        results.append((loss, model.in_embed.weight.numpy(), model.out_embed.weight.numpy()))
+    (whole_loss, *whole), (sliced_loss, *sliced) = results
+    assert sliced_loss == pytest.approx(whole_loss, rel=1e-12)
+    for a, b in zip(whole, sliced):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("device", ["cpu", "strict"])
+def test_evaluate_loss_is_autograds_mean_loss_on_a_fixed_draw(device):
+    """evaluate_loss scores the examples of its own seeded draw at the current vectors and
+    moves nothing: the same number as Word2Vec.loss on that draw, on every call."""
+    sentences = synthetic_sentences(100)
+    vocab = Vocab(sentences)
+    ids, sentence_ids = corpus_arrays(vocab, sentences)
+    model = Word2Vec(vocab, 8, window=2, negative=3, sample=0, seed=0, device=device)
+    tg.nn.init.normal_(model.out_embed.weight, 0.0, 0.3, seed=1)
+    before = model.in_embed.weight.numpy().copy(), model.out_embed.weight.numpy().copy()
+    value = model.evaluate_loss(ids, sentence_ids, max_examples=300, seed=7)
+    # the draw, step by step as documented: examples, a random subset in corpus order, noise
+    rng = np.random.default_rng(7)
+    inputs, _, truth = model.examples(ids, sentence_ids, rng)
+    pick = np.sort(rng.permutation(truth.size)[:300])
+    targets = np.concatenate([truth[pick, None], model.noise[rng.integers(
+        0, model.noise.size, size=(300, 3))]], axis=1)
+    expected = model.loss(inputs[pick], targets).item() / 300
+    assert value == pytest.approx(expected, rel=1e-5)
+    assert model.evaluate_loss(ids, sentence_ids, max_examples=300, seed=7) == value
+    np.testing.assert_array_equal(model.in_embed.weight.numpy(), before[0])
+    np.testing.assert_array_equal(model.out_embed.weight.numpy(), before[1])
+    with pytest.raises(ValueError, match="no training examples"):
+        model.evaluate_loss(ids[:1], sentence_ids[:1])
+
+
 def test_noise_word_equal_to_the_target_gets_no_gradient():
     """Targets (5, 5, 5): only -log sigma(u_5 . v_3) remains, and only its gradient moves."""
     model = Word2Vec(small_vocab(), 4, seed=0)
