@@ -91,6 +91,32 @@ ENTRY_POINTS = [
     ("DataLoader", lambda v: DataLoader(v, batch_size=2)),
     ("DataLoader", lambda v: DataLoader(TensorDataset(np.ones(4)), batch_size=v)),
     ("TensorDataset", lambda v: TensorDataset(v)),
+    # issue 20: PyTorch's everyday names
+    ("sin", lambda v: tg.sin(v)), ("atan2", lambda v: tg.atan2(_x(), v)),
+    ("log1p", lambda v: tg.log1p(v)), ("round", lambda v: tg.round(_x(), v)),
+    ("clamp", lambda v: tg.clamp(_x(), v, 1.0)), ("lerp", lambda v: tg.lerp(_x(), v, 0.5)),
+    ("hypot", lambda v: tg.hypot(v, _x())), ("einsum", lambda v: tg.einsum(v, _x())),
+    ("einsum", lambda v: tg.einsum("ij,jk", _x(), v)),
+    ("std", lambda v: tg.std(_x(), ddof=v)), ("prod", lambda v: tg.prod(v)),
+    ("cumsum", lambda v: tg.cumsum(_x(), v)), ("cumprod", lambda v: tg.cumprod(v)),
+    ("norm", lambda v: tg.norm(_x(), v)), ("any", lambda v: tg.any(v)),
+    ("gather", lambda v: tg.gather(_x(), 1, v)), ("scatter_add", lambda v: tg.scatter_add(
+        _x(), 0, [[0, 1, 0]], v)), ("scatter", lambda v: tg.scatter(_x(), 1, v, 0.0)),
+    ("index_select", lambda v: tg.index_select(_x(), 0, v)),
+    ("masked_fill", lambda v: tg.masked_fill(_x(), v, 0.0)),
+    ("sort", lambda v: tg.sort(v)), ("topk", lambda v: tg.topk(_x(), v)),
+    ("tril", lambda v: tg.tril(v)), ("diagonal", lambda v: tg.diagonal(_x(), v)),
+    ("flip", lambda v: tg.flip(_x(), v)), ("roll", lambda v: tg.roll(_x(), v, 1)),
+    ("tile", lambda v: tg.tile(_x(), v)), ("repeat", lambda v: _x().repeat(v, 1)),
+    ("repeat_interleave", lambda v: tg.repeat_interleave(_x(), v, axis=1)),
+    ("split", lambda v: tg.split(_x(), v, axis=1)), ("chunk", lambda v: tg.chunk(_x(), v)),
+    ("narrow", lambda v: tg.narrow(_x(), 1, v, 1)), ("unflatten", lambda v: _x().unflatten(1, v)),
+    ("moveaxis", lambda v: tg.movedim(_x(), v, 0)), ("transpose", lambda v: _x().transpose(v, 0)),
+    ("eye", lambda v: tg.eye(v)), ("linspace", lambda v: tg.linspace(0, 1, v)),
+    ("logspace", lambda v: tg.logspace(v, 1)), ("randint", lambda v: tg.randint(v, size=(2,))),
+    ("full_like", lambda v: tg.full_like(_x(), v)), ("randn_like", lambda v: tg.randn_like(v)),
+    ("manual_seed", lambda v: tg.manual_seed(v)), ("size", lambda v: _x().size(v)),
+    ("to", lambda v: _x().to(v)),
 ]
 
 

@@ -296,7 +296,7 @@ class Tensor:
             device, dtype = None, device if dtype is None else _both_dtypes(device, dtype)
         out = self
         if dtype is not None:
-            out = out.astype(dtype)
+            out = out.astype(as_dtype(dtype, "to"))
         if device is not None:
             device = backend.normalize_device(device)
             if device != out.device:
@@ -664,6 +664,9 @@ class Tensor:
         """PyTorch's repeat: whole copies, x.repeat(2, 3) = tile(x, (2, 3)) (NumPy's repeat,
         element by element, is repeat_interleave here). Give at least x.ndim sizes."""
         sizes = sizes[0] if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else sizes
+        sizes = ops.movement._int_tuple(sizes, "repeat", "sizes")
+        if any(n < 0 for n in sizes):
+            raise ArgumentError(f"repeat: sizes must be >= 0, got {sizes}")
         if len(sizes) < self.ndim:
             raise ShapeError(f"repeat: needs at least {self.ndim} sizes for a tensor of shape "
                              f"{self.shape}, got {tuple(sizes)} (tile takes fewer)")

@@ -770,14 +770,15 @@ def clamp(x, min=None, max=None):
     x = as_tensor(x, "clamp")
     if min is None and max is None:
         raise ValueError("clamp: give at least one of min and max")
-    if not isinstance(min, Tensor) and not isinstance(max, Tensor):
+    if all(bound is None or type(bound) in (int, float) for bound in (min, max)):
         return clip(x, min, max)
+    # tensor (or array) bounds; as_operand refuses what is not numbers
+    low, high = (None if b is None else as_operand(b, x, "clamp") for b in (min, max))
+    _broadcast_shape("clamp", *(t for t in (x, low, high) if t is not None))
     y = x
-    if min is not None:
-        low = as_operand(min, x, "clamp")
+    if low is not None:
         y = where(y < low, low, y)
-    if max is not None:
-        high = as_operand(max, x, "clamp")
+    if high is not None:
         y = where(y > high, high, y)
     return y
 
@@ -786,11 +787,24 @@ def lerp(start, end, weight):
     """start + weight (end - start), elementwise with broadcasting (composed, so every
     input, the weight included, gets its gradient: d/dweight = end - start)."""
     start, end = _operands(start, end, None, "lerp")
-    return start + as_operand(weight, start, "lerp") * (end - start)
+    weight = as_operand(weight, start, "lerp")
+    _broadcast_shape("lerp", start, end, weight)
+    return start + weight * (end - start)
 
 
 def hypot(a, b):
     """sqrt(a^2 + b^2), elementwise (composed: dL/da = dL/dy a / y; like PyTorch, NaN at
     a = b = 0, where the length has no derivative)."""
     a, b = _operands(a, b, None, "hypot")
+    _broadcast_shape("hypot", a, b)
     return sqrt(a * a + b * b)
+
+
+def _broadcast_shape(op, *tensors):
+    """The shape the tensors broadcast to, or a ShapeError naming ``op`` (for composed ops,
+    whose first failing step would name itself instead)."""
+    try:
+        return numpy.broadcast_shapes(*(t.shape for t in tensors))
+    except ValueError:
+        raise ShapeError(f"{op}: shapes {[t.shape for t in tensors]} do not broadcast "
+                         "together") from None

@@ -19,7 +19,7 @@ from ..errors import ArgumentError, DTypeError, ShapeError
 from ..tensor import Tensor, as_tensor, check_same_device, host_array, torch_names
 from .elementwise import as_operand, where
 from .movement import GetItem, ScatterAdd, getitem
-from .reduce import ValuesAndIndices, normalize_axes
+from .reduce import ValuesAndIndices, one_axis
 
 
 def _integer_index(index, x, op):
@@ -61,9 +61,7 @@ def _positions_along(x, axis, index, op):
 
 
 def _one_axis(x, axis, op):
-    if x.ndim == 0:
-        raise ShapeError(f"{op}: needs a tensor of at least 1 dim, got a 0-d tensor")
-    return normalize_axes(axis, x.ndim, op)[0]
+    return one_axis(axis, x.ndim, op)
 
 
 @torch_names
@@ -78,10 +76,11 @@ def gather(x, axis, index):
 
 
 def _source_part(src, index, x, op):
-    """The part of ``src`` (a Tensor, or a number to fill with) that scatter uses: its
-    leading block of index's shape."""
-    if not isinstance(src, Tensor):
-        return as_operand(src, x, op).broadcast_to(index.shape)
+    """The part of ``src`` (a tensor or array, or a number to fill with) that scatter uses:
+    its leading block of index's shape."""
+    src = as_operand(src, x, op)
+    if src.ndim == 0:  # a number: every position gets it
+        return src.broadcast_to(index.shape)
     check_same_device(op, x, src)
     if src.ndim != index.ndim or any(s < i for s, i in zip(src.shape, index.shape)):
         raise ShapeError(f"{op}: src of shape {src.shape} must have index's dims and be no "
@@ -237,7 +236,9 @@ def diagonal(x, offset=0, axis1=0, axis2=1, *, dim1=None, dim2=None):
     axis2 = axis2 if dim2 is None else dim2
     if x.ndim < 2:
         raise ShapeError(f"diagonal: needs a tensor of at least 2 dims, got shape {x.shape}")
-    first, second = (normalize_axes(a, x.ndim, "diagonal")[0] for a in (axis1, axis2))
+    if isinstance(offset, bool) or not isinstance(offset, int):
+        raise DTypeError(f"diagonal: offset must be an int, got {type(offset).__name__}")
+    first, second = (one_axis(a, x.ndim, "diagonal") for a in (axis1, axis2))
     if first == second:
         raise ShapeError(f"diagonal: axis1 and axis2 must differ, got {axis1} and {axis2}")
     rest = [a for a in range(x.ndim) if a not in (first, second)]

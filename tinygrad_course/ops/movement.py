@@ -13,7 +13,7 @@ from ..autograd import Function
 from ..errors import ArgumentError, DeviceError, DTypeError, ShapeError
 from ..tensor import Tensor, as_tensor, check_same_device, host_array, torch_names
 from .broadcast import sum_to_shape
-from .reduce import normalize_axes
+from .reduce import normalize_axes, one_axis
 
 
 def _shape_arg(shape):
@@ -74,6 +74,16 @@ class ToDevice(Function):
         return grad.to(self.source)
 
 
+def _int_tuple(value, op, what):
+    """An int or a sequence of ints as a tuple of Python ints, or a DTypeError naming op."""
+    items = (value,) if isinstance(value, (int, numpy.integer)) else value
+    if not isinstance(items, (tuple, list)) or not all(
+            isinstance(n, (int, numpy.integer)) and not isinstance(n, bool) for n in items):
+        raise DTypeError(f"{op}: {what} must be an int or a sequence of ints, got "
+                         f"{type(value).__name__} {value!r:.40}")
+    return tuple(int(n) for n in items)
+
+
 def reshape(x, *shape):
     x = as_tensor(x, "reshape")
     shape = _shape_arg(shape)
@@ -109,7 +119,7 @@ def transpose(x, *axes):
     """
     x = as_tensor(x, "transpose")
     if len(axes) == 2 and all(isinstance(a, (int, numpy.integer)) for a in axes):
-        return swapaxes(x, *axes)  # PyTorch's two-axis form
+        return swapaxes(x, *axes, op="transpose")  # PyTorch's two-axis form
     return permute(x, *axes)
 
 
@@ -119,7 +129,7 @@ def permute(x, *axes):
 
     dL/dx = dL/dy permuted back (see Transpose)."""
     x = as_tensor(x, "transpose")
-    axes = _shape_arg(axes)
+    axes = _int_tuple(_shape_arg(axes), "transpose", "axes")
     if not axes:  # x.T: the reversed axes are always a valid permutation
         return Transpose.apply(x, axes=tuple(range(x.ndim - 1, -1, -1)))
     if sorted(a % max(x.ndim, 1) for a in axes) != list(range(x.ndim)):
@@ -129,13 +139,11 @@ def permute(x, *axes):
     return Transpose.apply(x, axes=tuple(a % x.ndim for a in axes))
 
 
-def swapaxes(x, axis1, axis2):
-    """Exchange two axes (PyTorch: swapdims, or transpose(dim0, dim1))."""
-    x = as_tensor(x, "swapaxes")
-    if x.ndim == 0:
-        raise ShapeError("swapaxes: a 0-d tensor has no axes to swap")
-    axis1, axis2 = normalize_axes(axis1, x.ndim, "swapaxes") + normalize_axes(axis2, x.ndim,
-                                                                              "swapaxes")
+def swapaxes(x, axis1, axis2, op="swapaxes"):
+    """Exchange two axes (PyTorch: swapdims, or transpose(dim0, dim1)); ``op`` names the
+    caller in errors."""
+    x = as_tensor(x, op)
+    axis1, axis2 = one_axis(axis1, x.ndim, op), one_axis(axis2, x.ndim, op)
     axes = list(range(x.ndim))
     axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
     return permute(x, tuple(axes))
@@ -148,14 +156,13 @@ def moveaxis(x, source, destination):
     """Move axes to new places, the others keeping their order (numpy.moveaxis; PyTorch's
     movedim). source and destination: an int each, or sequences of equal length."""
     x = as_tensor(x, "moveaxis")
-    source = (source,) if isinstance(source, (int, numpy.integer)) else tuple(source)
-    destination = ((destination,) if isinstance(destination, (int, numpy.integer))
-                   else tuple(destination))
+    source = _int_tuple(source, "moveaxis", "source")
+    destination = _int_tuple(destination, "moveaxis", "destination")
     if len(source) != len(destination):
         raise ShapeError(f"moveaxis: source {source} and destination {destination} must name "
                          "as many axes")
-    source = [normalize_axes(a, x.ndim, "moveaxis")[0] for a in source]
-    destination = [normalize_axes(a, x.ndim, "moveaxis")[0] for a in destination]
+    source = [one_axis(a, x.ndim, "moveaxis") for a in source]
+    destination = [one_axis(a, x.ndim, "moveaxis") for a in destination]
     if len(set(source)) != len(source) or len(set(destination)) != len(destination):
         raise ShapeError("moveaxis: repeated axis in source or destination")
     order = [a for a in range(x.ndim) if a not in source]
@@ -220,7 +227,7 @@ def flatten(x, start_axis=0, end_axis=-1, *, start_dim=None, end_dim=None):
     end_axis = end_axis if end_dim is None else end_dim
     if x.ndim == 0:
         return reshape(x, (1,))
-    start, end = (normalize_axes(a, x.ndim, "flatten")[0] for a in (start_axis, end_axis))
+    start, end = (one_axis(a, x.ndim, "flatten") for a in (start_axis, end_axis))
     if start > end:
         raise ShapeError(f"flatten: start_axis {start_axis} comes after end_axis {end_axis} "
                          f"for a tensor of shape {x.shape}")
@@ -333,7 +340,7 @@ def concatenate(tensors, axis=0):
     ndim = tensors[0].ndim
     if ndim == 0:
         raise ShapeError("concatenate: cannot join 0-d tensors; use stack")
-    axis = normalize_axes(axis, ndim, "concatenate")[0]
+    axis = one_axis(axis, ndim, "concatenate")
     for t in tensors:
         others = [s for i, s in enumerate(t.shape) if i != axis]
         expected = [s for i, s in enumerate(tensors[0].shape) if i != axis]
@@ -369,7 +376,7 @@ def _bounds_of_sizes(sizes, length, op):
         if sizes <= 0 and length:
             raise ShapeError(f"{op}: split_size must be > 0, got {sizes}")
         return list(range(0, length, max(int(sizes), 1))) + [length]
-    sizes = [int(n) for n in sizes]
+    sizes = _int_tuple(sizes, op, "split sizes")
     if any(n < 0 for n in sizes) or sum(sizes) != length:
         raise ShapeError(f"{op}: split sizes {sizes} must be >= 0 and add up to the length "
                          f"{length}")
@@ -384,7 +391,7 @@ def _bounds_of_sections(sections, length, axis):
                              f"{sections} equal sections (NumPy's meaning); for pieces of "
                              f"size {sections} (PyTorch's) use split_size={sections} or chunk")
         return list(range(0, length + 1, length // sections))
-    return [0] + [int(i) for i in sections] + [length]
+    return [0] + list(_int_tuple(sections, "split", "indices")) + [length]
 
 
 @torch_names
@@ -406,7 +413,7 @@ def split(x, sections_or_indices=None, axis=0, *, sections=None, split_size=None
     naming both spellings. chunk(x, n) is PyTorch's split into n pieces.
     """
     x = as_tensor(x, "split")
-    axis = normalize_axes(axis, x.ndim, "split")[0]
+    axis = one_axis(axis, x.ndim, "split")
     length = x.shape[axis]
     sizes = split_size if split_size is not None else split_size_or_sections
     given = [v for v in (sections_or_indices, sections, sizes) if v is not None]
@@ -422,7 +429,7 @@ def split(x, sections_or_indices=None, axis=0, *, sections=None, split_size=None
         bounds = _bounds_of_sections(value, length, axis)  # raises unless it divides
         ambiguous = value * value != length
     else:
-        value = [int(i) for i in value]
+        value = list(_int_tuple(value, "split", "indices"))
         bounds = _bounds_of_sections(value, length, axis)
         ambiguous = all(n >= 0 for n in value) and sum(value) == length
     if ambiguous:
@@ -440,7 +447,7 @@ def chunk(x, chunks, axis=0):
     """PyTorch's chunk: ``chunks`` pieces along ``axis`` of ceil(length / chunks) elements,
     the last smaller (so there may be fewer pieces than asked for, as in PyTorch)."""
     x = as_tensor(x, "chunk")
-    axis = normalize_axes(axis, x.ndim, "chunk")[0]
+    axis = one_axis(axis, x.ndim, "chunk")
     if isinstance(chunks, bool) or not isinstance(chunks, (int, numpy.integer)) or chunks <= 0:
         raise ArgumentError(f"chunk: chunks must be an int > 0, got {chunks!r}")
     length = x.shape[axis]
@@ -451,7 +458,7 @@ def chunk(x, chunks, axis=0):
 def unbind(x, axis=0):
     """The slices of x along ``axis``, that axis removed: a tuple of x.shape[axis] tensors."""
     x = as_tensor(x, "unbind")
-    axis = normalize_axes(axis, x.ndim, "unbind")[0]
+    axis = one_axis(axis, x.ndim, "unbind")
     return tuple(x[(slice(None),) * axis + (i,)] for i in range(x.shape[axis]))
 
 
@@ -459,7 +466,8 @@ def unbind(x, axis=0):
 def narrow(x, axis, start, length):
     """x[..., start:start + length, ...] on ``axis`` (a view in PyTorch, a slice here)."""
     x = as_tensor(x, "narrow")
-    axis = normalize_axes(axis, x.ndim, "narrow")[0]
+    axis = one_axis(axis, x.ndim, "narrow")
+    start, length = _int_tuple((start, length), "narrow", "start and length")
     size = x.shape[axis]
     start = start + size if -size <= start < 0 else start
     if not (0 <= start <= size and 0 <= length <= size - start):
@@ -473,8 +481,8 @@ def unflatten(x, axis, sizes):
     """Split axis ``axis`` into several with these sizes (one may be -1): the inverse of
     flatten, e.g. (N, 12) with unflatten(x, 1, (3, 4)) -> (N, 3, 4)."""
     x = as_tensor(x, "unflatten")
-    axis = normalize_axes(axis, x.ndim, "unflatten")[0]
-    sizes = tuple(int(n) for n in sizes)
+    axis = one_axis(axis, x.ndim, "unflatten")
+    sizes = _int_tuple(sizes, "unflatten", "sizes")
     known = math.prod(n for n in sizes if n != -1)
     if sizes.count(-1) > 1 or (-1 not in sizes and known != x.shape[axis]) or \
             (-1 in sizes and (known == 0 or x.shape[axis] % known)):
@@ -507,8 +515,15 @@ def roll(x, shift=None, axis=None, *, shifts=None):
         if not isinstance(shift, (int, numpy.integer)):
             raise ShapeError(f"roll: with axis=None the shift must be one int, got {shift!r}")
         return reshape(roll(reshape(x, -1), shift, 0), x.shape)
-    shifts = (shift,) if isinstance(shift, (int, numpy.integer)) else tuple(shift)
-    axes = (axis,) if isinstance(axis, (int, numpy.integer)) else tuple(axis)
+    shifts = (shift,) if isinstance(shift, (int, numpy.integer)) else shift
+    axes = (axis,) if isinstance(axis, (int, numpy.integer)) else axis
+    if not isinstance(shifts, (tuple, list)) or not all(
+            isinstance(n, (int, numpy.integer)) for n in shifts):
+        raise DTypeError(f"roll: shift must be an int or a tuple of ints, got {shift!r:.40}")
+    if not isinstance(axes, (tuple, list)):
+        raise DTypeError(f"roll: axis must be None, an int or a tuple of ints, got {axis!r:.40}")
+    if x.ndim == 0:
+        return x
     if len(shifts) != len(axes):
         raise ShapeError(f"roll: {len(shifts)} shifts for {len(axes)} axes")
     for amount, a in zip(shifts, axes):
@@ -528,10 +543,9 @@ def tile(x, reps):
     longer, x gets leading axes of size 1. Composed: reshape to (1, n) per axis,
     broadcast to (r, n), reshape to (r * n): the backward sums the copies."""
     x = as_tensor(x, "tile")
-    reps = (reps,) if isinstance(reps, (int, numpy.integer)) else tuple(reps)
-    if any(isinstance(r, bool) or not isinstance(r, (int, numpy.integer)) or r < 0
-           for r in reps):
-        raise ArgumentError(f"tile: repetitions must be ints >= 0, got {reps}")
+    reps = _int_tuple(reps, "tile", "repetitions")
+    if any(r < 0 for r in reps):
+        raise ArgumentError(f"tile: repetitions must be >= 0, got {reps}")
     ndim = max(x.ndim, len(reps))
     shape = (1,) * (ndim - x.ndim) + x.shape
     reps = (1,) * (ndim - len(reps)) + reps
@@ -548,7 +562,7 @@ def repeat_interleave(x, repeats, axis=None):
     x = as_tensor(x, "repeat_interleave")
     if axis is None:
         x, axis = reshape(x, -1), 0
-    axis = normalize_axes(axis, x.ndim, "repeat_interleave")[0]
+    axis = one_axis(axis, x.ndim, "repeat_interleave")
     n = x.shape[axis]
     if isinstance(repeats, (int, numpy.integer)) and not isinstance(repeats, bool):
         if repeats < 0:

@@ -38,7 +38,11 @@ def normalize_axes(axis, ndim, op_name):
         return tuple(range(ndim))
     if type(axis) is int and -ndim <= axis < ndim:  # the common case, checked cheaply
         return (axis % ndim,)
-    axes = (axis,) if isinstance(axis, (int, numpy.integer)) else tuple(axis)
+    axes = (axis,) if isinstance(axis, (int, numpy.integer)) else axis
+    if not isinstance(axes, (tuple, list)) or not builtins.all(
+            isinstance(a, (int, numpy.integer)) for a in axes):
+        raise DTypeError(f"{op_name}: axis must be None, an int or a tuple of ints, got "
+                         f"{type(axis).__name__} {axis!r:.40}")
     named = builtins.max(ndim, 1)  # the dims that axes may name (one for a 0-d tensor)
     normalized = []
     for a in axes:
@@ -48,6 +52,17 @@ def normalize_axes(axis, ndim, op_name):
     if len(set(normalized)) != len(normalized):
         raise ShapeError(f"{op_name}: repeated axis in {axis}")
     return tuple(sorted(normalized)) if ndim else ()
+
+
+def one_axis(axis, ndim, op_name):
+    """``axis`` as one non-negative axis of a tensor of ``ndim`` >= 1 dims: an int only
+    (ops along one axis: cumsum, split, gather, ...), or a named error."""
+    if isinstance(axis, bool) or not isinstance(axis, (int, numpy.integer)):
+        raise DTypeError(f"{op_name}: axis must be one int, got {type(axis).__name__} "
+                         f"{axis!r:.40}")
+    if ndim == 0:
+        raise ShapeError(f"{op_name}: needs a tensor of at least 1 dim, got a 0-d tensor")
+    return normalize_axes(axis, ndim, op_name)[0]
 
 
 def kept_shape(shape, axes):
@@ -355,9 +370,9 @@ def norm(x, ord=2, axis=None, keepdims=False, *, p=None):
         if ord != 2:
             raise ArgumentError("norm: give one of ord= (NumPy) and p= (PyTorch)")
         ord = p
-    if ord == "fro":
+    if isinstance(ord, str) and ord == "fro":
         ord = 2
-    if isinstance(ord, str) or isinstance(ord, bool) or not isinstance(ord, (int, float)) \
+    if isinstance(ord, bool) or not isinstance(ord, (int, float)) \
             or not (ord > 0 or ord == -math.inf):
         raise ArgumentError(f"norm: ord must be a number > 0, inf, -inf or 'fro', got {ord!r}")
     magnitude = x.abs()

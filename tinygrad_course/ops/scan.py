@@ -10,7 +10,7 @@ tensor, as NumPy does. A 0-d tensor is its own scan.
 from ..autograd import Function
 from ..tensor import Tensor, as_tensor, torch_names
 from .elementwise import where
-from .reduce import normalize_axes
+from .reduce import normalize_axes, one_axis
 
 
 class Cumsum(Function):
@@ -70,10 +70,10 @@ def _scan(fn, x, axis, name):
     x = as_tensor(x, name)
     if axis is None:
         x, axis = x.reshape(-1), 0
-    axes = normalize_axes(axis, x.ndim, name)  # () for a 0-d tensor (axis 0 or -1 allowed)
-    if x.ndim == 0:
-        return x  # one element: its running sum and product are itself
-    return fn.apply(x, axis=axes[0])
+    if x.ndim == 0:  # one element: its running sum and product are itself
+        normalize_axes(axis, 0, name)  # (axis 0 or -1 may name it, as in PyTorch)
+        return x
+    return fn.apply(x, axis=one_axis(axis, x.ndim, name))
 
 
 @torch_names
