@@ -29,12 +29,7 @@ DEMOS = [
     "vit_digits",
     "cnn_digits",
     "vqvae_digits",
-    "vq_prior",
     "clip_shapes",
-    "clip_vs_fusion",
-    "albef_ablation",
-    "vilt_vs_albef",
-    "vlmo_modes",
 ]
 
 # Distributed training on MPI: each runs under mpiexec with the ranks it is meant for
