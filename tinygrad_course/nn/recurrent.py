@@ -16,6 +16,11 @@ bias ~ U(-1/sqrt(H), 1/sqrt(H)).
 The cells are composed of Tensor ops (twice differentiable, good for step-by-step decoders
 and for reading). The layers run each layer and direction as one sequence op (fast; see
 ops/recurrent.py; their backward cannot be differentiated again).
+
+LSTM(proj_size=P), 0 < P < H, is PyTorch's LSTM with projections: h_t = W_hr (o_t * tanh(c_t))
+with weight_hr_l{k}[_reverse] (P, H), so h (and the output) has P features, c keeps H,
+weight_hh_l{k} is (4H, P) and layer k > 0 reads P * num_directions features. It runs the
+composed cell step by step (slower than the sequence op, and twice differentiable).
 """
 
 import math
@@ -25,6 +30,7 @@ import numpy
 from .. import backend
 from ..errors import ShapeError
 from ..ops import recurrent as ops
+from ..ops.elementwise import where
 from ..ops.movement import concatenate, stack
 from ..tensor import Tensor, zeros
 from . import init
@@ -160,7 +166,7 @@ class _RNNBase(Module):
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
                  dropout=0.0, bidirectional=False, seed=None, generator=None, dtype=None,
-                 device=None):
+                 device=None, proj_size=0):
         super().__init__()
         if num_layers < 1 or hidden_size < 1:
             raise ValueError(f"{type(self).__name__}: num_layers and hidden_size must be >= 1, "
@@ -171,46 +177,56 @@ class _RNNBase(Module):
         self.bias, self.batch_first, self.dropout = bias, batch_first, float(dropout)
         self.bidirectional = bidirectional
         self.num_directions = 2 if bidirectional else 1
+        self.proj_size = proj_size
+        self.state_size = proj_size or hidden_size  # the size of h (the memory c keeps H)
         rng = init.get_generator(seed, generator)
         bound = 1.0 / math.sqrt(hidden_size)
         rows = self.gate_count * hidden_size
         for layer in range(num_layers):
-            width = input_size if layer == 0 else hidden_size * self.num_directions
+            width = input_size if layer == 0 else self.state_size * self.num_directions
             for direction in range(self.num_directions):
                 suffix = f"_l{layer}" + ("_reverse" if direction else "")
                 setattr(self, "weight_ih" + suffix,
                         _uniform_parameter((rows, width), bound, rng, dtype, device))
                 setattr(self, "weight_hh" + suffix,
-                        _uniform_parameter((rows, hidden_size), bound, rng, dtype, device))
+                        _uniform_parameter((rows, self.state_size), bound, rng, dtype, device))
                 if bias:
                     setattr(self, "bias_ih" + suffix,
                             _uniform_parameter((rows,), bound, rng, dtype, device))
                     setattr(self, "bias_hh" + suffix,
                             _uniform_parameter((rows,), bound, rng, dtype, device))
+                if proj_size:
+                    setattr(self, "weight_hr" + suffix,
+                            _uniform_parameter((proj_size, hidden_size), bound, rng, dtype,
+                                               device))
         self.inter_layer_dropout = Dropout(dropout, generator=rng) if dropout > 0 else None
 
     @property
     def all_weights(self):
-        """[[weight_ih, weight_hh, bias_ih, bias_hh] for each layer and direction]."""
+        """[[weight_ih, weight_hh, bias_ih, bias_hh(, weight_hr)] for each layer and direction]."""
+        names = ["weight_ih", "weight_hh"] + (["bias_ih", "bias_hh"] if self.bias else [])
+        names += ["weight_hr"] if self.proj_size else []
         weights = []
         for layer in range(self.num_layers):
             for direction in range(self.num_directions):
                 suffix = f"_l{layer}" + ("_reverse" if direction else "")
-                names = ["weight_ih", "weight_hh"] + (["bias_ih", "bias_hh"] if self.bias else [])
                 weights.append([getattr(self, n + suffix) for n in names])
         return weights
 
-    def _initial_state(self, state, batch, x, unbatched, name):
-        """The initial states as a list, one (B, H) tensor per layer and direction."""
-        shape = (self.num_layers * self.num_directions, batch, self.hidden_size)
+    def _initial_state(self, state, batch, x, unbatched, name, size=None):
+        """The initial states as a list, one (B, size) tensor per layer and direction
+        (size: hidden_size, or proj_size for the h of a projected LSTM)."""
+        size = self.hidden_size if size is None else size
+        shape = (self.num_layers * self.num_directions, batch, size)
         if state is None:
-            zero = zeros(batch, self.hidden_size, dtype=x.dtype, device=x.device)
+            zero = zeros(batch, size, dtype=x.dtype, device=x.device)
             return [zero] * shape[0]
         if unbatched:
             state = state.unsqueeze(1)
         if state.shape != shape:
+            what = "proj_size" if size != self.hidden_size else "hidden_size"
             raise ShapeError(f"{type(self).__name__}: expected {name} of shape {shape} "
-                             f"(num_layers * num_directions, batch, hidden_size), got "
+                             f"(num_layers * num_directions, batch, {what}), got "
                              f"{state.shape}")
         return [state[k] for k in range(shape[0])]
 
@@ -233,11 +249,11 @@ class _RNNBase(Module):
             outputs = []
             for direction in range(self.num_directions):
                 k = layer * self.num_directions + direction
-                packed = self._run_direction(x, [s[k] for s in states], weights[k],
-                                             mask, reverse=direction == 1)
-                outputs.append(packed[:steps])
-                for i, final in enumerate(finals):
-                    final.append(packed[steps + i])
+                output, last_states = self._run_direction(x, [s[k] for s in states], weights[k],
+                                                          mask, reverse=direction == 1)
+                outputs.append(output)
+                for final, last in zip(finals, last_states):
+                    final.append(last)
             x = outputs[0] if len(outputs) == 1 else concatenate(outputs, axis=2)
             if self.inter_layer_dropout is not None and layer < self.num_layers - 1:
                 x = self.inter_layer_dropout(x)
@@ -264,7 +280,14 @@ class _RNNBase(Module):
             parts.append(f"dropout={self.dropout}")
         if self.bidirectional:
             parts.append("bidirectional=True")
+        if self.proj_size:
+            parts.append(f"proj_size={self.proj_size}")
         return ", ".join(parts)
+
+
+def _unpack(packed, steps, count):
+    """A sequence op's packed (T + count, B, H) result -> (outputs (T, B, H), [count finals])."""
+    return packed[:steps], [packed[steps + i] for i in range(count)]
 
 
 class RNN(_RNNBase):
@@ -285,29 +308,67 @@ class RNN(_RNNBase):
         self.nonlinearity = nonlinearity
 
     def _run_direction(self, x, state, weights, mask, reverse):
-        return ops.RNNSequence.apply(x, state[0], *weights, mask=mask, reverse=reverse,
-                                     nonlinearity=self.nonlinearity)
+        return _unpack(ops.RNNSequence.apply(x, state[0], *weights, mask=mask, reverse=reverse,
+                                             nonlinearity=self.nonlinearity), x.shape[0], 1)
 
 
 class LSTM(_RNNBase):
     """LSTM layers (gates i, f, g, o; see the module docstring).
 
     LSTM(input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
-         bidirectional=False)
+         bidirectional=False, proj_size=0)
     forward(input, hx=None, lengths=None) -> (output, (h_n, c_n)); hx = (h0, c0) or None.
+
+    proj_size = P > 0: h_t = W_hr (o_t * tanh(c_t)), weight_hr_l{k}[_reverse] (P, H). Then
+    h0, h_n: (num_layers * num_directions, B, P), c0, c_n: (..., B, H), output: (T, B,
+    num_directions * P). This configuration runs ``ops.lstm_cell`` step by step (composed
+    Tensor ops: slower than the sequence op, and twice differentiable).
     """
 
     gate_count = 4
     has_cell_state = True
 
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
+                 dropout=0.0, bidirectional=False, proj_size=0, seed=None, generator=None,
+                 dtype=None, device=None):
+        if isinstance(proj_size, bool) or not isinstance(proj_size, int) or proj_size < 0:
+            raise ValueError(f"LSTM: proj_size must be an integer >= 0 (0: no projection), "
+                             f"got {proj_size!r}")
+        if proj_size >= hidden_size:
+            raise ValueError(f"LSTM: proj_size ({proj_size}) must be smaller than hidden_size "
+                             f"({hidden_size})")
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional, seed, generator, dtype, device, proj_size=proj_size)
+
     def _initial_states(self, hx, batch, x, unbatched):
         h0, c0 = (None, None) if hx is None else hx
-        return [self._initial_state(h0, batch, x, unbatched, "h0"),
+        return [self._initial_state(h0, batch, x, unbatched, "h0", self.state_size),
                 self._initial_state(c0, batch, x, unbatched, "c0")]
 
     def _run_direction(self, x, state, weights, mask, reverse):
-        return ops.LSTMSequence.apply(x, state[0], state[1], *weights, mask=mask,
-                                      reverse=reverse)
+        if self.proj_size:
+            return self._run_projected(x, state, weights, mask, reverse)
+        return _unpack(ops.LSTMSequence.apply(x, state[0], state[1], *weights, mask=mask,
+                                              reverse=reverse), x.shape[0], 2)
+
+    def _run_projected(self, x, state, weights, mask, reverse):
+        """One direction of a projected LSTM, the composed cell step by step. Padding as in
+        the sequence ops: a padded step keeps the state and outputs 0."""
+        w_ih, w_hh = weights[0], weights[1]
+        b_ih, b_hh = (weights[2], weights[3]) if self.bias else (None, None)
+        w_hr = weights[-1]
+        h, c = state
+        steps = x.shape[0]
+        outputs = [None] * steps
+        for t in (range(steps - 1, -1, -1) if reverse else range(steps)):
+            h_new, c_new = ops.lstm_cell(x[t], h, c, w_ih, w_hh, b_ih, b_hh, w_hr)
+            if mask is None:
+                outputs[t], h, c = h_new, h_new, c_new
+            else:
+                real = mask[t]  # (B, 1) bool: True where step t of example b is real
+                outputs[t] = where(real, h_new, 0.0)
+                h, c = where(real, h_new, h), where(real, c_new, c)
+        return stack(outputs, axis=0), [h, c]
 
 
 class GRU(_RNNBase):
@@ -321,4 +382,5 @@ class GRU(_RNNBase):
     gate_count = 3
 
     def _run_direction(self, x, state, weights, mask, reverse):
-        return ops.GRUSequence.apply(x, state[0], *weights, mask=mask, reverse=reverse)
+        return _unpack(ops.GRUSequence.apply(x, state[0], *weights, mask=mask, reverse=reverse),
+                       x.shape[0], 1)

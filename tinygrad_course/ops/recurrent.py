@@ -65,7 +65,7 @@ def rnn_cell(x, h, w_ih, w_hh, b_ih=None, b_hh=None, nonlinearity="tanh"):
     return z.tanh() if nonlinearity == "tanh" else z.relu()
 
 
-def lstm_cell(x, h, c, w_ih, w_hh, b_ih=None, b_hh=None):
+def lstm_cell(x, h, c, w_ih, w_hh, b_ih=None, b_hh=None, w_hr=None):
     """LSTM step (the lecture's equations; W = rows of W_ih, U = rows of W_hh):
 
         i_t = sigmoid(W_i x_t + U_i h_{t-1} + b_i)      input gate: how much new memory enters
@@ -76,8 +76,12 @@ def lstm_cell(x, h, c, w_ih, w_hh, b_ih=None, b_hh=None):
         h_t = o_t * tanh(c_t)
 
     x: (B, I)   h, c: (B, H)   w_ih: (4H, I)   w_hh: (4H, H)   ->  (h_t, c_t), each (B, H)
+
+    With a projection w_hr (P, H), P < H (Sak et al. 2014; PyTorch's proj_size), the state
+    that is carried and output is smaller than the memory:
+        h_t = W_hr (o_t * tanh(c_t))        h: (B, P)   w_hh: (4H, P)   ->  h_t (B, P), c_t (B, H)
     """
-    n = h.shape[-1]
+    n = c.shape[-1]
     z = _affine(x, h, w_ih, w_hh, b_ih, b_hh)
     input_gate = z[..., 0:n].sigmoid()
     forget_gate = z[..., n:2 * n].sigmoid()
@@ -85,6 +89,8 @@ def lstm_cell(x, h, c, w_ih, w_hh, b_ih=None, b_hh=None):
     output_gate = z[..., 3 * n:4 * n].sigmoid()
     c_new = forget_gate * c + input_gate * candidate
     h_new = output_gate * c_new.tanh()
+    if w_hr is not None:
+        h_new = h_new @ w_hr.T
     return h_new, c_new
 
 
