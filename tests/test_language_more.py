@@ -1,6 +1,8 @@
 """Language models beyond the basics: the class-factored softmax of the neural n-gram LM,
 the sequence tagger, the noisy channel, SigLIP (each against a definition it must match)."""
 
+import itertools
+
 import numpy as np
 import pytest
 from helpers_nn import check_module_gradients
@@ -8,6 +10,7 @@ from helpers_nn import check_module_gradients
 import tinygrad_course as tg
 from tinygrad_course.errors import ArgumentError, ShapeError
 from tinygrad_course.models.ngram_lm import ClassFactoredSoftmax, NeuralNGramLM
+from tinygrad_course.models.noisy_channel import ALPHABET, CharacterChannel, beam_search
 from tinygrad_course.models.tagger import SequenceTagger, token_f1
 
 
@@ -126,3 +129,79 @@ def test_tagger_predictions_and_token_f1():
     assert token_f1(pred, gold, np.ones(5, bool)) == pytest.approx((2 / 3, 2 / 3, 2 / 3))
     with pytest.raises(ShapeError, match="exactly one"):
         SequenceTagger(2)
+
+
+# ----- noisy channel --------------------------------------------------------------------------
+def small_channel(alphabet="ab", seed=0):
+    rng = np.random.default_rng(seed)
+    size = len(alphabet)
+    rows = rng.dirichlet(np.ones(size + 1), size)  # emit row and delete, summing to 1
+    insert = rng.dirichlet(np.ones(size + 1))[:size]
+    return CharacterChannel(rows[:, :size], rows[:, size], insert, alphabet)
+
+
+def test_channel_edits_of_each_letter_sum_to_one():
+    channel = CharacterChannel.estimate([("moses", "mose"), ("aaron", "aarron")], iterations=2)
+    np.testing.assert_allclose(channel.emit.sum(axis=1) + channel.delete, 1.0)
+    assert channel.insert.sum() + channel.no_insert == pytest.approx(1.0)
+    with pytest.raises(ArgumentError, match="sum to 1"):
+        CharacterChannel(np.eye(28) * 0.5, np.zeros(28), np.zeros(28))
+
+
+@pytest.mark.parametrize("word", ["", "a", "ab", "bba"])
+def test_channel_is_a_distribution_over_all_observed_strings(word):
+    channel = small_channel()
+    longest = 2 * len(word) + 1  # every letter kept and every slot inserting
+    strings = [""] + ["".join(s) for n in range(1, longest + 1)
+                      for s in itertools.product("ab", repeat=n)]
+    total = sum(np.exp(channel.log_prob(o, [word]))[0] for o in strings)
+    assert total == pytest.approx(1.0, rel=1e-10)
+
+
+def test_channel_log_prob_matches_a_sum_over_alignments_by_hand():
+    channel = small_channel()
+    e, d, i, n = channel.emit, channel.delete, channel.insert, channel.no_insert
+    # "a" -> "b": emit a->b; or delete a and insert b in one of the two slots
+    expected = n * e[0, 1] * n + i[1] * d[0] * n + n * d[0] * i[1]
+    assert np.exp(channel.log_prob("b", ["a", "a"])) == pytest.approx([expected] * 2)
+
+
+def test_hard_em_recovers_the_channel_that_made_the_data():
+    truth = CharacterChannel.uniform(0.8)
+    emit = truth.emit.copy()
+    emit[:, :] = 0.0
+    np.fill_diagonal(emit, 0.85)
+    emit[:, 0] += 0.1  # every letter becomes "a" 10% of the time
+    delete = 1 - emit.sum(axis=1)
+    truth = CharacterChannel(emit, delete, np.full(28, 0.001))
+    rng = np.random.default_rng(0)
+    words = ["moses", "pharaoh", "israel", "jerusalem", "wilderness", "covenant"] * 40
+    pairs = [(w, truth.sample(w, rng)) for w in words]
+    learned = CharacterChannel.estimate(pairs, iterations=3)
+    s = ALPHABET.index("s")
+    n = sum(w.count("s") for w in words)  # 240 letters "s", plus 29 smoothing counts
+    assert learned.emit[s, 0] == pytest.approx((0.1 * n + 1) / (n + 29), abs=0.03)
+    assert learned.emit[s, s] == pytest.approx((0.85 * n + 1) / (n + 29), abs=0.03)
+    assert learned.emit[s, 1] == pytest.approx(1 / (n + 29), abs=0.005)
+
+
+def test_beam_search_with_a_full_beam_finds_the_exhaustive_best():
+    rng = np.random.default_rng(3)
+    table = rng.normal(size=(6, 6))  # a bigram "LM": log P(b | a) = table[a, b]
+
+    def lm(contexts, targets):
+        return table[contexts[:, -1], targets]
+
+    candidates = [(np.array([2, 3, 4]), rng.normal(size=3)) for _ in range(3)]
+    best, best_score = None, -np.inf
+    for path in itertools.product(range(3), repeat=3):
+        ids = [candidates[t][0][c] for t, c in enumerate(path)]
+        score = sum(candidates[t][1][c] for t, c in enumerate(path))
+        score += 0.7 * (lm(np.array([[0]]), np.array([ids[0]]))[0] + table[ids[0], ids[1]]
+                        + table[ids[1], ids[2]] + table[ids[2], 1])
+        if score > best_score:
+            best, best_score = ids, score
+    found = beam_search(candidates, lm, 0.7, beam_width=9, bos_id=0, eos_id=1, context_size=1)
+    assert found.tolist() == best
+    alone = beam_search(candidates, lm, 0.0, beam_width=1, bos_id=0, eos_id=1, context_size=1)
+    assert alone.tolist() == [c[0][np.argmax(c[1])] for c in candidates]
