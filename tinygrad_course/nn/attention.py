@@ -28,11 +28,24 @@ Parameters (PyTorch's names): in_proj_weight (3E, E) = [W_q; W_k; W_v] stacked (
 q_proj_weight (E, E), k_proj_weight (E, kdim), v_proj_weight (E, vdim) when kdim or vdim
 differ from E), in_proj_bias (3E,), out_proj (Linear E -> E). Init as PyTorch: Xavier-uniform
 projections, zero biases.
+
+Two extra "keys" every query may attend to (PyTorch's options; both give the attention a
+place to put weight when no real key fits):
+    add_bias_kv=True    learnable bias_k, bias_v (1, 1, E), appended after the projections to
+                        every sequence's keys and values: S -> S + 1
+    add_zero_attn=True  a key and a value of zeros appended to every head after the split
+                        (score 0, output contribution 0): S -> S + 1 (after bias_kv)
+Masks are padded with "allowed" for these appended keys, so a row whose real keys are all
+masked still attends to them. attn_weights then have S + 1 or S + 2 columns, as PyTorch's.
+These options take the general path (the packed self-attention op is for the default layer).
 """
+
+import math
 
 from ..errors import DTypeError, ShapeError
 from ..ops.attention import as_mask_tensor, causal_mask, masked_attention, packed_self_attention
 from ..ops.linear import linear
+from ..ops.movement import concatenate
 from ..tensor import Tensor, zeros
 from . import init
 from .linear import Linear
@@ -40,8 +53,9 @@ from .module import Module, Parameter
 
 
 class MultiheadAttention(Module):
-    def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, *, kdim=None, vdim=None,
-                 batch_first=False, seed=None, generator=None, dtype=None, device=None):
+    def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, add_bias_kv=False,
+                 add_zero_attn=False, kdim=None, vdim=None, batch_first=False, *, seed=None,
+                 generator=None, dtype=None, device=None):
         super().__init__()
         if embed_dim <= 0 or num_heads <= 0 or embed_dim % num_heads:
             raise ValueError(f"MultiheadAttention: embed_dim ({embed_dim}) must be a positive "
@@ -78,6 +92,16 @@ class MultiheadAttention(Module):
                                device=device)
         if bias:
             init.zeros_(self.out_proj.bias)
+        if add_bias_kv:  # Xavier-normal as PyTorch: fans of (1, 1, E) are E and E
+            std = math.sqrt(2.0 / sum(init.fan_in_and_out((1, 1, embed_dim))))
+            self.bias_k = init.normal_(Parameter(zeros(1, 1, embed_dim, dtype=dtype,
+                                                       device=device)), 0.0, std, generator=rng)
+            self.bias_v = init.normal_(Parameter(zeros(1, 1, embed_dim, dtype=dtype,
+                                                       device=device)), 0.0, std, generator=rng)
+        else:
+            self.register_parameter("bias_k", None)
+            self.register_parameter("bias_v", None)
+        self.add_zero_attn = bool(add_zero_attn)
 
     # ----- the three input projections -------------------------------------------------------
     def _projection_weights(self):
@@ -97,6 +121,37 @@ class MultiheadAttention(Module):
         N, L, _ = x.shape
         y = linear(x, weight, bias)
         return y.reshape(N, L, self.num_heads, self.head_dim).transpose(0, 2, 1, 3)
+
+    def _extra_keys(self, k, v):
+        """Append bias_k/bias_v and then the zero key/value (see the module docstring) to
+        k, v (N, H, S, d); returns (k, v, how many keys were appended)."""
+        N, H, _, d = k.shape
+        extra = 0
+        if self.bias_k is not None:
+            def as_key(bias):  # (1, 1, E) split into heads like a projection: (N, H, 1, d)
+                return bias.reshape(1, H, 1, d).broadcast_to(N, H, 1, d)
+            k = concatenate([k, as_key(self.bias_k)], axis=2)
+            v = concatenate([v, as_key(self.bias_v)], axis=2)
+            extra += 1
+        if self.add_zero_attn:
+            zero = zeros(N, H, 1, d, dtype=k.dtype, device=k.device)
+            k, v = concatenate([k, zero], axis=2), concatenate([v, zero], axis=2)
+            extra += 1
+        return k, v, extra
+
+    @staticmethod
+    def _allow_extra_keys(float_mask, allowed, extra, like):
+        """Pad both masks along the keys with ``extra`` columns that mask nothing (float 0,
+        allowed True), as PyTorch pads attn_mask and key_padding_mask."""
+        if float_mask is not None:
+            pad = zeros(*float_mask.shape[:-1], extra, dtype=float_mask.dtype,
+                        device=float_mask.device)
+            float_mask = concatenate([float_mask, pad], axis=-1)
+        if allowed is not None:
+            xp = like.xp
+            allowed = xp.concatenate([allowed, xp.ones(allowed.shape[:-1] + (extra,), bool)],
+                                     axis=-1)
+        return float_mask, allowed
 
     # ----- masks: PyTorch's MultiheadAttention convention -> (float mask, allowed) -----------
     def _masks(self, key_padding_mask, attn_mask, is_causal, N, L, S, like):
@@ -174,7 +229,8 @@ class MultiheadAttention(Module):
             raise ShapeError(f"MultiheadAttention: batch sizes or lengths differ: query "
                              f"(N, L) = {(N, L)}, key {key.shape[:2]}, value {value.shape[:2]}")
         dropout_p = self.dropout if self.training else 0.0
-        if self.packed and query is key and key is value and not need_weights:
+        plain = self.bias_k is None and not self.add_zero_attn
+        if plain and self.packed and query is key and key is value and not need_weights:
             # self-attention: one projection (N, L, 3E), and one op splits it into heads,
             # attends and merges the heads back (ops.attention.packed_self_attention)
             qkv = linear(query, self.in_proj_weight, self.in_proj_bias)
@@ -187,8 +243,11 @@ class MultiheadAttention(Module):
             (wq, bq), (wk, bk), (wv, bv) = self._projection_weights()
             q, k, v = (self._heads(query, wq, bq), self._heads(key, wk, bk),
                        self._heads(value, wv, bv))
+            k, v, extra = self._extra_keys(k, v)
             float_mask, allowed = self._masks(key_padding_mask, attn_mask, is_causal, N, L, S,
                                               q)
+            if extra:
+                float_mask, allowed = self._allow_extra_keys(float_mask, allowed, extra, q)
             out, weights = masked_attention(q, k, v, float_mask, allowed, dropout_p=dropout_p,
                                             generator=self.generator, need_weights=need_weights)
             out = out.transpose(0, 2, 1, 3).reshape(N, L, self.embed_dim)
@@ -205,6 +264,8 @@ class MultiheadAttention(Module):
 
     def extra_repr(self):
         extras = "" if self.packed else f", kdim={self.kdim}, vdim={self.vdim}"
+        extras += ", add_bias_kv=True" if self.bias_k is not None else ""
+        extras += ", add_zero_attn=True" if self.add_zero_attn else ""
         return (f"embed_dim={self.embed_dim}, num_heads={self.num_heads}, "
                 f"dropout={self.dropout}, batch_first={self.batch_first}{extras}")
 
