@@ -70,6 +70,7 @@ from .pooling import (
 from .positional import LearnedPositionalEmbedding, SinusoidalPositionalEncoding
 from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .transformer import (
+    Transformer,
     TransformerDecoder,
     TransformerDecoderLayer,
     TransformerEncoder,
@@ -83,7 +84,7 @@ __all__ = [
     "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "GELU", "Softmax", "LogSoftmax",
     "RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU", "Conv1d",
     "MultiheadAttention", "SinusoidalPositionalEncoding", "LearnedPositionalEmbedding",
-    "TransformerEncoderLayer", "TransformerDecoderLayer", "TransformerEncoder",
+    "Transformer", "TransformerEncoderLayer", "TransformerDecoderLayer", "TransformerEncoder",
     "TransformerDecoder", "generate_square_subsequent_mask",
     "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "BatchNorm2d",
     "GroupNorm", "Upsample", "PixelShuffle", "PixelUnshuffle",

@@ -19,16 +19,20 @@ keys and values from the encoder output ``memory``:
 
 Shapes: src/tgt (L, N, E), memory (S, N, E), or (N, L, E)... with batch_first=True. Masks
 follow nn.MultiheadAttention (bool True = NOT allowed; float added).
+
+``Transformer`` is the whole encoder-decoder of the paper: memory = Encoder(src), then
+out = Decoder(tgt, memory), each a stack of layers closed by a final LayerNorm.
 """
 
 import copy
 
 import numpy
 
+from ..errors import ShapeError
 from ..ops.attention import mask_to_bias
 from ..ops.elementwise import add, gelu, relu
 from ..ops.linear import linear
-from ..tensor import Tensor
+from ..tensor import Tensor, as_tensor
 from . import init
 from .attention import MultiheadAttention
 from .dropout import Dropout
@@ -215,3 +219,79 @@ class TransformerDecoder(Module):
                       memory_key_padding_mask=memory_key_padding_mask,
                       tgt_is_causal=tgt_is_causal, memory_is_causal=memory_is_causal)
         return self.norm(x) if self.norm is not None else x
+
+
+class Transformer(Module):
+    """The encoder-decoder transformer, with PyTorch's arguments and defaults:
+
+    Transformer(d_model=512, nhead=8, num_encoder_layers=6, num_decoder_layers=6,
+                dim_feedforward=2048, dropout=0.1, activation="relu", custom_encoder=None,
+                custom_decoder=None, layer_norm_eps=1e-5, batch_first=False, norm_first=False,
+                bias=True)
+    forward(src, tgt, src_mask=None, tgt_mask=None, memory_mask=None,
+            src_key_padding_mask=None, tgt_key_padding_mask=None,
+            memory_key_padding_mask=None, src_is_causal=None, tgt_is_causal=None,
+            memory_is_causal=False) -> (T, N, E), the decoder's output (N, T, E batch_first)
+
+        memory = TransformerEncoder(src)        src (S, N, E)
+        output = TransformerDecoder(tgt, memory)    tgt (T, N, E)
+
+    For training on a target sequence, pass tgt_mask=generate_square_subsequent_mask(T) (or
+    tgt_is_causal=True) so position t of the decoder cannot see the tokens after it. No
+    embeddings or output layer: they are the caller's, as in PyTorch. Every weight with two
+    or more axes is re-drawn Xavier-uniform (PyTorch's _reset_parameters), so a Transformer
+    does not start from the same numbers as its layers built on their own.
+    """
+
+    def __init__(self, d_model=512, nhead=8, num_encoder_layers=6, num_decoder_layers=6,
+                 dim_feedforward=2048, dropout=0.1, activation="relu", custom_encoder=None,
+                 custom_decoder=None, layer_norm_eps=1e-5, batch_first=False, norm_first=False,
+                 bias=True, *, seed=None, generator=None, dtype=None, device=None):
+        super().__init__()
+        rng = init.get_generator(seed, generator)
+        common = dict(dim_feedforward=dim_feedforward, dropout=dropout, activation=activation,
+                      layer_norm_eps=layer_norm_eps, batch_first=batch_first,
+                      norm_first=norm_first, bias=bias, generator=rng, dtype=dtype,
+                      device=device)
+        if custom_encoder is not None:
+            self.encoder = custom_encoder
+        else:
+            self.encoder = TransformerEncoder(
+                TransformerEncoderLayer(d_model, nhead, **common), num_encoder_layers,
+                LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype, device=device))
+        if custom_decoder is not None:
+            self.decoder = custom_decoder
+        else:
+            self.decoder = TransformerDecoder(
+                TransformerDecoderLayer(d_model, nhead, **common), num_decoder_layers,
+                LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype, device=device))
+        for param in self.parameters():
+            if param.ndim > 1:
+                init.xavier_uniform_(param, generator=rng)
+        self.d_model, self.nhead, self.batch_first = d_model, nhead, batch_first
+
+    generate_square_subsequent_mask = staticmethod(generate_square_subsequent_mask)
+
+    def forward(self, src, tgt, src_mask=None, tgt_mask=None, memory_mask=None,
+                src_key_padding_mask=None, tgt_key_padding_mask=None,
+                memory_key_padding_mask=None, src_is_causal=None, tgt_is_causal=None,
+                memory_is_causal=False):
+        src = as_tensor(src, "Transformer")
+        tgt = as_tensor(tgt, "Transformer")
+        if src.ndim != tgt.ndim or src.ndim not in (2, 3):
+            raise ShapeError(f"Transformer: src and tgt must both be batched (3 axes) or both "
+                             f"unbatched (S, E) and (T, E), got {src.shape} and {tgt.shape}")
+        batch_axis = 0 if self.batch_first else 1
+        if src.ndim == 3 and src.shape[batch_axis] != tgt.shape[batch_axis]:
+            raise ShapeError(f"Transformer: src {src.shape} and tgt {tgt.shape} must have the "
+                             f"same batch size (axis {batch_axis})")
+        if src.shape[-1] != self.d_model or tgt.shape[-1] != self.d_model:
+            raise ShapeError(f"Transformer: src and tgt need d_model = {self.d_model} features "
+                             f"(the last axis), got {src.shape} and {tgt.shape}")
+        memory = self.encoder(src, mask=src_mask, src_key_padding_mask=src_key_padding_mask,
+                              is_causal=bool(src_is_causal))
+        return self.decoder(tgt, memory, tgt_mask=tgt_mask, memory_mask=memory_mask,
+                            tgt_key_padding_mask=tgt_key_padding_mask,
+                            memory_key_padding_mask=memory_key_padding_mask,
+                            tgt_is_causal=bool(tgt_is_causal),
+                            memory_is_causal=bool(memory_is_causal))
