@@ -68,10 +68,25 @@ Many small sequential steps on a quadratic with curvature c take the gap to its 
 1 to e^(-lr c); that is this step when c = T_r / lr. So phi = 1 - T/2 + ... ~ 1 for a row
 seen once with small lr (plain SGD, the C tool's step), and for large T the step is ~ 1/T of
 the summed one: about the distance to the minimum along the row's curvature, never past it.
-Measured with fit's defaults (epochs 1, Zipf corpus above, batch 256 / 4096 / 16384): loss
-3.039 / 3.066 / 3.124 (seed-to-seed std 0.001); the rest of the dependence is the lag of
-stale parameters in a step (a row's partner does not move within it), which row rates do not
-remove: it fades with more steps (3 epochs: 2.561 at 1024 vs 2.570 at 16384).
+
+What row rates cannot remove is the lag between rows. In one step pair i moves v_c with u_o as
+it was at the start of the step; taken one at a time, it would see u_o already moved by the
+pairs before it (on average half the step's change of u_o), so the batch leaves out a cross term
+of order lr^2 n_c n_o per step that no per-row rate sees. Measured (loss of the final vectors on
+fixed examples, ``evaluate_loss``, seed std <= 0.0007), batch 256 / 1024 / 4096 / 16384: KJV
+verses, 1 epoch 2.674 / 2.674 / 2.682 / 2.713, 3 epochs 2.465 / 2.468 / 2.477 / 2.502; Zipf
+corpus, 1 epoch 2.749 / 2.754 / 2.766 / 2.792. Three fixes were tried and dropped: the curvature
+along the summed gradient G (Rayleigh quotient G^T H_r G / |G|^2 instead of the trace; batch
+16384: 2.770 vs 2.775 during the epoch, no gain), outputs first and inputs then against the
+moved outputs (Gauss-Seidel: worse at every batch, 2.716 vs 2.605 at 256: it overshoots the
+pair's own coupling), and a midpoint step (gradients re-taken at the half step: diverged at
+16384).
+
+So the lag is real and is not removed here: up to ~1,000 examples a step the loss matches
+batch 256 (within 0.005), 4096 costs ~0.3-0.5 %, 16384 ~1.5 %, about as much after 3 epochs
+as after 1, while the quality measures agree at 3 epochs (KJV: median related-pair rank 2,
+3 of 4 analogies at every batch size). A batch of 16384 pairs over a 5k-word vocabulary is a
+different algorithm from one pair at a time, not a faster way to run the same one.
 
 Rows that occur several times in a minibatch must have their updates added up (a plain
 ``table[rows] += updates`` keeps only one). On NumPy that sum is one sparse-matrix product
@@ -397,9 +412,11 @@ class Word2Vec(Module):
                                   i.e. <unk> = 0, are dropped first, as gensim does)
         sentence_ids    int (n,)  the sentence of each token (nondecreasing)
         batch_size      examples per step, in corpus order. With row_rates (the default) each
-                        row's summed update is scaled by phi(T_r) (module docstring), so the
-                        result does not depend on the batch size beyond noise; row_rates=False
-                        is plain summed SGD, which overshoots on frequent words in big batches.
+                        row's summed update is scaled by phi(T_r) (module docstring), so big
+                        batches converge, but they still lag (the cross-row lag, module
+                        docstring: 4096 costs ~0.3-0.5 % of loss on the KJV, 1024 nothing).
+                        row_rates=False is plain summed SGD, which overshoots on frequent
+                        words in big batches.
         diverge_factor  stop when the running loss per example (average of the last ~10
                         steps) exceeds diverge_factor x that of the first step,
         max_norm        or when a vector read by a step is longer than max_norm (healthy
