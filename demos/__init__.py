@@ -29,7 +29,12 @@ DEMOS = [
     "vit_digits",
     "cnn_digits",
     "vqvae_digits",
+    "vq_prior",
     "clip_shapes",
+    "clip_vs_fusion",
+    "albef_ablation",
+    "vilt_vs_albef",
+    "vlmo_modes",
 ]
 
 # Distributed training on MPI: each runs under mpiexec with the ranks it is meant for

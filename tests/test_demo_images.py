@@ -33,3 +33,15 @@ def test_quick_vqvae_reconstructs_and_plain_codebooks_collapse():
     assert kept["used"] >= 24 and kept["perplexity"] > 3 * plain["perplexity"]
     assert kept["mse"] < plain["mse"]
     assert r["results"][("EMA + restart", 8)]["mse"] < r["baseline_mse"]
+
+
+def test_quick_vq_prior_beats_the_unigram_baseline_and_samples_new_grids():
+    from demos import vq_prior
+
+    r = vq_prior.main(["--quick", "--no-plot"])
+    # measured (VQ-VAE 5 epochs, GPT 3 epochs): 1.34 nats/code held out vs unigram 3.12
+    assert r["held_out"] < r["unigram"] - 0.5
+    assert r["unigram"] < 3.47  # below log K: the code frequencies alone are informative
+    assert r["grids"].shape == (16, 4, 4) and r["grids"].max() < 32  # never the BOS token
+    assert r["samples"].shape == (16, 1, 8, 8)
+    assert r["copied"] < 16  # new grids, not the training set replayed
