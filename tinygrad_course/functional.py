@@ -36,6 +36,7 @@ from .ops.elementwise import (  # noqa: F401 (relu, tanh, gelu, leaky_relu: F.re
     floating,
     gelu,
     leaky_relu,
+    log1p,
     maximum,
     minimum,
     relu,
@@ -689,24 +690,14 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     return _reduce(loss, reduction)
 
 
-def _log1p(u):
-    """log(1 + u), accurate even where 1 + u rounds to 1 (Goldberg's trick): with w the
-    rounded 1 + u, log(w) * u / (w - 1), and u itself where w = 1. The factor u / (w - 1)
-    (1 up to rounding) is held constant, so the derivative is 1 / w = 1 / (1 + u)."""
-    w = u + 1.0
-    exact = w == 1.0
-    factor = u.detach() / where(exact, 1.0, w - 1.0).detach()
-    return where(exact, u, w.log() * factor)
-
-
 def _softplus(z):
     """log(1 + e^z), with no overflow at any z: z + log(1 + e^-z) for z > 0, log(1 + e^z)
     otherwise. Each branch is smooth and exps only a value <= 0, so every derivative is
     right, at z = 0 too (sigmoid(z), sigmoid(z) (1 - sigmoid(z)), ...), and a tiny value
     such as softplus(-40) = 4e-18 keeps its digits."""
     positive = z > 0
-    return where(positive, z + _log1p((-where(positive, z, 0.0)).exp()),
-                 _log1p(_negative_part(z).exp()))
+    return where(positive, z + log1p((-where(positive, z, 0.0)).exp()),
+                 log1p(_negative_part(z).exp()))
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean",
