@@ -17,6 +17,7 @@ DEMOS = [
     "discriminative_generative",
     "text_retrieval",
     "ngram_lm",
+    "noisy_channel",
     "word2vec",
     "vanishing_gradients",
     "long_memory",
