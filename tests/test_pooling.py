@@ -129,3 +129,11 @@ def test_group_norm_gradients_and_second_derivatives():
 def test_bad_arguments_raise_a_shape_error_naming_the_op(call, message):
     with pytest.raises(ShapeError, match=message):
         call()
+
+
+def test_batchnorm2d_gradients_and_second_derivatives_in_training_mode():
+    x = tg.tensor(np.random.default_rng(4).standard_normal((3, 2, 2, 3)), dtype=np.float64,
+                  requires_grad=True)
+    layer = nn.BatchNorm2d(2, dtype=np.float64)
+    assert tg.gradcheck(layer, x)
+    assert tg.gradgradcheck(layer, x)
