@@ -32,6 +32,11 @@ the op saw it. This is PyTorch's version-counter rule, and it is conservative: i
 refuses when the op's backward would not have needed the overwritten values. (Unlike
 PyTorch, other tensors sharing the overwritten array are not stamped.) Until the first
 in-place op, checking costs one integer comparison per op.
+
+Tensor hooks (``t.register_hook(fn)``, as PyTorch's) see, and may replace, a tensor's
+gradient once it is complete: for an op's output when every use has added its part, just
+before the op's backward; for a leaf after the whole walk, with the sum over its uses, just
+before it goes into ``.grad``. A tensor without hooks costs one attribute check.
 """
 
 import contextlib
@@ -41,7 +46,7 @@ import operator
 import weakref
 
 from . import backend
-from .errors import BackwardError, DTypeError, ShapeError, TensorError
+from .errors import ArgumentError, BackwardError, DTypeError, ShapeError, TensorError
 from .tensor import Tensor, TensorAsArrayError, as_tensor, check_same_device
 
 _grad_enabled = True
@@ -272,19 +277,74 @@ def _overwritten(fn, which, tensor):
         "there")
 
 
+class HookHandle:
+    """What Tensor.register_hook returns: ``handle.remove()`` takes the hook off (removing
+    twice does nothing); ``with t.register_hook(fn):`` removes it at the end of the block."""
+
+    _ids = itertools.count()
+
+    def __init__(self, hooks, hook):
+        self.id, self._hooks = next(HookHandle._ids), hooks
+        hooks[self.id] = hook
+
+    def remove(self):
+        self._hooks.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+def register_hook(tensor, hook):
+    """Register ``hook(grad) -> None or Tensor`` on ``tensor`` (see Tensor.register_hook)."""
+    if not callable(hook):
+        raise ArgumentError(f"register_hook: expected a function of the gradient, got "
+                            f"{type(hook).__name__}")
+    if not tensor.requires_grad:
+        raise BackwardError(f"register_hook: the tensor of shape {tensor.shape} does not "
+                            "require grad, so backward never computes its gradient")
+    if tensor._backward_hooks is None:
+        tensor._backward_hooks = {}
+    return HookHandle(tensor._backward_hooks, hook)
+
+
+def _run_hooks(tensor, grad):
+    """Pass ``tensor``'s finished gradient through its hooks, in order of registration."""
+    for hook in list(tensor._backward_hooks.values()):  # a hook may remove itself
+        replaced = hook(grad)
+        if replaced is None:
+            continue
+        name = getattr(hook, "__name__", type(hook).__name__)
+        if not isinstance(replaced, Tensor):
+            raise BackwardError(f"hook {name!r} returned a {type(replaced).__name__}; a tensor "
+                                "hook returns None or a Tensor that replaces the gradient")
+        if replaced.shape != grad.shape:
+            raise ShapeError(f"hook {name!r} returned a gradient of shape {replaced.shape} for "
+                             f"a tensor of shape {grad.shape}; the shapes must agree")
+        grad = replaced
+    return grad
+
+
 def _propagate(root, grad, create_graph, retain_graph, deliver, every_tensor):
     """The chain rule, from ``root`` back to the leaves.
 
     ``deliver(tensor, grad)`` receives finished gradients: of the root, of each leaf for
     each use, of each op output that asked for it (``retain_grad()``) once all its uses have
     added up, and with ``every_tensor`` of every op output. Unless ``retain_graph``, the ops
-    are released at the end (see Function.release).
+    are released at the end (see Function.release). Tensor hooks run on each finished
+    gradient before it is delivered or passed on.
     """
+    with set_grad_enabled(create_graph):
+        if root._backward_hooks is not None:
+            grad = _run_hooks(root, grad)
     if every_tensor or root._ctx is None or root._retains_grad:
         deliver(root, grad)
     if root._ctx is None:
         return
     grads = {root: grad}  # tensor -> the sum of its gradients so far
+    hooked_leaves = {}  # leaf with hooks -> the sum of its gradients, delivered at the end
     done = []  # ops whose backward has run
     order = topological_order(root)
     with set_grad_enabled(create_graph):
@@ -292,6 +352,8 @@ def _propagate(root, grad, create_graph, retain_graph, deliver, every_tensor):
             grad = grads.pop(tensor, None)
             if grad is None:
                 continue
+            if tensor._backward_hooks is not None and tensor is not root:  # complete now
+                grad = _run_hooks(tensor, grad)
             if (every_tensor or tensor._retains_grad) and tensor is not root:
                 deliver(tensor, grad)
             fn = tensor._ctx
@@ -325,11 +387,17 @@ def _propagate(root, grad, create_graph, retain_graph, deliver, every_tensor):
                         "broadcast axes?"
                     )
                 if parent._ctx is None:  # a leaf: each use's gradient goes out as it comes
-                    deliver(parent, parent_grad)
-                    continue
-                earlier = grads.get(parent)
-                grads[parent] = parent_grad if earlier is None else _add_gradients(earlier,
-                                                                                   parent_grad)
+                    if parent._backward_hooks is None:
+                        deliver(parent, parent_grad)
+                        continue
+                    pending = hooked_leaves  # unless its hooks must see the sum of all uses
+                else:
+                    pending = grads
+                earlier = pending.get(parent)
+                pending[parent] = parent_grad if earlier is None else _add_gradients(
+                    earlier, parent_grad)
+        for leaf, leaf_grad in hooked_leaves.items():  # every use has added its part
+            deliver(leaf, _run_hooks(leaf, leaf_grad))
     if not retain_graph:
         for fn in done:  # all at once, at the end (see the module docstring)
             fn.release()

@@ -143,7 +143,7 @@ class Tensor:
     """
 
     __slots__ = ("data", "device", "requires_grad", "grad", "_ctx", "_retains_grad", "name",
-                 "_modified_at", "__weakref__")
+                 "_modified_at", "_backward_hooks", "__weakref__")
     __array_priority__ = 1000  # numpy_array + tensor calls Tensor.__radd__, not NumPy
 
     def __init__(self, data, requires_grad=False, dtype=None, device=None):
@@ -179,6 +179,7 @@ class Tensor:
         self._retains_grad = False
         self.name = None
         self._modified_at = 0  # when an in-place op last overwrote it (see autograd)
+        self._backward_hooks = None  # {handle id: hook} once register_hook is called
 
     @classmethod
     def _from_op(cls, data, device, requires_grad):
@@ -192,6 +193,7 @@ class Tensor:
         out._retains_grad = False
         out.name = None
         out._modified_at = 0
+        out._backward_hooks = None
         return out
 
     # ----- what it is ---------------------------------------------------------------------
@@ -318,6 +320,14 @@ class Tensor:
         """Keep ``.grad`` of this non-leaf tensor after backward (leaves always keep theirs)."""
         self._retains_grad = True
         return self
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` when backward has the whole gradient of this tensor, before it
+        goes further (to the ops that made it, or into a leaf's ``.grad``). A hook returns
+        None (only looks) or a Tensor of the same shape that replaces the gradient. Several
+        hooks run in the order they were registered. Returns a handle: ``handle.remove()``
+        takes the hook off. As PyTorch's Tensor.register_hook; see autograd.register_hook."""
+        return autograd.register_hook(self, hook)
 
     def backward(self, grad=None, create_graph=False, retain_graph=None, *, gradient=None):
         """Fill ``.grad`` of every leaf that requires it with d self / d leaf (times ``grad``).
