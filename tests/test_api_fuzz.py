@@ -182,6 +182,19 @@ ISSUE_20_ENTRY_POINTS = [
     ("CyclicLR", lambda v: lr_scheduler.CyclicLR(_optimiser(), 0.1, 1.0, step_size_up=v)),
     ("ReduceLROnPlateau", lambda v: lr_scheduler.ReduceLROnPlateau(_optimiser()).step(v)),
     ("ReduceLROnPlateau", lambda v: lr_scheduler.ReduceLROnPlateau(_optimiser(), factor=v)),
+    ("LSTM", lambda v: nn.LSTM(3, 4, proj_size=v)),
+    ("LSTM", lambda v: nn.LSTM(3, 4, proj_size=2, seed=0)(v)),
+    ("LSTM", lambda v: nn.LSTM(3, 4, proj_size=2, seed=0)(tg.zeros(5, 2, 3), (v, None))),
+    ("MultiheadAttention", lambda v: nn.MultiheadAttention(4, 2, add_bias_kv=v)),
+    ("MultiheadAttention", lambda v: nn.MultiheadAttention(4, 2, add_zero_attn=v)),
+    ("MultiheadAttention", lambda v: nn.MultiheadAttention(4, 2, kdim=v)),
+    ("MultiheadAttention", lambda v: nn.MultiheadAttention(
+        4, 2, add_bias_kv=True, add_zero_attn=True, seed=0)(v, v, v)),
+    ("MultiheadAttention", lambda v: nn.MultiheadAttention(4, 2, add_bias_kv=True, seed=0)(
+        tg.zeros(3, 1, 4), tg.zeros(3, 1, 4), tg.zeros(3, 1, 4), key_padding_mask=v)),
+    ("Transformer", lambda v: nn.Transformer(4, 2, 1, 1, 8, seed=0)(v, tg.zeros(2, 1, 4))),
+    ("Transformer", lambda v: nn.Transformer(4, 2, 1, 1, 8, seed=0)(tg.zeros(3, 1, 4), v)),
+    ("register_hook", lambda v: _param().register_hook(v)),
 ]
 
 

@@ -41,8 +41,11 @@ These options take the general path (the packed self-attention op is for the def
 """
 
 import math
+import numbers
 
-from ..errors import DTypeError, ShapeError
+import numpy
+
+from ..errors import ArgumentError, DTypeError, ShapeError
 from ..ops.attention import as_mask_tensor, causal_mask, masked_attention, packed_self_attention
 from ..ops.linear import linear
 from ..ops.movement import concatenate
@@ -62,6 +65,15 @@ class MultiheadAttention(Module):
                              f"multiple of num_heads ({num_heads})")
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"MultiheadAttention: dropout must be in [0, 1), got {dropout}")
+        for name, flag in (("add_bias_kv", add_bias_kv), ("add_zero_attn", add_zero_attn)):
+            if not isinstance(flag, (bool, numpy.bool_)):
+                raise ArgumentError(f"MultiheadAttention: {name} must be True or False, got "
+                                    f"{flag!r}")
+        for name, size in (("kdim", kdim), ("vdim", vdim)):
+            if size is not None and (isinstance(size, bool) or not isinstance(
+                    size, numbers.Integral) or size < 1):
+                raise ArgumentError(f"MultiheadAttention: {name} must be a positive integer "
+                                    f"(the key/value feature size) or None, got {size!r}")
         self.embed_dim, self.num_heads = embed_dim, num_heads
         self.head_dim = embed_dim // num_heads
         self.kdim = embed_dim if kdim is None else kdim

@@ -24,15 +24,16 @@ composed cell step by step (slower than the sequence op, and twice differentiabl
 """
 
 import math
+import numbers
 
 import numpy
 
 from .. import backend
-from ..errors import ShapeError
+from ..errors import ArgumentError, ShapeError
 from ..ops import recurrent as ops
 from ..ops.elementwise import where
 from ..ops.movement import concatenate, stack
-from ..tensor import Tensor, zeros
+from ..tensor import Tensor, as_tensor, require_floating, zeros
 from . import init
 from .dropout import Dropout
 from .module import Module, Parameter
@@ -221,6 +222,7 @@ class _RNNBase(Module):
         if state is None:
             zero = zeros(batch, size, dtype=x.dtype, device=x.device)
             return [zero] * shape[0]
+        state = as_tensor(state, type(self).__name__)
         if unbatched:
             state = state.unsqueeze(1)
         if state.shape != shape:
@@ -232,6 +234,8 @@ class _RNNBase(Module):
 
     def forward(self, input, hx=None, lengths=None):
         name = type(self).__name__
+        input = as_tensor(input, name)
+        require_floating(input, name)
         if input.ndim not in (2, 3) or input.shape[-1] != self.input_size:
             layout = "(B, T, I)" if self.batch_first else "(T, B, I)"
             raise ShapeError(f"{name}: expected input of shape {layout} with I = "
@@ -331,12 +335,14 @@ class LSTM(_RNNBase):
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
                  dropout=0.0, bidirectional=False, proj_size=0, seed=None, generator=None,
                  dtype=None, device=None):
-        if isinstance(proj_size, bool) or not isinstance(proj_size, int) or proj_size < 0:
-            raise ValueError(f"LSTM: proj_size must be an integer >= 0 (0: no projection), "
-                             f"got {proj_size!r}")
+        if (isinstance(proj_size, bool) or not isinstance(proj_size, numbers.Integral)
+                or proj_size < 0):
+            raise ArgumentError(f"LSTM: proj_size must be an integer >= 0 (0: no projection), "
+                                f"got {proj_size!r}")
         if proj_size >= hidden_size:
-            raise ValueError(f"LSTM: proj_size ({proj_size}) must be smaller than hidden_size "
-                             f"({hidden_size})")
+            raise ArgumentError(f"LSTM: proj_size ({proj_size}) must be smaller than "
+                                f"hidden_size ({hidden_size})")
+        proj_size = int(proj_size)
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
                          bidirectional, seed, generator, dtype, device, proj_size=proj_size)
 
