@@ -75,18 +75,19 @@ pairs before it (on average half the step's change of u_o), so the batch leaves 
 of order lr^2 n_c n_o per step that no per-row rate sees. Measured (loss of the final vectors on
 fixed examples, ``evaluate_loss``, seed std <= 0.0007), batch 256 / 1024 / 4096 / 16384: KJV
 verses, 1 epoch 2.674 / 2.674 / 2.682 / 2.713, 3 epochs 2.465 / 2.468 / 2.477 / 2.502; Zipf
-corpus, 1 epoch 2.749 / 2.754 / 2.766 / 2.792. Three fixes were tried and dropped: the curvature
-along the summed gradient G (Rayleigh quotient G^T H_r G / |G|^2 instead of the trace; batch
-16384: 2.770 vs 2.775 during the epoch, no gain), outputs first and inputs then against the
-moved outputs (Gauss-Seidel: worse at every batch, 2.716 vs 2.605 at 256: it overshoots the
-pair's own coupling), and a midpoint step (gradients re-taken at the half step: diverged at
-16384).
+corpus, 1 epoch 2.749 / 2.754 / 2.766 / 2.792, 3 epochs 2.540 / 2.540 / 2.543 / 2.548. Three
+fixes were tried and dropped: the curvature along the summed gradient G (Rayleigh quotient G^T
+H_r G / |G|^2 instead of the trace; batch 16384: 2.770 vs 2.775 during the epoch, no gain),
+outputs first and inputs then against the moved outputs (Gauss-Seidel: worse at every batch,
+2.716 vs 2.605 at 256: it overshoots the pair's own coupling), and a midpoint step (gradients
+re-taken at the half step: diverged at 16384).
 
-So the lag is real and is not removed here: up to ~1,000 examples a step the loss matches
-batch 256 (within 0.005), 4096 costs ~0.3-0.5 %, 16384 ~1.5 %, about as much after 3 epochs
-as after 1, while the quality measures agree at 3 epochs (KJV: median related-pair rank 2,
-3 of 4 analogies at every batch size). A batch of 16384 pairs over a 5k-word vocabulary is a
-different algorithm from one pair at a time, not a faster way to run the same one.
+So the lag is real and is not removed here: up to ~1,000 examples a step the loss matches batch
+256 (within 0.005), 4096 costs ~0.3-0.5 %, 16384 ~1.5 %; more epochs close it on the Zipf corpus
+(16384: +0.043, then +0.009) but not on the KJV (+0.039, then +0.037), while the quality
+measures agree at 3 epochs (KJV: median related-pair rank 2, 3 of 4 analogies at every batch
+size). A batch of 16384 pairs over a 5k-word vocabulary is a different algorithm from one pair
+at a time, not a faster way to run the same one.
 
 Rows that occur several times in a minibatch must have their updates added up (a plain
 ``table[rows] += updates`` keeps only one). On NumPy that sum is one sparse-matrix product
