@@ -1434,9 +1434,11 @@ def normalize_case(draw):
     shape = draw(shapes(min_dims=1))
     x = draw(arrays(shape, kinks=[0.0], margin=0.5))
     p = draw(st.sampled_from([1.0, 2.0, 3.0, math.inf]))
-    if p == math.inf:  # a tie for the largest |x| would be a kink of the max
-        x = draw(distinct_arrays([shape]))[0]
-        x = np.where(np.abs(x) < 0.5, x + np.sign(x + 1e-9) * 0.5, x)
+    if p == math.inf:  # a tie for the largest |x| (x and -x too) would be a kink of the max
+        magnitudes = np.abs(draw(distinct_arrays([shape]))[0])
+        magnitudes = magnitudes + np.arange(magnitudes.size).reshape(shape) * 1e-3 + 0.5
+        signs = draw(hnp.arrays(np.bool_, shape))
+        x = np.where(signs, magnitudes, -magnitudes)
     return Case((x,), {"p": p, **_vector_case_params(draw, shape)})
 
 

@@ -64,11 +64,13 @@ def arrays(draw, shape, low=-3.0, high=3.0, kinks=(), margin=KINK_MARGIN):
 def distinct_arrays(draw, shapes_, scale=TIE_SCALE):
     """One float64 array per shape in ``shapes_``, no value repeated across all of them.
 
-    The values are distinct integers in [-40, 40] times ``scale``: max/min have one winner,
-    and maximum(a, b) never sees a == b, even after broadcasting.
+    The values are distinct integers in [-40, 40] times ``scale`` (a wider range when more
+    than 81 values are needed): max/min have one winner, and maximum(a, b) never sees a == b,
+    even after broadcasting.
     """
     sizes = [int(np.prod(shape)) for shape in shapes_]
-    integers = draw(hnp.arrays(np.int64, (sum(sizes),), elements=st.integers(-40, 40),
+    bound = max(40, (sum(sizes) + 1) // 2)
+    integers = draw(hnp.arrays(np.int64, (sum(sizes),), elements=st.integers(-bound, bound),
                                unique=True))
     pieces = np.split(integers * scale, np.cumsum(sizes)[:-1])
     return [piece.reshape(shape) for piece, shape in zip(pieces, shapes_)]

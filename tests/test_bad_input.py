@@ -395,3 +395,11 @@ def test_every_error_here_is_a_tensor_error_and_the_usual_python_error():
         optim.SGD([_param()], lr=math.nan)
     with pytest.raises(TypeError):
         _x() + None
+
+
+def test_batch_norm_refuses_a_single_value_per_channel_before_counting_the_batch():
+    layer = nn.BatchNorm1d(3)
+    with pytest.raises(ShapeError, match="BatchNorm1d"):
+        layer(tg.zeros((1, 3)))
+    assert int(layer.num_batches_tracked.item()) == 0
+    assert np.array_equal(layer.running_mean.numpy(), np.zeros(3))

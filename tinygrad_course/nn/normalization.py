@@ -79,6 +79,9 @@ class BatchNorm1d(Module):
         if x.ndim not in (2, 3) or x.shape[1] != self.num_features:
             raise ShapeError(f"BatchNorm1d: expected input of shape (N, {self.num_features}) or "
                              f"(N, {self.num_features}, L), got {x.shape}")
+        if self.training and x.size <= self.num_features:  # checked before any state changes
+            raise ShapeError(f"BatchNorm1d: training needs more than one value per channel, got "
+                             f"input of shape {x.shape}")
         tracking, momentum = self.track_running_stats, self.momentum
         if self.training and tracking:
             self.num_batches_tracked.data = self.num_batches_tracked.data + 1
