@@ -30,7 +30,7 @@ def make_data(quick, noise_rate=0.0, seed=0):
     """The training scenes, their token ids (a ``noise_rate`` fraction replaced by another
     scene's caption), and the two swap tests (seen and held-out colour + shape pairs)."""
     tokenizer = make_tokenizer()
-    n_train, n_test = (1500, 200) if quick else (8000, 1000)
+    n_train, n_test = (600, 120) if quick else (8000, 1000)
     train = scenes.make_scenes(n_train, split="train", image_size=IMAGE_SIZE, seed=seed)
     rng = np.random.default_rng(seed + 100)
     wrong = np.flatnonzero(rng.random(n_train) < noise_rate)
@@ -184,10 +184,12 @@ def swap_test(pair_score, test, tokenizer, chunk=250):
 
 
 def retrieval(embed, test, tokenizer, n=200, rerank=None, top=16):
-    """Recall@1/5 among the first n images and their n captions, both directions, a caption
-    counted as a hit whenever it truly describes the image (scenes.caption_matches).
+    """Recall@1/5 among the first n images (all if fewer) and their n captions, both
+    directions, a caption counted as a hit whenever it truly describes the image
+    (scenes.caption_matches).
     rerank(images, ids) -> scores: re-order each image's ``top`` captions by this score (ALBEF's
     ITM re-ranking of the ITC shortlist)."""
+    n = min(n, len(test["captions"]))
     subset = {key: value[:n] for key, value in test.items()}
     ids = tokenizer(subset["captions"])
     u, w = embed(subset["images"], ids)

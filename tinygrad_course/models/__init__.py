@@ -7,6 +7,10 @@
     cnn.py          LeNet: a convolutional network (conv, ReLU, max pooling) for images
     vqvae.py        VQ-VAE: conv encoder/decoder, a codebook, straight-through estimator
     clip.py         a tiny CLIP: two encoders, a joint space, symmetric InfoNCE, zero-shot
+    fusion.py       token encoders and a cross-attention fusion encoder (text attends to patches)
+    albef.py        ALBEF: ITC + ITM with hard negatives + MLM, momentum distillation
+    vilt.py         ViLT: one single-stream transformer over words and patches (ITM + MLM)
+    vlmo.py         VLMo: mixture of modality experts, one model as dual and fusion encoder
     seq2seq.py      encoder-decoder (GRU/LSTM), with and without additive attention
     text_cnn.py     text CNN (convolution + max over time) and a bag-of-words baseline
     ngram_lm.py     n-gram language models: neural (Bengio 2003), Kneser-Ney, add-k

@@ -10,9 +10,15 @@ image encoder of its own.
 m_text, m_image are the two modality-type embeddings (one learned vector each): with one
 shared stack of layers, they are what tells a word from a patch.
 
-Trained with L = L_itm + L_mlm (the objectives of models/albef.py: itm_loss, mlm_loss). The
-ITM negatives are random, as in the paper (each image with another caption of the batch):
-without a contrastive head there is no similarity to draw hard negatives from.
+Trained with L = L_itm + L_mlm (models/albef.py's itm_loss and mlm_loss):
+
+    L_itm = -mean log p_itm[y]       over N matching pairs (y = 1) and N mismatches (y = 0):
+                                     each image with a random other caption of the batch
+    L_mlm = -mean_k log p_mlm,k[w_k] over the masked words k (BERT's 15%, 80/10/10), the
+                                     image in the same sequence
+
+The ITM negatives are random, as in the paper: without a contrastive head there is no
+similarity to draw hard negatives from.
 
 The price of one stream: every (image, caption) pair is a full pass over T + 1 + P tokens,
 and retrieval has to run the whole model on every pair (no embedding to index), where a

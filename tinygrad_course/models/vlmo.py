@@ -18,10 +18,15 @@ Three ways to run the same weights:
                  the top layers with VL-FFN; the fused text [CLS] feeds the ITM head, the
                  fused words the MLM head
 
-Trained with L = L_itc + L_itm + L_mlm, the objectives of models/albef.py (itc_loss on s =
-exp(t) u w^T; itm_loss with hard negatives drawn by sample_hard_negatives from s; mlm_loss
-on the fused words). Retrieval uses the dual encoder (one embedding per image and per
-caption, a dot product); matching uses the fusion mode.
+Trained with L = L_itc + L_itm + L_mlm (models/albef.py's itc_loss, itm_loss, mlm_loss):
+
+    L_itc = (H(I, softmax(s)) + H(I, softmax(s^T))) / 2,  s = exp(t) u w^T (dual-encoder modes)
+    L_itm = -mean log p_itm[y]   N matching pairs, 2N hard negatives drawn in proportion to
+                                 softmax(s) (sample_hard_negatives), fusion mode
+    L_mlm = -mean_k log p_mlm,k[w_k]   the masked words, fusion mode
+
+Retrieval uses the dual encoder (one embedding per image and per caption, a dot product);
+matching uses the fusion mode.
 """
 
 import math
