@@ -12,6 +12,13 @@ The file is a plain NumPy archive (``numpy.load`` opens it, no pickle):
     optimizer/state/<i>/<key>   array state of parameter i (momentum buffers, Adam moments)
     extra_json, extra/<key>     the keyword arguments of save(): JSON values, and arrays
 
+A path ending in ".safetensors" is written in the safetensors format instead (the
+``interop`` extra): the same names, the arrays as tensors and the three strings
+(``__format__``, ``optimizer_json``, ``extra_json``) in the file's metadata; load() tells
+the two formats apart by their first bytes. Everything below holds for both, except that
+safetensors has no checksums: a flipped bit in the data goes unnoticed (a damaged header,
+size or offset does not).
+
 Saving is atomic. The archive is written to a temporary file ``.NAME.<pid>.<random>.tmp`` in
 the target's directory, flushed to disk (fsync) and moved over the target with os.replace,
 so a crash or a kill mid-save leaves the old checkpoint intact, never half a file.
@@ -55,6 +62,7 @@ import zlib
 
 import numpy
 
+from . import safetensors_io
 from .errors import CheckpointError
 
 __all__ = ["save", "load", "CheckpointError", "FORMAT", "STALE_AFTER_SECONDS"]
@@ -160,7 +168,8 @@ def _sync_directory(directory):
 def save(path, model, optimizer=None, **extra):
     """Write model.state_dict() (and the optimiser's state, and ``extra``) to ``path`` atomically.
 
-    ``path`` is used as given (no ".npz" is appended). Stale temporary files of earlier,
+    ``path`` is used as given (no ".npz" is appended); one ending in ".safetensors" is
+    written in that format (see the module docstring). Stale temporary files of earlier,
     killed saves of the same path are removed first (see the module docstring). Returns the
     path.
     """
@@ -169,11 +178,34 @@ def save(path, model, optimizer=None, **extra):
     if optimizer is not None:
         arrays.update(_optimizer_arrays(optimizer))
     arrays.update(_extra_arrays(extra))
+    if os.fspath(path).endswith(".safetensors"):
+        return write_safetensors_atomically(path, arrays, "checkpoint.save")
     return write_npz_atomically(path, arrays)
 
 
 def write_npz_atomically(path, arrays):
     """numpy.savez(path, **arrays), atomically (see the module docstring); returns the path."""
+    return write_atomically(path, lambda file: numpy.savez(file, **arrays))
+
+
+def write_safetensors_atomically(path, arrays, what):
+    """``arrays`` as a .safetensors file, atomically: 0-d string arrays go into its metadata,
+    numeric arrays are its tensors (anything else raises CheckpointError)."""
+    tensors = {name: value for name, value in arrays.items() if value.dtype.kind != "U"}
+    metadata = {}
+    for name, value in arrays.items():
+        if value.dtype.kind == "U":
+            if value.shape != ():
+                raise CheckpointError(f"{what}: {name!r} is an array of strings; the "
+                                      "safetensors format holds numeric arrays only")
+            metadata[name] = str(value)
+    data = safetensors_io.encode(tensors, metadata, what)  # encoded before the file is made
+    return write_atomically(path, lambda file: file.write(data))
+
+
+def write_atomically(path, write):
+    """Call write(file) on a temporary file next to ``path``, then move it over ``path`` (see
+    the module docstring); returns the path."""
     path = os.fspath(path)
     directory, name = os.path.split(os.path.abspath(path))
     _remove_stale_temporaries(directory, name)
@@ -181,7 +213,7 @@ def write_npz_atomically(path, arrays):
                                          prefix=f".{name}.{os.getpid()}.")
     try:
         with os.fdopen(handle, "wb") as file:
-            numpy.savez(file, **arrays)
+            write(file)
             file.flush()
             os.fsync(file.fileno())
         os.replace(temporary, path)
@@ -236,8 +268,19 @@ def _announced_members(file):
     return None if total == 0xFFFF else total
 
 
+def _read_safetensors(path):
+    """Every array of a .safetensors checkpoint, its metadata strings as 0-d string arrays."""
+    tensors, metadata = safetensors_io.read(path, "checkpoint.load")
+    arrays = dict(tensors)
+    arrays.update({name: numpy.array(text) for name, text in metadata.items()})
+    return arrays
+
+
 def _read(path):
     """Every array in the archive by name, each member read whole and its CRC checked."""
+    if safetensors_io.looks_like_safetensors(path):
+        arrays = _read_safetensors(path)
+        return _checked_marker(path, arrays)
     try:
         with open(path, "rb") as file, zipfile.ZipFile(file) as archive:
             members = [(info.filename, archive.read(info)) for info in archive.infolist()]
@@ -265,6 +308,10 @@ def _read(path):
     if problems:
         raise CheckpointError(f"checkpoint.load: {path!r} is damaged:\n  "
                               + "\n  ".join(problems))
+    return _checked_marker(path, arrays)
+
+
+def _checked_marker(path, arrays):
     marker = arrays.get("__format__")
     if marker is None or marker.dtype.kind != "U" or marker.shape != () or str(marker) != FORMAT:
         raise CheckpointError(f"checkpoint.load: {path!r} is not a tinygrad_course checkpoint "

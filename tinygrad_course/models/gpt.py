@@ -28,6 +28,8 @@ from ..nn.normalization import LayerNorm
 from ..nn.positional import LearnedPositionalEmbedding
 from ..nn.transformer import TransformerEncoderLayer
 from ..tensor import Tensor
+from . import hf_gpt2
+from .activations import feed_forward_activation
 
 
 class CharVocab:
@@ -67,10 +69,16 @@ def sample_windows(ids, block_size, batch_size, rng):
 
 class GPT(Module):
     """GPT(vocab_size, block_size, d_model=64, nhead=4, num_layers=2, dim_feedforward=None,
-    dropout=0.0, seed=None): tokens (N, T) ints, T <= block_size -> logits (N, T, vocab)."""
+    dropout=0.0, seed=None): tokens (N, T) ints, T <= block_size -> logits (N, T, vocab).
+
+    Options that GPT-2 needs (GPT.from_hf sets them): ``activation`` of the feed-forward
+    layers ("gelu", or "gelu_tanh" as GPT-2; see models/activations.py), ``layer_norm_eps``,
+    and ``tie_weights=True``: the output head has no bias and IS the token embedding matrix
+    (logits = h E^T), one Parameter in two places, as GPT-2's lm_head."""
 
     def __init__(self, vocab_size, block_size, d_model=64, nhead=4, num_layers=2,
-                 dim_feedforward=None, dropout=0.0, seed=None, generator=None, device=None):
+                 dim_feedforward=None, dropout=0.0, seed=None, generator=None, device=None,
+                 activation="gelu", layer_norm_eps=1e-5, tie_weights=False):
         super().__init__()
         rng = init.get_generator(seed, generator)
         self.vocab_size, self.block_size, self.d_model = vocab_size, block_size, d_model
@@ -80,11 +88,15 @@ class GPT(Module):
             block_size, d_model, dropout=dropout, batch_first=True, generator=rng, device=device)
         self.blocks = ModuleList([
             TransformerEncoderLayer(d_model, nhead, dim_feedforward or 4 * d_model, dropout,
-                                    activation="gelu", batch_first=True, norm_first=True,
-                                    generator=rng, device=device)
+                                    activation=feed_forward_activation(activation),
+                                    layer_norm_eps=layer_norm_eps, batch_first=True,
+                                    norm_first=True, generator=rng, device=device)
             for _ in range(num_layers)])
-        self.norm = LayerNorm(d_model, device=device)
-        self.head = Linear(d_model, vocab_size, generator=rng, device=device)
+        self.norm = LayerNorm(d_model, eps=layer_norm_eps, device=device)
+        self.head = Linear(d_model, vocab_size, bias=not tie_weights, generator=rng,
+                           device=device)
+        if tie_weights:
+            self.head.weight = self.token_embedding.weight
 
     def _check(self, tokens):
         if not isinstance(tokens, Tensor):
@@ -134,6 +146,8 @@ class GPT(Module):
                 ids.append(_sample(logits, temperature, top_k, rng))
         self.train(was_training)
         return numpy.array(ids, dtype=numpy.int64)
+
+    from_hf = classmethod(hf_gpt2.from_hf)  # GPT-2's weights (models/hf_gpt2.py)
 
 
 def _sample(logits, temperature, top_k, rng):
