@@ -84,11 +84,11 @@ for epoch in range(1, 4):
 
 path = os.path.join(tempfile.mkdtemp(), "mnist_mlp.pt")
 torch.save(model.state_dict(), path)
-restored = Net()
+restored = Net().to(device)
 restored.load_state_dict(torch.load(path))
 restored.eval()
 with torch.no_grad():
-    sample = test_set[0:5][0]
+    sample = test_set[0:5][0].to(device)
     _, predicted = torch.max(restored(sample).data, 1)
     _, original = torch.max(model(sample).data, 1)
 same_after_reload = bool((predicted == original).all())

@@ -43,7 +43,8 @@ def as_tensor(data, dtype=None, device=None):
 
 
 def from_numpy(array):
-    """A tensor of ``array``'s dtype sharing its memory (on the CPU), as PyTorch's."""
+    """A tensor of ``array``'s dtype on the default device; on the CPU it shares the
+    array's memory, as PyTorch's."""
     if not isinstance(array, numpy.ndarray):
         raise DTypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}")
     core.host_array(array, "from_numpy")  # refuses complex, object and text arrays

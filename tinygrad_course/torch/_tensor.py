@@ -826,7 +826,6 @@ def _write_into(t, values):
 def _put(old, index, value):
     """old with old[index] = value, as ops (so a gradient reaches ``value`` and the kept
     elements of ``old``): the flat positions that ``index`` selects, then one scatter."""
-    xp = old.xp
     host_index = _host_index(index)
     positions = numpy.arange(old.numel()).reshape(old.shape)[host_index]
     if positions.size == 0:
@@ -840,7 +839,7 @@ def _put(old, index, value):
     except ShapeError:
         raise ShapeError(f"setitem: a value of shape {value.shape} cannot fill the "
                          f"{positions.shape} elements that the index selects") from None
-    flat_positions = CoreTensor(xp.asarray(positions.reshape(-1)), device=old.device)
+    flat_positions = CoreTensor(positions.reshape(-1), device=old.device)
     flat = indexing.scatter(old.reshape(-1), 0, flat_positions, value.reshape(-1))
     return flat.reshape(old.shape)
 
