@@ -21,14 +21,16 @@ from .. import functional as F
 from ..autograd import no_grad
 from ..errors import DTypeError, ShapeError
 from ..nn import init
+from ..nn.dropout import Dropout
 from ..nn.embedding import Embedding
 from ..nn.linear import Linear
 from ..nn.module import Module, ModuleList
 from ..nn.normalization import LayerNorm
 from ..nn.positional import LearnedPositionalEmbedding
 from ..nn.transformer import TransformerEncoderLayer
-from ..ops.elementwise import gelu
 from ..tensor import Tensor
+from . import hf_bert
+from .activations import activation_function, feed_forward_activation
 
 IGNORE = -100
 
@@ -58,27 +60,45 @@ def mask_tokens(tokens, mask_id, vocab_size, rng, mask_prob=0.15, special_ids=()
 
 class BERT(Module):
     """BERT(vocab_size, max_len, d_model=64, nhead=4, num_layers=2, dim_feedforward=None,
-    dropout=0.0, norm_first=True, seed=None): tokens (N, T) -> logits (N, T, vocab)."""
+    dropout=0.0, norm_first=True, seed=None): tokens (N, T) -> logits (N, T, vocab).
+
+    Options that the published BERT needs (BERT.from_hf sets them, with norm_first=False):
+    ``type_vocab_size`` > 0 adds segment embeddings S[token_type_ids] (segment 0 when none
+    are given); ``embedding_norm=True`` applies a LayerNorm to the summed embeddings (then
+    the dropout); ``layer_norm_eps`` for every LayerNorm; ``activation`` of the feed-forward
+    layers and of the MLM head (models/activations.py); ``tie_weights=True`` makes the
+    decoder's weight the token embedding matrix (its bias stays its own)."""
 
     def __init__(self, vocab_size, max_len, d_model=64, nhead=4, num_layers=2,
                  dim_feedforward=None, dropout=0.0, norm_first=True, seed=None, generator=None,
-                 device=None):
+                 device=None, activation="gelu", layer_norm_eps=1e-5, embedding_norm=False,
+                 type_vocab_size=0, tie_weights=False):
         super().__init__()
         rng = init.get_generator(seed, generator)
         self.vocab_size, self.max_len, self.d_model = vocab_size, max_len, d_model
+        self.activation = activation
         self.token_embedding = Embedding(vocab_size, d_model, generator=rng, device=device)
         init.normal_(self.token_embedding.weight, 0.0, 0.02, generator=rng)
         self.position_embedding = LearnedPositionalEmbedding(
-            max_len, d_model, dropout=dropout, batch_first=True, generator=rng, device=device)
+            max_len, d_model, dropout=0.0 if embedding_norm else dropout, batch_first=True,
+            generator=rng, device=device)
+        self.token_type_embedding = (Embedding(type_vocab_size, d_model, generator=rng,
+                                               device=device) if type_vocab_size else None)
+        self.embedding_norm = (LayerNorm(d_model, eps=layer_norm_eps, device=device)
+                               if embedding_norm else None)
+        self.embedding_dropout = Dropout(dropout, generator=rng) if embedding_norm else None
         self.layers = ModuleList([
             TransformerEncoderLayer(d_model, nhead, dim_feedforward or 4 * d_model, dropout,
-                                    activation="gelu", batch_first=True, norm_first=norm_first,
-                                    generator=rng, device=device)
+                                    activation=feed_forward_activation(activation),
+                                    layer_norm_eps=layer_norm_eps, batch_first=True,
+                                    norm_first=norm_first, generator=rng, device=device)
             for _ in range(num_layers)])
-        self.norm = LayerNorm(d_model, device=device) if norm_first else None
+        self.norm = LayerNorm(d_model, eps=layer_norm_eps, device=device) if norm_first else None
         self.transform = Linear(d_model, d_model, generator=rng, device=device)
-        self.transform_norm = LayerNorm(d_model, device=device)
+        self.transform_norm = LayerNorm(d_model, eps=layer_norm_eps, device=device)
         self.decoder = Linear(d_model, vocab_size, generator=rng, device=device)
+        if tie_weights:
+            self.decoder.weight = self.token_embedding.weight
 
     def _as_tokens(self, tokens):
         if not isinstance(tokens, Tensor):
@@ -90,18 +110,34 @@ class BERT(Module):
                              f"{self.max_len}, got {tokens.shape}")
         return tokens
 
-    def encode(self, tokens, key_padding_mask=None):
+    def _embed(self, tokens, token_type_ids):
+        x = self.token_embedding(tokens)
+        if self.token_type_embedding is not None:
+            if token_type_ids is None:  # one segment: row 0 for every token
+                x = x + self.token_type_embedding.weight[0]
+            else:
+                x = x + self.token_type_embedding(self._as_tokens(token_type_ids))
+        elif token_type_ids is not None:
+            raise ShapeError("BERT: token_type_ids given, but the model has no segment "
+                             "embeddings (type_vocab_size=0)")
+        x = self.position_embedding(x)
+        if self.embedding_norm is not None:
+            x = self.embedding_dropout(self.embedding_norm(x))
+        return x
+
+    def encode(self, tokens, key_padding_mask=None, token_type_ids=None):
         """The contextual vectors h_L, (N, T, d_model)."""
         tokens = self._as_tokens(tokens)
-        x = self.position_embedding(self.token_embedding(tokens))
+        x = self._embed(tokens, token_type_ids)
         for layer in self.layers:
             x = layer(x, src_key_padding_mask=key_padding_mask)
         return self.norm(x) if self.norm is not None else x
 
-    def forward(self, tokens, key_padding_mask=None):
-        h = self.encode(tokens, key_padding_mask)
+    def forward(self, tokens, key_padding_mask=None, token_type_ids=None):
+        h = self.encode(tokens, key_padding_mask, token_type_ids)
         N, T, d = h.shape
-        h = self.transform_norm(gelu(self.transform(h.reshape(N * T, d))))
+        act = activation_function(self.activation)
+        h = self.transform_norm(act(self.transform(h.reshape(N * T, d))))
         return self.decoder(h).reshape(N, T, self.vocab_size)
 
     def loss(self, inputs, targets, key_padding_mask=None):
@@ -124,3 +160,5 @@ class BERT(Module):
         if not picked.any():
             raise ValueError("BERT.masked_accuracy: no position is picked (all targets IGNORE)")
         return float((predicted[picked] == targets[picked]).mean())
+
+    from_hf = classmethod(hf_bert.from_hf)  # BertForMaskedLM's weights (models/hf_bert.py)

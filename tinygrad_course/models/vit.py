@@ -24,6 +24,8 @@ from ..nn.positional import LearnedPositionalEmbedding
 from ..nn.transformer import TransformerEncoderLayer
 from ..ops.movement import concatenate
 from ..tensor import zeros
+from . import hf_vit
+from .activations import feed_forward_activation
 
 
 def patchify(images, patch_size):
@@ -40,11 +42,20 @@ def patchify(images, patch_size):
 class ViT(Module):
     """ViT(image_size, patch_size, num_classes, in_channels=1, d_model=64, nhead=4,
     num_layers=2, dim_feedforward=None, dropout=0.0, seed=None):
-    images (N, C, H, W), or (N, H, W) with one channel -> logits (N, num_classes)."""
+    images (N, C, H, W), or (N, H, W) with one channel -> logits (N, num_classes).
+
+    ``num_classes=None``: no head; forward returns the normalised CLS vector (N, d_model),
+    the image's features (``output_dim`` = d_model). ``encode`` returns every position's
+    (Hugging Face's last_hidden_state). Options that the published models need
+    (ViT.from_hf, CLIP.from_hf set them): ``activation`` of the feed-forward layers
+    (models/activations.py), ``layer_norm_eps``, ``patch_bias=False`` (CLIP's patch
+    projection has no bias) and ``embedding_norm=True``: a LayerNorm on the embedded
+    sequence before the first layer (CLIP's pre_layrnorm)."""
 
     def __init__(self, image_size, patch_size, num_classes, in_channels=1, d_model=64,
                  nhead=4, num_layers=2, dim_feedforward=None, dropout=0.0, seed=None,
-                 generator=None, device=None):
+                 generator=None, device=None, activation="gelu", layer_norm_eps=1e-5,
+                 patch_bias=True, embedding_norm=False):
         super().__init__()
         if image_size % patch_size:
             raise ValueError(f"ViT: image_size {image_size} is not a multiple of patch_size "
@@ -53,8 +64,9 @@ class ViT(Module):
         self.image_size, self.patch_size, self.in_channels = image_size, patch_size, in_channels
         self.num_patches = (image_size // patch_size) ** 2
         self.d_model = d_model
-        self.patch_embedding = Linear(in_channels * patch_size ** 2, d_model, generator=rng,
-                                      device=device)
+        self.output_dim = d_model if num_classes is None else num_classes
+        self.patch_embedding = Linear(in_channels * patch_size ** 2, d_model, bias=patch_bias,
+                                      generator=rng, device=device)
         self.cls_token = Parameter(zeros(1, 1, d_model, device=device))
         init.normal_(self.cls_token, 0.0, 0.02, generator=rng)
         self.position_embedding = LearnedPositionalEmbedding(
@@ -62,13 +74,23 @@ class ViT(Module):
             device=device)
         self.layers = ModuleList([
             TransformerEncoderLayer(d_model, nhead, dim_feedforward or 4 * d_model, dropout,
-                                    activation="gelu", batch_first=True, norm_first=True,
-                                    generator=rng, device=device)
+                                    activation=feed_forward_activation(activation),
+                                    layer_norm_eps=layer_norm_eps, batch_first=True,
+                                    norm_first=True, generator=rng, device=device)
             for _ in range(num_layers)])
-        self.norm = LayerNorm(d_model, device=device)
-        self.head = Linear(d_model, num_classes, generator=rng, device=device)
+        self.embedding_norm = (LayerNorm(d_model, eps=layer_norm_eps, device=device)
+                               if embedding_norm else None)
+        self.norm = LayerNorm(d_model, eps=layer_norm_eps, device=device)
+        self.head = (None if num_classes is None else
+                     Linear(d_model, num_classes, generator=rng, device=device))
 
     def forward(self, images):
+        features = self.encode(images)[:, 0]
+        return features if self.head is None else self.head(features)
+
+    def encode(self, images):
+        """Every position's output after the final LayerNorm, (N, P + 1, d_model); the CLS
+        token's is row 0."""
         if images.ndim == 3 and self.in_channels == 1:
             images = images.unsqueeze(1)
         expected = (self.in_channels, self.image_size, self.image_size)
@@ -81,6 +103,10 @@ class ViT(Module):
         x = x.reshape(N, self.num_patches, self.d_model)
         cls = self.cls_token.broadcast_to(N, 1, self.d_model)
         x = self.position_embedding(concatenate([cls, x], axis=1))
+        if self.embedding_norm is not None:
+            x = self.embedding_norm(x)
         for layer in self.layers:
             x = layer(x)
-        return self.head(self.norm(x[:, 0]))
+        return self.norm(x)
+
+    from_hf = classmethod(hf_vit.from_hf)  # ViTModel / ViTForImageClassification weights
