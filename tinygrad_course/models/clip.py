@@ -20,13 +20,15 @@ import math
 import numpy
 
 from .. import nn
-from ..errors import ShapeError
+from ..errors import ArgumentError, ShapeError
 from ..ops import normalization
 from ..ops.elementwise import gelu
 from ..ops.nn import symmetric_cross_entropy
 from ..ops.reduce import masked_mean
 from ..ops.similarity import similarity_logits
 from ..tensor import Tensor, tensor
+from . import hf_clip
+from .activations import feed_forward_activation
 from .vit import ViT
 
 PAD, UNKNOWN = "<pad>", "<unk>"
@@ -90,21 +92,38 @@ class ViTImageEncoder(ViT):
 
 class TransformerTextEncoder(nn.Module):
     """Token ids (N, L) -> embeddings + learned positions -> pre-LN transformer encoder
-    layers -> LayerNorm -> mean over the non-padding tokens -> (N, width)."""
+    layers -> LayerNorm -> mean over the non-padding tokens -> (N, width).
 
-    def __init__(self, vocab_size, max_length, width=64, heads=4, layers=2, seed=0):
+    CLIP's own text encoder (CLIP.from_hf sets it up) differs in the pooling and the mask:
+    ``pooling="eos"`` takes the final vector at the end-of-text token (the first position
+    holding ``eos_token_id``; with eos_token_id=None the largest id of each row, which is
+    the end-of-text token in CLIP's vocabulary), and ``causal=True`` lets position t attend
+    to positions <= t only, so padding after the end-of-text token changes nothing and needs
+    no mask (id 0 is then an ordinary token). Also ``dim_feedforward`` (default 2 width),
+    ``activation`` (models/activations.py; CLIP: "quick_gelu") and ``layer_norm_eps``."""
+
+    def __init__(self, vocab_size, max_length, width=64, heads=4, layers=2, seed=0,
+                 dim_feedforward=None, activation="gelu", layer_norm_eps=1e-5, causal=False,
+                 pooling="mean", eos_token_id=None):
         super().__init__()
+        if pooling not in ("mean", "eos"):
+            raise ArgumentError(f"TransformerTextEncoder: pooling must be 'mean' or 'eos', got "
+                                f"{pooling!r}")
         self.output_dim, self.max_length = width, max_length
+        self.causal, self.pooling, self.eos_token_id = causal, pooling, eos_token_id
         rng = numpy.random.default_rng(seed)
-        self.token_embedding = nn.Embedding(vocab_size, width, padding_idx=0, generator=rng)
+        self.token_embedding = nn.Embedding(vocab_size, width,
+                                            padding_idx=0 if pooling == "mean" else None,
+                                            generator=rng)
         self.position_embedding = nn.Parameter(
             tensor(0.02 * rng.standard_normal((max_length, width))))
         self.layers = nn.ModuleList(
-            nn.TransformerEncoderLayer(width, heads, dim_feedforward=2 * width, dropout=0.0,
-                                       activation="gelu", batch_first=True, norm_first=True,
-                                       generator=rng)
+            nn.TransformerEncoderLayer(width, heads, dim_feedforward=dim_feedforward or 2 * width,
+                                       dropout=0.0, activation=feed_forward_activation(activation),
+                                       layer_norm_eps=layer_norm_eps, batch_first=True,
+                                       norm_first=True, generator=rng)
             for _ in range(layers))
-        self.final_norm = nn.LayerNorm(width)
+        self.final_norm = nn.LayerNorm(width, eps=layer_norm_eps)
 
     def forward(self, ids):
         if not isinstance(ids, Tensor):
@@ -113,15 +132,30 @@ class TransformerTextEncoder(nn.Module):
         if length > self.max_length:
             raise ShapeError(f"TransformerTextEncoder: token ids of length {length}, but it "
                              f"has positions for at most {self.max_length}")
-        padding = ids == 0                                          # (N, L) True at padding
+        padding = ids == 0 if self.pooling == "mean" else None     # (N, L) True at padding
         positions = self.position_embedding
         if length != self.max_length:  # shorter captions use the first rows
             positions = positions[:length]
         x = self.token_embedding(ids) + positions
         for layer in self.layers:
-            x = layer(x, src_key_padding_mask=padding)
+            x = layer(x, src_key_padding_mask=padding, is_causal=self.causal)
+        if self.pooling == "eos":  # a mean over one position: that position's vector
+            return masked_mean(self.final_norm(x), self._end_of_text(ids))
         # the mean over the real tokens (ops.reduce.masked_mean: one op)
         return masked_mean(self.final_norm(x), ids != 0)
+
+    def _end_of_text(self, ids):
+        """(N, L) bool, True at each row's end-of-text position (see the class docstring)."""
+        xp, data = ids.xp, ids.data
+        if self.eos_token_id is None:
+            position = xp.argmax(data, axis=1)
+        else:
+            found = data == self.eos_token_id
+            if not bool(xp.all(xp.any(found, axis=1))):
+                raise ShapeError(f"TransformerTextEncoder: every row of ids must hold the "
+                                 f"end-of-text token {self.eos_token_id} (pooling='eos')")
+            position = xp.argmax(found, axis=1)
+        return xp.arange(data.shape[1])[None, :] == position[:, None]
 
 
 class CLIP(nn.Module):
@@ -152,6 +186,8 @@ class CLIP(nn.Module):
         (one op: ops.similarity.similarity_logits)."""
         return similarity_logits(self.encode_image(images), self.encode_text(ids),
                                  self.logit_scale, self.max_logit_scale)
+
+    from_hf = classmethod(hf_clip.from_hf)  # Hugging Face CLIPModel weights
 
 
 def clip_loss(logits):
