@@ -112,6 +112,7 @@ from .serialization import load, save
 from .tensor import (
                      Tensor,
                      arange,
+                     constant,
                      eye,
                      full,
                      full_like,
@@ -151,6 +152,6 @@ __all__ = [
     "tril", "triu", "diagonal", "flip", "roll", "tile", "repeat_interleave", "chunk", "unbind",
     "narrow", "unflatten", "moveaxis", "movedim", "swapdims", "permute", "cat",
     # constructors and state
-    "eye", "linspace", "logspace", "randint", "rand_like", "randn_like", "full_like",
+    "constant", "eye", "linspace", "logspace", "randint", "rand_like", "randn_like", "full_like",
     "manual_seed", "save", "load",
 ]

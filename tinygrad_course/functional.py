@@ -59,7 +59,7 @@ from .ops.pool import (
     pixel_unshuffle,
 )
 from .ops.quantize import straight_through
-from .tensor import Tensor, as_tensor, host_array
+from .tensor import Tensor, as_tensor, constant, host_array
 
 REDUCTIONS = ("none", "mean", "sum")
 
@@ -314,7 +314,7 @@ def _class_index_targets(name, input, target, ignore_index, label_smoothing=0.0,
     else:
         dist = dist * weights
         count = float((hits * weights).sum())  # sum of w[target_n] over counted positions
-    return Tensor._from_op(dist, input.device, False), count
+    return constant(dist, like=input), count
 
 
 def _mean_over_counted(name, loss, count, weighted=False):
@@ -383,7 +383,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
             dist = dist * (1.0 - label_smoothing) + label_smoothing / input.shape[axis]
         weights = _class_weights(name, input, weight)
         if weights is not None:
-            dist = dist * Tensor._from_op(weights, input.device, False)
+            dist = dist * constant(weights, like=input)
     else:
         dist, count = _class_index_targets(name, input, target, ignore_index, label_smoothing,
                                            weight)
@@ -605,7 +605,7 @@ def poisson_nll_loss(input, target, log_input=True, full=False, eps=1e-8, reduct
         safe = input.xp.where(counts > 1, counts, 1.0)
         stirling = input.xp.where(counts > 1, safe * input.xp.log(safe) - safe
                                   + 0.5 * input.xp.log(2 * math.pi * safe), 0.0)
-        loss = loss + Tensor._from_op(stirling.astype(input.dtype), input.device, False)
+        loss = loss + constant(stirling.astype(input.dtype), like=input)
     return _reduce(loss, reduction)
 
 
@@ -751,7 +751,7 @@ def dropout(input, p=0.5, training=True, inplace=False, generator=None):
     keep = generator.random(x.shape) >= p
     # 1 / (1 - p) is divided out in float64 and then rounded once, to x's own dtype
     scale = (keep / (1.0 - p)).astype(x.dtype)
-    return x * Tensor._from_op(backend.from_numpy(scale, x.device), x.device, False)
+    return x * constant(backend.from_numpy(scale, x.device), like=x)
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
@@ -1022,7 +1022,7 @@ def one_hot(labels, num_classes):
         raise ShapeError(f"one_hot: labels must be in [0, {num_classes}), got values from "
                          f"{int(labels.data.min())} to {int(labels.data.max())}")
     rows = xp.expand_dims(labels.data, -1) == xp.arange(num_classes)
-    return Tensor._from_op(rows.astype(numpy.int64), labels.device, False)
+    return constant(rows.astype(numpy.int64), like=labels)
 
 
 __all__ = [

@@ -326,8 +326,8 @@ class Tensor:
         goes further (to the ops that made it, or into a leaf's ``.grad``). A hook returns
         None (only looks) or a Tensor of the same shape that replaces the gradient. Several
         hooks run in the order they were registered. Returns a handle: ``handle.remove()``
-        takes the hook off. As PyTorch's Tensor.register_hook; see autograd.register_hook."""
-        return autograd.register_hook(self, hook)
+        takes the hook off. As PyTorch's Tensor.register_hook; see hooks.py."""
+        return hooks.register_hook(self, hook)
 
     def backward(self, grad=None, create_graph=False, retain_graph=None, *, gradient=None):
         """Fill ``.grad`` of every leaf that requires it with d self / d leaf (times ``grad``).
@@ -764,6 +764,41 @@ def _both_dtypes(first, second):
 
 
 # ----- creation helpers ---------------------------------------------------------------------
+def constant(array, like=None, *, device=None, dtype=None):
+    """A tensor that needs no gradient, made from a backend array WITHOUT copying it.
+
+    array   an array of the device (NumPy for "cpu", the device's array type otherwise);
+            a NumPy scalar (what a full reduction gives) is taken on "cpu"
+    like    a tensor whose device the result takes (or name one with device=)
+    dtype   the result's dtype (default: the array's own, so a boolean mask stays boolean)
+
+    This is how an op's backward turns an array it computed (a mask, a derivative) into a
+    tensor that Tensor ops can combine with the gradient: ``grad * tg.constant(mask, like=grad)``.
+    Unlike ``Tensor(array)``, it neither copies nor converts (float64 stays float64): a
+    NumPy array handed over for another device is refused, never silently moved.
+    """
+    device = like.device if like is not None else backend.normalize_device(device)
+    if type(array) is not numpy.ndarray or device != "cpu":  # the common case skips this
+        _check_array_of(device, array)
+    if dtype is not None:
+        array = array.astype(as_dtype(dtype, "constant"), copy=False)
+    return Tensor._from_op(array, device, False)
+
+
+def _check_array_of(device, array):
+    if backend.is_device_array(array):
+        if backend.device_of(array) == device:
+            return
+        got = f"an array of device {backend.device_of(array)!r}"
+    elif isinstance(array, numpy.generic) and device == "cpu":
+        return
+    else:
+        got = f"a {type(array).__name__}"
+    raise DeviceError(f"constant: got {got} for device {device!r}; compute it with the "
+                      f"device's array module (t.xp), or copy it with Tensor(array, "
+                      f"device={device!r})")
+
+
 def tensor(data, requires_grad=False, dtype=None, device=None):
     """A new tensor from a number, a (nested) list or an array; floats become float32."""
     return Tensor(data, requires_grad=requires_grad, dtype=dtype, device=device)
@@ -944,4 +979,4 @@ def check_same_device(op_name, *tensors):
 
 
 # The ops and the engine build on the Tensor class above, so they are imported after it.
-from . import autograd, ops  # noqa: E402
+from . import autograd, hooks, ops  # noqa: E402

@@ -42,7 +42,7 @@ import numpy
 from .. import backend
 from ..autograd import Function, is_grad_enabled
 from ..nn.module import Module
-from ..tensor import Tensor
+from ..tensor import Tensor, constant
 from .collectives import check_same_shape, host_copy
 from .world import DistributedError, group_or_world, mpi
 
@@ -140,8 +140,8 @@ class _Reducer:
             for k, p in enumerate(bucket.params):
                 mean = buffer[bucket.offsets[k]:bucket.offsets[k + 1]].reshape(p.shape)
                 mean = backend.from_numpy(mean, p.device)
-                p.grad = (Tensor._from_op(mean, p.device, False) if p.grad is None else
-                          Tensor._from_op(p.grad.data + mean, p.device, False))
+                p.grad = (constant(mean, like=p) if p.grad is None else
+                          constant(p.grad.data + mean, like=p))
         self.active = False
         self.requests = []
 

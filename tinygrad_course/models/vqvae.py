@@ -36,7 +36,7 @@ from ..autograd import no_grad
 from ..errors import ShapeError
 from ..functional import straight_through
 from ..nn import init
-from ..tensor import Tensor
+from ..tensor import Tensor, constant
 
 
 class VectorQuantize(nn.Module):
@@ -85,13 +85,13 @@ class VectorQuantize(nn.Module):
         codes = self.nearest(rows.data)
         if self.training:
             self._update(rows.data, codes)
-        z_q = self.codebook[Tensor._from_op(codes, z_e.device, False)]  # (M, D) code rows
+        z_q = self.codebook[constant(codes, like=z_e)]  # (M, D) code rows
         commitment = ((rows - z_q.detach()) ** 2).mean()
         loss = self.beta * commitment
         if not self.ema:
             loss = loss + ((rows.detach() - z_q) ** 2).mean()
         z = straight_through(rows, z_q).reshape(n, h, w, d).transpose(0, 3, 1, 2)
-        return z, loss, Tensor._from_op(codes.reshape(n, h, w), z_e.device, False)
+        return z, loss, constant(codes.reshape(n, h, w), like=z_e)
 
     def _update(self, rows, codes):
         """Training-time bookkeeping on the arrays: usage, EMA codes, dead-code restarts."""

@@ -13,7 +13,7 @@ import numpy
 from .. import backend
 from ..errors import DeviceError, DTypeError
 from ..state import checked_array, raise_problems, require_mapping
-from ..tensor import Tensor
+from ..tensor import Tensor, constant
 
 
 class RemovableHandle:
@@ -224,8 +224,7 @@ class Module:
             if set_to_none or param.grad is None:
                 param.grad = None
             else:
-                param.grad = Tensor._from_op(param.xp.zeros_like(param.grad.data),
-                                             param.device, False)
+                param.grad = constant(param.xp.zeros_like(param.grad.data), like=param)
 
     def apply(self, fn):
         """Call ``fn(module)`` on every module below this one and then on this one (children

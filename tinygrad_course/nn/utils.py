@@ -13,7 +13,7 @@ import math
 import numpy
 
 from ..errors import BackwardError, DeviceError, DTypeError, ShapeError
-from ..tensor import Tensor
+from ..tensor import Tensor, constant
 
 
 def _with_grads(parameters):
@@ -48,7 +48,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     coef = max_norm / (total + 1e-6)
     if coef < 1.0:
         for p in params:
-            p.grad = Tensor._from_op((p.grad.data * coef).astype(p.grad.dtype), p.device, False)
+            p.grad = constant((p.grad.data * coef).astype(p.grad.dtype), like=p)
     return Tensor(total, dtype=dtype, device=device)
 
 
@@ -56,7 +56,7 @@ def clip_grad_value_(parameters, clip_value):
     """Clip every gradient element to [-clip_value, clip_value] in place."""
     for p in _with_grads(parameters):
         clipped = p.xp.clip(p.grad.data, -clip_value, clip_value)
-        p.grad = Tensor._from_op(clipped, p.device, False)
+        p.grad = constant(clipped, like=p)
 
 
 def parameters_to_vector(parameters):
@@ -72,7 +72,7 @@ def parameters_to_vector(parameters):
                           f"{sorted(devices)}")
     xp = params[0].xp
     flat = xp.concatenate([p.data.reshape(-1).astype(params[0].dtype) for p in params])
-    return Tensor._from_op(flat, params[0].device, False)
+    return constant(flat, like=params[0])
 
 
 def vector_to_parameters(vec, parameters):

@@ -46,7 +46,7 @@ import numpy
 from .. import backend
 from ..autograd import Function, is_grad_enabled
 from ..errors import DTypeError, ShapeError
-from ..tensor import Tensor, host_array
+from ..tensor import Tensor, constant, host_array
 from .broadcast import sum_to_shape
 from .elementwise import where
 from .movement import stack
@@ -56,7 +56,7 @@ _OP = "scaled_dot_product_attention"
 
 def _const(array, device):
     """A saved array as a Tensor outside the graph."""
-    return Tensor._from_op(array, device, False)
+    return constant(array, device=device)
 
 
 def _add_into(scores, addend):

@@ -47,7 +47,7 @@ import numpy
 from .. import backend
 from ..autograd import Function, is_grad_enabled
 from ..errors import ShapeError
-from ..tensor import Tensor, as_tensor, require_floating
+from ..tensor import as_tensor, constant, require_floating
 from .movement import pad
 
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
@@ -160,7 +160,7 @@ def _weight_grad(x, grad, kernel, stride, dilation, groups):
 
 
 def _as_tensor_result(array, like):
-    return Tensor._from_op(array, like.device, False)
+    return constant(array, like=like)
 
 
 # ----- the ops ------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ import string
 
 from ..autograd import Function
 from ..errors import ShapeError
-from ..tensor import Tensor, as_tensor, check_same_device
+from ..tensor import as_tensor, check_same_device, constant
 
 LETTERS = string.ascii_letters
 
@@ -63,12 +63,12 @@ class Einsum(Function):
             if letter in target:  # a repeated letter: write onto the diagonal
                 fresh = unused.pop(0)
                 terms.append(letter + fresh)
-                operands.append(Tensor._from_op(xp.eye(size, dtype=dtype), grad.device, False))
+                operands.append(constant(xp.eye(size, dtype=dtype), like=grad))
                 target += fresh
                 continue
             if letter not in seen_elsewhere and term.count(letter) == 1:  # summed inside x_k
                 terms.append(letter)
-                operands.append(Tensor._from_op(xp.ones(size, dtype=dtype), grad.device, False))
+                operands.append(constant(xp.ones(size, dtype=dtype), like=grad))
             target += letter
         return Einsum.apply(*operands, terms=tuple(terms), output=target)
 

@@ -9,10 +9,11 @@ import math
 
 import numpy
 
-from .. import autograd, backend
+from .. import backend
 from ..autograd import Function, is_grad_enabled
 from ..errors import DeviceError, DTypeError, ShapeError
-from ..tensor import NUMERIC_KINDS, Tensor, as_dtype, as_tensor, host_array
+from ..inplace import mark_modified_in_place
+from ..tensor import NUMERIC_KINDS, Tensor, as_dtype, as_tensor, constant, host_array
 from .broadcast import sum_to_shape
 
 
@@ -22,7 +23,7 @@ def as_operand(value, like, op):
     if isinstance(value, Tensor):
         return value
     if type(value) in (float, int) and like.dtype.kind == "f":  # the common x * 0.5: no detour
-        return Tensor._from_op(like.xp.asarray(value, dtype=like.dtype), like.device, False)
+        return constant(like.xp.asarray(value, dtype=like.dtype), like=like)
     if backend.is_device_array(value):
         if value.dtype.kind not in NUMERIC_KINDS:  # object, text or complex arrays
             host_array(value, op)  # raises, naming the op
@@ -39,7 +40,7 @@ def as_operand(value, like, op):
     else:
         dtype = host.dtype
     data = like.xp.asarray(backend.from_numpy(host.astype(dtype), like.device))
-    return Tensor._from_op(data, like.device, False)
+    return constant(data, like=like)
 
 
 def _operands(a, b, like, op):
@@ -161,11 +162,11 @@ class Pow(Function):
         base_is_zero = a.data == 0
         grad_a = grad_b = None
         if self.needs_input_grad[0]:
-            constant = Tensor._from_op(base_is_zero & (b.data == 0), grad.device, False)
-            power = where(constant, 0.0, b - 1.0)  # 0 * a^0 = 0 where b = 0, even at a = 0
+            at_zero = constant(base_is_zero & (b.data == 0), like=grad)
+            power = where(at_zero, 0.0, b - 1.0)  # 0 * a^0 = 0 where b = 0, even at a = 0
             grad_a = sum_to_shape(grad * b * a ** power, a.shape)
         if self.needs_input_grad[1]:
-            flat = Tensor._from_op(base_is_zero & (b.data >= 0), grad.device, False)
+            flat = constant(base_is_zero & (b.data >= 0), like=grad)
             grad_b = sum_to_shape(grad * self.output * where(flat, 1.0, a).log(), b.shape)
         return grad_a, grad_b
 
@@ -180,12 +181,12 @@ def add(a, b, like=None, inplace=False):
     """a + b. inplace=True writes the sum into a's own array (PyTorch's a.add_(b)): no new
     array, and the values stay hot in the cache. For a fresh op output that no backward
     needs, e.g. the residual x + sublayer(x) added into the sublayer's output; backward
-    raises if an op did need a's old values (see autograd, in-place ops). Falls back to a
+    raises if an op did need a's old values (see inplace.py). Falls back to a
     new array when the sum would not fit a's shape and dtype."""
     a, b = _operands(a, b, like, "add")
     if not inplace or not _fits_into(a, b):
         return Add.apply(a, b)
-    autograd.mark_modified_in_place(a, "add")  # before apply: Add itself must not object
+    mark_modified_in_place(a, "add")  # before apply: Add itself must not object
     return Add.apply(a, b, inplace=True)
 
 
@@ -254,7 +255,7 @@ class Abs(Function):
         return self.xp.abs(x)
 
     def backward(self, grad):
-        return grad * Tensor._from_op(self.sign, grad.device, False)
+        return grad * constant(self.sign, like=grad)
 
 
 class Tanh(Function):
@@ -298,8 +299,8 @@ class Relu(Function):
     def backward(self, grad):
         positive = self.output.data > 0
         if is_grad_enabled():  # create_graph=True: a product with a constant mask, an op
-            return grad * Tensor._from_op(positive.astype(grad.dtype), grad.device, False)
-        return Tensor._from_op(grad.data * positive, grad.device, False)
+            return grad * constant(positive.astype(grad.dtype), like=grad)
+        return constant(grad.data * positive, like=grad)
 
 
 class LeakyRelu(Function):
@@ -310,7 +311,7 @@ class LeakyRelu(Function):
         return x * self.slope
 
     def backward(self, grad):
-        return grad * Tensor._from_op(self.slope, grad.device, False)
+        return grad * constant(self.slope, like=grad)
 
 
 class Erf(Function):
@@ -356,7 +357,7 @@ class Gelu(Function):
             derivative *= grad.data  # our own fresh array: the product goes in place
         else:
             derivative = derivative * grad.data
-        return Tensor._from_op(derivative, grad.device, False)
+        return constant(derivative, like=grad)
 
 
 class Clip(Function):
@@ -373,7 +374,7 @@ class Clip(Function):
         return xp.clip(x, lo, hi)
 
     def backward(self, grad):
-        return grad * Tensor._from_op(self.inside.astype(grad.dtype), grad.device, False)
+        return grad * constant(self.inside.astype(grad.dtype), like=grad)
 
 
 class Cast(Function):
@@ -414,11 +415,11 @@ def relu(x, inplace=False):
     """max(x, 0). inplace=True writes the result into x's own array (as PyTorch's
     F.relu(x, inplace=True)): no new array, and the values stay hot in the cache. Safe when
     nothing else still needs x's old values, e.g. x is a Linear's output, used only here;
-    backward raises if an op did need them (see autograd, in-place ops)."""
+    backward raises if an op did need them (see inplace.py)."""
     if not inplace:
         return Relu.apply(x)
     x = as_tensor(x, "relu")
-    autograd.mark_modified_in_place(x, "relu")  # before apply: Relu itself must not object
+    mark_modified_in_place(x, "relu")  # before apply: Relu itself must not object
     return Relu.apply(x, inplace=True)
 
 
@@ -487,7 +488,7 @@ class Where(Function):
 
     def backward(self, grad):
         a, b = self.inputs
-        chosen = Tensor._from_op(self.condition.astype(grad.dtype), grad.device, False)
+        chosen = constant(self.condition.astype(grad.dtype), like=grad)
         grad_a = sum_to_shape(grad * chosen, a.shape) if self.needs_input_grad[0] else None
         grad_b = (sum_to_shape(grad * (1.0 - chosen), b.shape)
                   if self.needs_input_grad[1] else None)
@@ -508,7 +509,7 @@ class Maximum(Function):
 
     def backward(self, grad):
         a, b = self.inputs
-        share_a = Tensor._from_op(self.share_a, grad.device, False)
+        share_a = constant(self.share_a, like=grad)
         grad_a = sum_to_shape(grad * share_a, a.shape) if self.needs_input_grad[0] else None
         grad_b = (sum_to_shape(grad * (1.0 - share_a), b.shape)
                   if self.needs_input_grad[1] else None)
@@ -549,7 +550,7 @@ def compare(kind, a, b):
     except ValueError:
         raise ShapeError(f"{kind}: cannot compare tensors of shapes {a.shape} and {b.shape}: "
                          "they do not broadcast") from None
-    return Tensor._from_op(result, a.device, False)
+    return constant(result, like=a)
 
 
 # ----- trigonometric and hyperbolic functions -----------------------------------------------

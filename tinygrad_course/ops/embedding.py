@@ -18,7 +18,7 @@ a multiplication on top; here it is one op and the backward one scatter-add.
 
 from .. import backend
 from ..autograd import Function, is_grad_enabled
-from ..tensor import Tensor
+from ..tensor import constant
 from .movement import ScatterAdd
 
 
@@ -41,13 +41,13 @@ class EmbeddingLookup(Function):
                 return grad_weight
             rows = self.xp.ones((shape[0], 1), dtype=grad.dtype)
             rows[self.padding_idx] = 0
-            return grad_weight * Tensor._from_op(rows, grad.device, False)
+            return grad_weight * constant(rows, like=grad)
         grad_weight = self.xp.zeros(shape, dtype=grad.dtype)
         backend.scatter_add(self.xp, grad_weight, self.ids.reshape(-1),
                             grad.data.reshape(-1, shape[1]))
         if self.padding_idx is not None:
             grad_weight[self.padding_idx] = 0
-        return Tensor._from_op(grad_weight, grad.device, False)
+        return constant(grad_weight, like=grad)
 
 
 def embedding(ids, weight, padding_idx=None):

@@ -16,7 +16,7 @@ tril, triu, diagonal              triangles by a constant mask; a diagonal by ge
 
 from .. import backend
 from ..errors import ArgumentError, DTypeError, ShapeError
-from ..tensor import Tensor, as_tensor, check_same_device, host_array, torch_names
+from ..tensor import Tensor, as_tensor, check_same_device, constant, host_array, torch_names
 from .elementwise import as_operand, where
 from .movement import GetItem, ScatterAdd, getitem
 from .reduce import ValuesAndIndices, one_axis
@@ -122,7 +122,7 @@ def scatter(x, axis, index, src):
                             "lands there is undefined; use scatter_add to add them")
     values = _source_part(src, index, x, "scatter")
     placed = ScatterAdd.apply(values, index=positions, shape=x.shape, repeats_possible=False)
-    return where(Tensor._from_op(writes > 0, x.device, False), placed, x)
+    return where(constant(writes > 0, like=x), placed, x)
 
 
 @torch_names
@@ -161,7 +161,7 @@ def _order(x, axis, descending):
         if x.dtype.kind in "bu":
             data = data.astype(x.xp.int64)
         data = -data
-    return Tensor._from_op(x.xp.argsort(data, axis=axis, kind="stable"), x.device, False)
+    return constant(x.xp.argsort(data, axis=axis, kind="stable"), like=x)
 
 
 @torch_names
@@ -172,7 +172,7 @@ def sort(x, axis=-1, descending=False):
     value came from; the indices get none."""
     x = as_tensor(x, "sort")
     if x.ndim == 0:
-        return ValuesAndIndices(x, Tensor._from_op(x.xp.zeros((), x.xp.int64), x.device, False))
+        return ValuesAndIndices(x, constant(x.xp.zeros((), x.xp.int64), like=x))
     axis = _one_axis(x, axis, "sort")
     indices = _order(x, axis, descending)
     return ValuesAndIndices(gather(x, axis, indices), indices)
@@ -183,7 +183,7 @@ def argsort(x, axis=-1, descending=False):
     """The positions that sort x along ``axis`` (stable); an int64 tensor, no gradient."""
     x = as_tensor(x, "argsort")
     if x.ndim == 0:
-        return Tensor._from_op(x.xp.zeros((), x.xp.int64), x.device, False)
+        return constant(x.xp.zeros((), x.xp.int64), like=x)
     return _order(x, _one_axis(x, axis, "argsort"), descending)
 
 
@@ -213,7 +213,7 @@ def _triangle(x, diagonal, lower, op):
     rows, cols = x.shape[-2:]
     below = x.xp.tri(rows, cols, k=diagonal if lower else diagonal - 1, dtype=bool)
     keep = below if lower else ~below
-    return where(Tensor._from_op(keep, x.device, False), x, 0)
+    return where(constant(keep, like=x), x, 0)
 
 
 def tril(x, diagonal=0):

@@ -14,7 +14,7 @@ Composed from matmul, transpose and add the same math takes about six ops each w
 
 from ..autograd import Function, is_grad_enabled
 from ..errors import ShapeError
-from ..tensor import Tensor, as_tensor
+from ..tensor import as_tensor, constant
 
 
 class Linear(Function):
@@ -32,7 +32,7 @@ class Linear(Function):
             return self._gradients(grad, *self.inputs)
         # Otherwise the same formulas run straight on the arrays: no op per product.
         grads = self._gradients(grad.data, *[t.data for t in self.inputs])
-        return [None if g is None else Tensor._from_op(g, grad.device, False) for g in grads]
+        return [None if g is None else constant(g, like=grad) for g in grads]
 
     def _gradients(self, grad, x, weight, *bias):
         """(dL/dx, dL/dW[, dL/db]), on Tensors or on backend arrays alike."""

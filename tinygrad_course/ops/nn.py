@@ -19,7 +19,7 @@ import numpy
 
 from ..autograd import Function, is_grad_enabled
 from ..errors import ShapeError
-from ..tensor import Tensor, as_tensor, torch_names
+from ..tensor import as_tensor, constant, torch_names
 from .elementwise import floating, maximum, where
 from .reduce import normalize_axes
 
@@ -102,9 +102,9 @@ class SoftmaxCrossEntropy(Function):
             y_data = y.data
             delta = self.q * y_data.sum(axis=self.axis, keepdims=True) - y_data
             delta *= g
-            grad_z = Tensor._from_op(delta, grad.device, False)
+            grad_z = constant(delta, like=grad)
         if self.needs_input_grad[1]:
-            grad_y = Tensor._from_op(-g * self.log_q, grad.device, False)
+            grad_y = constant(-g * self.log_q, like=grad)
         return grad_z, grad_y
 
 
@@ -163,7 +163,7 @@ class SquaredError(Function):
             x, y = self.inputs
             grad_x = (x - y) * (factor * grad)
         else:  # grad is 0-d: one scaled copy of the difference
-            grad_x = Tensor._from_op(self.diff * (factor * grad.data), grad.device, False)
+            grad_x = constant(self.diff * (factor * grad.data), like=grad)
         return grad_x, -grad_x if self.needs_input_grad[1] else None
 
 
@@ -209,13 +209,13 @@ class SymmetricCrossEntropy(Function):
         z = self.inputs[0]
         n = z.shape[0]
         if is_grad_enabled():  # create_graph=True: R and C must be ops of Z
-            identity = Tensor._from_op(self.xp.eye(n, dtype=z.dtype), grad.device, False)
+            identity = constant(self.xp.eye(n, dtype=z.dtype), like=grad)
             return (softmax(z, axis=1) + softmax(z, axis=0) - 2.0 * identity) * (grad / (2 * n))
         delta = self.probs[0] + self.probs[1]
         diagonal = delta.reshape(-1)[::n + 1]  # a view of the diagonal
         diagonal -= 2
         delta *= grad.data / (2 * n)
-        return Tensor._from_op(delta, grad.device, False)
+        return constant(delta, like=grad)
 
 
 def symmetric_cross_entropy(z, name="symmetric_cross_entropy"):
@@ -283,9 +283,9 @@ class BinaryCrossEntropy(Function):
         if self.needs_input_grad[0]:
             slope = (p_data - y.data) / xp.maximum(p_data * (1 - p_data),
                                                     p_data.dtype.type(BCE_EPSILON))
-            grad_p = Tensor._from_op(grad.data * slope, grad.device, False)
+            grad_p = constant(grad.data * slope, like=grad)
         if self.needs_input_grad[1]:
-            grad_y = Tensor._from_op(grad.data * self.log_odds, grad.device, False)
+            grad_y = constant(grad.data * self.log_odds, like=grad)
         return grad_p, grad_y
 
 

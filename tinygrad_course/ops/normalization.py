@@ -21,7 +21,7 @@ import math
 
 from ..autograd import Function, is_grad_enabled
 from ..errors import DTypeError, ShapeError
-from ..tensor import Tensor, as_tensor, require_floating
+from ..tensor import as_tensor, constant, require_floating
 
 
 class LayerNorm(Function):
@@ -55,7 +55,7 @@ class LayerNorm(Function):
         x_hat = self.output.data if self.x_hat is None else self.x_hat
         grads = self._gradients(grad.data, x_hat, self.rstd,
                                 None if weight is None else weight.data)
-        return [None if g is None else Tensor._from_op(g, grad.device, False) for g in grads]
+        return [None if g is None else constant(g, like=grad) for g in grads]
 
     def _gradients(self, grad, x_hat, rstd, weight):
         """(dL/dx, dL/dgamma, dL/dbeta), on Tensors or on backend arrays alike."""
@@ -109,7 +109,7 @@ class L2Normalize(Function):
             return self._gradient(grad, x * r, r)
         # Otherwise the same formula runs straight on the saved arrays.
         gradient = self._gradient(grad.data, self.output.data, self.r)
-        return Tensor._from_op(gradient, grad.device, False)
+        return constant(gradient, like=grad)
 
     def _gradient(self, grad, y, r):
         """dL/dx = r (g - y sum(g * y)), on Tensors or on backend arrays alike."""

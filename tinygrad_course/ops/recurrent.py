@@ -43,7 +43,7 @@ import numpy
 
 from ..autograd import Function, is_grad_enabled
 from ..errors import DoubleBackwardError
-from ..tensor import Tensor
+from ..tensor import constant
 from .buffer_pool import BufferPool
 
 
@@ -230,7 +230,7 @@ class _Sequence(Function):
 
     def _tensors(self, grads):
         device = self.inputs[0].device
-        return tuple(None if g is None or not needed else Tensor._from_op(g, device, False)
+        return tuple(None if g is None or not needed else constant(g, device=device)
                      for g, needed in zip(grads, self.needs_input_grad))
 
 

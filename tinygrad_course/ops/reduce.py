@@ -20,7 +20,7 @@ import numpy
 
 from ..autograd import Function, is_grad_enabled
 from ..errors import ArgumentError, DTypeError, ShapeError
-from ..tensor import Tensor, as_tensor, check_same_device, torch_names
+from ..tensor import Tensor, as_tensor, check_same_device, constant, torch_names
 from .elementwise import floating, sqrt, where
 
 # What max/min(..., return_indices=True), sort and topk return, like PyTorch's named tuples:
@@ -83,7 +83,7 @@ class Sum(Function):
             return grad.reshape(kept_shape(x.shape, self.axes)).broadcast_to(x.shape)
         spread = self.xp.broadcast_to(grad.data.reshape(kept_shape(x.shape, self.axes)),
                                       x.shape)  # a read-only view, as broadcast_to gives
-        return Tensor._from_op(spread, grad.device, False)
+        return constant(spread, like=grad)
 
 
 class Max(Function):
@@ -108,7 +108,7 @@ class Max(Function):
 
     def backward(self, grad):
         (x,) = self.inputs
-        share = Tensor._from_op(self.share, grad.device, False)
+        share = constant(self.share, like=grad)
         return grad.reshape(kept_shape(x.shape, self.axes)) * share
 
 
@@ -316,7 +316,7 @@ def _product_of_the_others(x, axes):
     n = _count(x, axes)
     lines = lines.reshape(tuple(x.shape[a] for a in kept) + (n,))  # ... as one axis of n
     rows = lines.unsqueeze(-2).broadcast_to(lines.shape[:-1] + (n, n))  # row i: the slice
-    diagonal = Tensor._from_op(x.xp.eye(n, dtype=bool), x.device, False)
+    diagonal = constant(x.xp.eye(n, dtype=bool), like=x)
     others = prod(where(diagonal, 1.0, rows), axis=-1)  # row i with x_i as 1, multiplied out
     inverse = [order.index(a) for a in range(x.ndim)]
     return others.reshape(moved_shape).transpose(tuple(inverse))
@@ -333,7 +333,7 @@ def _logical(name, x, axis, keepdims):
     x = as_tensor(x, name)
     axes = normalize_axes(axis, x.ndim, name)
     result = getattr(x.xp, name)(x.data, axis=axes, keepdims=keepdims)
-    return Tensor._from_op(x.xp.asarray(result), x.device, False)
+    return constant(x.xp.asarray(result), like=x)
 
 
 @torch_names
@@ -410,8 +410,8 @@ class MaskedMean(Function):
 
     def backward(self, grad):
         if is_grad_enabled():  # create_graph=True: a differentiable product
-            return grad.unsqueeze(1) * Tensor._from_op(self.weights, grad.device, False)
-        return Tensor._from_op(grad.data[:, None] * self.weights, grad.device, False)
+            return grad.unsqueeze(1) * constant(self.weights, like=grad)
+        return constant(grad.data[:, None] * self.weights, like=grad)
 
 
 def masked_mean(x, keep):
@@ -444,7 +444,7 @@ def _arg_extreme(name, x, axis, keepdims):
         raise ShapeError(f"{name}: cannot take the {name} of an empty tensor of shape "
                          f"{x.shape}{where}")
     out = getattr(x.xp, name)(x.data, axis=axis, keepdims=keepdims)
-    return Tensor._from_op(out, x.device, False)
+    return constant(out, like=x)
 
 
 @torch_names

@@ -8,7 +8,7 @@ tensor, as NumPy does. A 0-d tensor is its own scan.
 """
 
 from ..autograd import Function
-from ..tensor import Tensor, as_tensor, torch_names
+from ..tensor import as_tensor, constant, torch_names
 from .elementwise import where
 from .reduce import normalize_axes, one_axis
 
@@ -58,9 +58,9 @@ class Cumprod(Function):
         xp, n = grad.xp, x.shape[self.axis]
         lines = x.swapaxes(self.axis, -1)  # (..., n): the scanned axis last
         rows = lines.unsqueeze(-2).broadcast_to(lines.shape[:-1] + (n, n))  # row j: the line
-        diagonal = Tensor._from_op(xp.eye(n, dtype=bool), grad.device, False)
+        diagonal = constant(xp.eye(n, dtype=bool), like=grad)
         others = Cumprod.apply(where(diagonal, 1.0, rows), axis=rows.ndim - 1)  # C_ji
-        later = Tensor._from_op(xp.triu(xp.ones((n, n), dtype=bool)), grad.device, False)
+        later = constant(xp.triu(xp.ones((n, n), dtype=bool)), like=grad)
         upstream = grad.swapaxes(self.axis, -1).unsqueeze(-2)  # dL/dy_i at [..., j, i]
         per_line = where(later, others * upstream, 0.0).sum(axis=-1)
         return per_line.swapaxes(self.axis, -1)

@@ -17,7 +17,7 @@ backward passes; here it is one op whose backward is two products and one sum.
 
 from ..autograd import Function, is_grad_enabled
 from ..errors import DTypeError, ShapeError
-from ..tensor import Tensor
+from ..tensor import Tensor, constant
 
 
 class SimilarityLogits(Function):
@@ -37,7 +37,7 @@ class SimilarityLogits(Function):
         u, v, log_scale = self.inputs
         if is_grad_enabled():  # create_graph=True: s must be an op of tau, Z of U and V
             scale = log_scale.exp() if self.open else \
-                Tensor._from_op(self.scale, grad.device, False)
+                constant(self.scale, like=grad)
             grads = [(grad @ v) * scale, (grad.T @ u) * scale,
                      (grad * (u @ v.T)).sum() * scale if self.open else None]
         else:  # the same formulas on the arrays (dtau from the output: sum(G * Z))
@@ -51,11 +51,11 @@ class SimilarityLogits(Function):
                 grads[1] *= self.scale
             if self.needs_input_grad[2] and self.open:
                 grads[2] = xp.asarray((g * self.output.data).sum(), dtype=g.dtype)
-            grads = [None if a is None else Tensor._from_op(a, grad.device, False)
+            grads = [None if a is None else constant(a, like=grad)
                      for a in grads]
         if grads[2] is None and self.needs_input_grad[2]:
             # tau above the clamp: a zero gradient (not None), as PyTorch's clamp gives
-            grads[2] = Tensor._from_op(self.xp.zeros((), dtype=grad.dtype), grad.device, False)
+            grads[2] = constant(self.xp.zeros((), dtype=grad.dtype), like=grad)
         return tuple(grads)
 
 

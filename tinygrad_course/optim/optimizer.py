@@ -16,7 +16,7 @@ from .. import backend
 from ..autograd import set_grad_enabled
 from ..errors import ArgumentError, CheckpointError, DTypeError, ShapeError
 from ..state import checked_array, checked_count, checked_setting, raise_problems, require_mapping
-from ..tensor import Tensor
+from ..tensor import Tensor, constant
 
 
 def check_hyperparameter(owner, name, value, what, low=0.0, below=None):
@@ -81,7 +81,7 @@ class Optimizer:
                 if set_to_none or p.grad is None:
                     p.grad = None
                 else:
-                    p.grad = Tensor._from_op(p.xp.zeros_like(p.grad.data), p.device, False)
+                    p.grad = constant(p.xp.zeros_like(p.grad.data), like=p)
 
     def step(self, closure=None):
         """Update every parameter that has a gradient, one group at a time.
