@@ -55,8 +55,8 @@ def encode(arrays, metadata, what):
             raise CheckpointError(f"{what}: {name!r} is a {getattr(array, 'dtype', array)!s} "
                                   "value; the safetensors format holds numeric arrays only")
     try:
-        return api.save({name: numpy.ascontiguousarray(array) for name, array in arrays.items()},
-                        metadata=metadata)
+        return api.save({name: numpy.array(array, order="C", copy=not array.flags.c_contiguous)
+                         for name, array in arrays.items()}, metadata=metadata)
     except Exception as err:  # the package's SafetensorError, and TypeError/ValueError
         raise CheckpointError(f"{what}: cannot encode as safetensors ({type(err).__name__}: "
                               f"{err})") from err
