@@ -1,8 +1,17 @@
 """The demo tour: run every demo in --quick mode, one progress line each, then a table of results.
 
-    python -m demos            all demos, --quick
-    python -m demos --list     just the names
-    python -m demos NAME ...   only these (add --full for the full-size runs)
+    python -m demos                          all demos, --quick
+    python -m demos --list                   just the names
+    python -m demos NAME ...                 only these (add --full for the full-size runs)
+    python -m demos --full --write-results   every demo at full size; record what each
+                                             measured in demos/RESULTS.json and regenerate
+                                             demos/RESULTS.md, demos/GALLERY.md and the
+                                             README's demo table from it (demos/results.py)
+    python -m demos NAME --full --write-results   rerun one demo and merge its entry
+
+Each demo's ``main()`` returns a dict of what it measured: that dict is the tour's table and
+what --write-results records. On a terminal a progress line shows the current demo, its epoch
+and the ETA (from the run times of the last recorded full run).
 """
 
 import argparse
@@ -13,7 +22,8 @@ import sys
 import textwrap
 import time
 
-from demos import DEMOS
+from demos import DEMOS, _plotting, _progress
+from demos import results as results_file
 
 
 def _format(results):
@@ -32,22 +42,32 @@ def main(argv=None):
     parser.add_argument("--list", action="store_true", help="list the demos and stop")
     parser.add_argument("--full", action="store_true", help="full mode instead of --quick")
     parser.add_argument("--verbose", action="store_true", help="show each demo's own output")
+    parser.add_argument("--write-results", action="store_true",
+                        help="with --full: record each demo's results in demos/RESULTS.json "
+                             "and regenerate RESULTS.md, GALLERY.md and the README table")
     args = parser.parse_args(argv)
     if args.list:
         print("\n".join(DEMOS))
         return 0
+    if args.write_results and not args.full:
+        parser.error("--write-results records full-size runs only: add --full")
     names = args.names or DEMOS
     unknown = [n for n in names if n not in DEMOS]
     if unknown:
         parser.error(f"unknown demo(s) {unknown}; choose from {DEMOS}")
+    recorded = {name: entry["seconds"] for name, entry in results_file.load()["demos"].items()}
     rows, failed = [], 0
     for i, name in enumerate(names, 1):
         print(f"[{i}/{len(names)}] {name} ...", end=" ", flush=True)
         start = time.perf_counter()
         output = io.StringIO()
+        after = sum(recorded.get(n, 0.0) for n in names[i:]) if args.full else 0.0
+        del _plotting.SAVED[:]
         try:
             module = importlib.import_module(f"demos.{name}")
-            with contextlib.redirect_stdout(sys.stdout if args.verbose else output):
+            with _progress.Progress(f"[{i}/{len(names)}]", name,
+                                    recorded.get(name) if args.full else None, after), \
+                    contextlib.redirect_stdout(sys.stdout if args.verbose else output):
                 results = module.main([] if args.full else ["--quick"])
             status = "ok"
         except Exception as err:  # report and go on with the next demo
@@ -56,6 +76,9 @@ def main(argv=None):
         seconds = time.perf_counter() - start
         print(f"{status} ({seconds:.1f} s)")
         rows.append((name, status, seconds, _format(results or {})))
+        if args.write_results and status == "ok":
+            results_file.record(name, results, seconds, list(_plotting.SAVED))
+            results_file.write_pages()
     width = max(len(r[0]) for r in rows)
     print("\nMeasured results" + ("" if args.full else " (--quick mode)") + ":")
     for name, status, seconds, summary in rows:

@@ -2,11 +2,15 @@
 
     plt = pyplot()                    # matplotlib.pyplot with a file-only backend, or None
     path = save(fig, "perceptron")    # demos/output/perceptron.png
+
+Every saved figure's path is also appended to ``SAVED``: the tour reads it to put the
+figures of a full run on the gallery page (demos/GALLERY.md, see demos/results.py).
 """
 
 import os
 
 OUTPUT_DIR = os.path.join(os.path.dirname(__file__), "output")
+SAVED = []  # the path of every figure saved in this process, in order
 
 
 def pyplot():
@@ -28,4 +32,5 @@ def save(fig, name):
     fig.clf()
     import matplotlib.pyplot as plt
     plt.close(fig)
+    SAVED.append(path)
     return path
