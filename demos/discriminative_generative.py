@@ -102,6 +102,20 @@ def accuracy(scores, labels):
     return float(((scores.numpy() > 0) == (labels == 1)).mean())
 
 
+def spans(grid, chosen):
+    """The sizes ``chosen`` from ``grid`` as runs of neighbours: "5 to 500", "2, 20 to 50",
+    or "none"."""
+    runs = []
+    for size in grid:
+        if size not in chosen:
+            continue
+        if runs and grid.index(size) == grid.index(runs[-1][-1]) + 1:
+            runs[-1].append(size)
+        else:
+            runs.append([size])
+    return ", ".join(str(r[0]) if len(r) == 1 else f"{r[0]} to {r[-1]}" for r in runs) or "none"
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, seconds")
@@ -173,9 +187,14 @@ def main(argv=None):
         ax.legend()
         print("figure:", _plotting.save(fig, "discriminative_generative"))
 
-    results = {}
+    results = {"sizes_per_class": sizes}
     for kind, (rows, bayes) in curves.items():
         at = {per_class: (gen, disc) for per_class, gen, disc in rows}
+        ahead = [per_class for per_class, gen, disc in rows if gen > disc]
+        results.update({f"{kind}_generative_ahead_at": ahead,   # sizes where it wins
+                        f"{kind}_generative_ahead": spans(sizes, ahead),
+                        f"{kind}_generative_at_smallest": rows[0][1],
+                        f"{kind}_logistic_at_smallest": rows[0][2]})
         results.update({f"{kind}_bayes": bayes,
                         f"{kind}_generative_at_20": at[20][0],
                         f"{kind}_logistic_at_20": at[20][1],

@@ -117,17 +117,19 @@ def main(argv=None):
     plt = None if args.no_plot else _plotting.pyplot()
     if plt is not None:
         fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
-        left.plot(history, label="cross-entropy H(p, q)")
+        left.semilogx(np.arange(1, len(history) + 1), history, label="cross-entropy H(p, q)")
         left.axhline(h_soft, color="k", linestyle="--", label="H(p): its floor")
-        left.set_xlabel("gradient step")
+        left.set(xlabel="gradient step (log scale)", ylabel="nats",
+                 title="fitting q to a soft target p")
         left.legend()
         c = np.linspace(-5, 30, 400)
         right.plot(c, [np.mean((c_ - np.array(targets)) ** 2) / 100 for c_ in c],
                    label="MSE / 100")
         right.plot(c, [np.mean(np.abs(c_ - np.array(targets))) for c_ in c], label="MAE")
-        right.axvline(np.mean(targets), color="C0", linestyle=":")
-        right.axvline(np.median(targets), color="C1", linestyle=":")
-        right.set_xlabel(f"constant prediction c for targets {targets}")
+        right.axvline(np.mean(targets), color="C0", linestyle=":", label="mean")
+        right.axvline(np.median(targets), color="C1", linestyle=":", label="median")
+        right.set(xlabel=f"constant prediction c for targets {targets}", ylabel="loss",
+                  title="the best constant")
         right.legend()
         print("figure:", _plotting.save(fig, "losses"))
 

@@ -33,6 +33,7 @@ import time
 import numpy as np
 
 import tinygrad_course as tg
+from demos import _plotting, _progress
 from tinygrad_course.data.corpus import load_bible
 from tinygrad_course.models.ngram_lm import (
     AdditiveLM,
@@ -67,6 +68,7 @@ def train_neural(model, contexts, targets, epochs, batch_size, lr, seed, valid=N
     log = []
     start = time.perf_counter()
     for epoch in range(epochs):
+        _progress.epoch(epoch + 1, epochs)
         for group in optimizer.param_groups:
             group["lr"] = lr * 0.5 ** epoch
         order = rng.permutation(targets.size)
@@ -116,10 +118,35 @@ def best_mixture(log_p_a, log_p_b, grid=np.linspace(0.0, 1.0, 21)):
     return float(grid[int(np.argmin(scores))])
 
 
+def plot(ppl, log, plt):
+    """Test perplexity of the count models by order, and the neural model per epoch."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    orders = [2, 3, 4]
+    for name, marker in (("add-one", "o"), ("Kneser-Ney", "s")):
+        left.semilogy(orders, [ppl[f"{name} {n}-gram"] for n in orders], marker=marker,
+                      label=name)
+    left.semilogy([4], [ppl["neural 4-gram"]], "^", markersize=9, label="neural")
+    left.semilogy([4], [ppl["neural + Kneser-Ney 4-gram"]], "*", markersize=12,
+                  label="neural + Kneser-Ney")
+    left.set(xticks=orders, xlabel="order n (n-gram)", ylabel="test perplexity (log scale)",
+             title="held-out chapters of the KJV")
+    left.legend()
+    epochs = [entry["epoch"] for entry in log]
+    right.plot(epochs, [entry["train_perplexity"] for entry in log], "o-", label="neural, train")
+    right.plot(epochs, [entry["valid_perplexity"] for entry in log], "s-",
+               label="neural, validation")
+    right.axhline(ppl["Kneser-Ney 4-gram"], color="grey", ls="--", label="Kneser-Ney 4-gram, test")
+    right.set(xticks=epochs, xlabel="epoch", ylabel="perplexity",
+              title="neural 4-gram LM while it trains")
+    right.legend()
+    return _plotting.save(fig, "ngram_lm")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="every tenth verse, seconds")
     parser.add_argument("--epochs", type=int, default=None)
+    parser.add_argument("--no-plot", action="store_true", help="skip the figure")
     args = parser.parse_args(argv)
     quick = args.quick
     epochs = args.epochs or (2 if quick else 4)
@@ -175,6 +202,9 @@ def main(argv=None):
           f"neural + Kneser-Ney (lambda {lam:.2f} from validation) "
           f"{ppl['neural + Kneser-Ney 4-gram']:.1f}")
 
+    plt = None if args.no_plot else _plotting.pyplot()
+    if plt is not None:
+        print("figure:", plot(ppl, log, plt))
     results.update(mixture_lambda=lam, training_log=log, neural_words_per_second=words_per_second,
                    vocab_size=size, head_words_per_second=speed)
     return results

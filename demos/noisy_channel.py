@@ -25,6 +25,7 @@ from collections import defaultdict
 
 import numpy as np
 
+from demos import _plotting
 from tinygrad_course.data.corpus import load_bible
 from tinygrad_course.models.ngram_lm import KneserNeyLM, ngram_examples
 from tinygrad_course.models.noisy_channel import ALPHABET, CharacterChannel, beam_search
@@ -134,7 +135,24 @@ def main(argv=None):
     print(f"decoding took {time.perf_counter() - start:.0f} s; best: lambda {best[0]}, beam "
           f"{best[1]}: WER {grid[best]:.3f} vs {results['channel_alone']:.3f} for the channel "
           f"alone and {results['garbled_wer']:.3f} uncorrected")
-    results["learned_channel"] = channel
+    results.update(learned_channel=channel, best_wer=grid[best], best_lm_weight=best[0],
+                   best_beam=best[1])
+    plt = _plotting.pyplot()
+    if plt is not None:
+        fig, ax = plt.subplots(figsize=(7, 4))
+        beams = sorted({b for _, b in grid})
+        for lm_weight in sorted({w for w, _ in grid}):
+            ax.plot(beams, [grid[(lm_weight, b)] for b in beams], "o-",
+                    label=f"channel + trigram LM, lambda {lm_weight}")
+        for key, style, label in (("garbled_wer", "--", "garbled text, uncorrected"),
+                                  ("channel_alone", "-.", "channel alone"),
+                                  ("oracle_wer", ":", "best possible (right word a candidate)")):
+            ax.axhline(results[key], color="grey", ls=style, label=label)
+        ax.set(xscale="log", xticks=beams, xticklabels=[str(b) for b in beams],
+               xlabel="beam width", ylabel="word error rate",
+               title=f"{len(truth)} garbled held-out KJV verses")
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # off the data
+        print("figure:", _plotting.save(fig, "noisy_channel"))
     return results
 
 

@@ -173,14 +173,14 @@ def main(argv=None):
         fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4))
         for name, lrs in curves.items():
             left.plot(lrs, label=name)
-        left.set_xlabel("step (of 100)")
-        left.set_ylabel("learning rate")
-        left.legend()
+        left.set(xlabel="step (of 100)", ylabel="learning rate", title="the schedules")
         for name, (losses, _, _) in results.items():
             right.semilogy(range(1, epochs + 1), losses, label=name)
-        right.set_xlabel("epoch")
-        right.set_ylabel("training loss")
-        right.legend()
+        right.set(xlabel="epoch", ylabel="training loss (log scale)",
+                  title=f"MLP on spirals, seed {seeds[0]}")
+        # one legend for both panels (same colour per schedule), below them: it hides no data
+        fig.legend(*left.get_legend_handles_labels(), loc="upper center", ncol=len(names),
+                   bbox_to_anchor=(0.5, 0.0))
         print("figure:", _plotting.save(fig, "schedules"))
         columns = 5
         rows = -(-len(every) // columns)

@@ -20,6 +20,7 @@ import argparse
 
 import numpy as np
 
+from demos import _plotting
 from tinygrad_course.data.corpus import load_bible
 from tinygrad_course.text import (
     TfidfTransformer,
@@ -61,6 +62,7 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="every tenth verse, seconds")
     parser.add_argument("--queries", type=int, default=None)
     parser.add_argument("--words", type=int, default=4, help="words per query")
+    parser.add_argument("--no-plot", action="store_true", help="skip the figure")
     args = parser.parse_args(argv)
     verses = load_bible()
     keep = slice(None, None, 10) if args.quick else slice(None)
@@ -99,6 +101,15 @@ def main(argv=None):
         r = results[name]
         print(f"{name:16s} {r['recall@1']:9.3f} {r['recall@10']:10.3f} {same_book:13.3f}")
 
+    # reference points: a random ranking finds the source first with chance 1 / verses, and
+    # puts a verse of the same book among the 10 nearest with the book's share of the verses
+    same_book_chance = float(np.mean([(books == books[p]).sum() - 1 for p in probe])
+                             / (len(docs) - 1))
+    results.update(verses=len(docs), queries=int(sources.size),
+                   recall1_chance=1 / len(docs), same_book_chance=same_book_chance)
+    print(f"{'random ranking':16s} {1 / len(docs):9.5f} {10 / len(docs):10.5f} "
+          f"{same_book_chance:13.3f}")
+
     example = "the lord is my shepherd"
     print(f"\nquery {example!r}: best verse by each method")
     example_ids = vocab.encode(tokenize(example))
@@ -109,6 +120,25 @@ def main(argv=None):
             query = tfidf.transform(query)
         (best,), (score,) = cosine_top_k(query, documents, k=1)
         print(f"  {name:13s} cos {score[0]:.3f}  {texts[best[0]]}")
+
+    plt = None if args.no_plot else _plotting.pyplot()
+    if plt is not None:
+        fig, ax = plt.subplots(figsize=(8, 4))
+        measures = ["recall@1", "recall@10", "same_book@10"]
+        width = 0.8 / len(methods)
+        for i, name in enumerate(methods):
+            r = results[name]
+            bars = ax.bar(np.arange(len(measures)) + (i - (len(methods) - 1) / 2) * width,
+                          [r[m] for m in measures], width, label=name)
+            ax.bar_label(bars, fmt="%.2f", fontsize=7)
+        ax.set_xticks(range(len(measures)), [f"{m} (query: {args.words} words)" if m != measures[2]
+                                             else "same book among the\n10 nearest verses"
+                                             for m in measures])
+        ax.set(ylim=(0, 1), ylabel="share",
+               title=f"{len(docs):,} KJV verses, {sources.size:,} queries")
+        ax.plot([1.6, 2.4], [same_book_chance] * 2, "k--", label="random ranking")
+        ax.legend(fontsize=8, loc="upper left")
+        print("figure:", _plotting.save(fig, "text_retrieval"))
     return results
 
 

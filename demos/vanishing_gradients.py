@@ -122,10 +122,13 @@ def main(argv=None):
     plt = None if args.no_plot else _plotting.pyplot()
     if plt is not None:
         fig, axes = plt.subplots(1, 2, figsize=(12, 4), sharey=True)
+        colour = {kind: f"C{i}" for i, kind in enumerate(LAYERS)}  # one colour per model
         for kind, norms in at_init.items():
-            axes[0].semilogy(norms, label=kind)
-        for label, norms in knobs.items():
-            axes[1].semilogy(norms, label=label)
+            axes[0].semilogy(norms, color=colour[kind], label=kind)
+        style = {"gamma=0.5": ":", "gamma=1.0": "-", "gamma=2.0": "--", "b=2": "-", "b=5": "--"}
+        for label, norms in knobs.items():  # the model's colour, the setting's line style
+            axes[1].semilogy(norms, color=colour[label.split()[0]], ls=style[label.split()[-1]],
+                             label=label)
         for ax, title in zip(axes, ["at initialisation", "scaled W_hh / opened gates"]):
             ax.set_xlabel("distance k (steps back from the last)")
             ax.set_title(title)

@@ -24,7 +24,8 @@ import time
 import numpy as np
 
 import tinygrad_course as tg
-from demos import _plotting
+from demos import _plotting, _progress
+from demos.mlp_digits import nearest_neighbour_accuracy
 from tinygrad_course import data, optim
 from tinygrad_course import functional as F
 from tinygrad_course.models.perceptron import MLP
@@ -44,7 +45,8 @@ def train(model, X_train, y_train, X_test, y_test, epochs, seed, batch_size=64, 
     opt = optim.Adam(model.parameters(), lr=lr)
     rng = np.random.default_rng(seed)
     curve = []
-    for _ in range(epochs):
+    for epoch in range(epochs):
+        _progress.epoch(epoch + 1, epochs)
         order = rng.permutation(len(X_train))
         for start in range(0, len(order), batch_size):
             rows = order[start:start + batch_size]
@@ -64,7 +66,7 @@ def main(argv=None):
     epochs, seeds = (4, [0]) if args.quick else (30, [0, 1, 2])
     images, labels = data.load_digits(flatten=False)
     results = {"vit": [], "mlp": []}
-    curves = {}
+    curves, nearest = {}, []
     for seed in seeds:
         X_train, X_test, y_train, y_test = data.train_test_split(images, labels,
                                                                  test_fraction=0.2, seed=seed)
@@ -81,6 +83,11 @@ def main(argv=None):
             print(f"seed {seed}  {name.upper():3s} ({model.num_parameters():,} parameters): "
                   f"held-out accuracy {curve[-1]:.1%} after {epochs} epochs "
                   f"({time.perf_counter() - start:.0f} s)")
+        # the reference without training: the label of the nearest training image
+        nearest.append(nearest_neighbour_accuracy(X_train.reshape(len(X_train), -1),
+                                                  X_test.reshape(len(X_test), -1),
+                                                  y_train, y_test))
+        print(f"seed {seed}  1-nearest neighbour on the same split: {nearest[-1]:.1%}")
     vit, mlp = float(np.mean(results["vit"])), float(np.mean(results["mlp"]))
     print(f"mean held-out accuracy over {len(seeds)} seed(s): ViT {vit:.1%}, MLP {mlp:.1%}")
 
@@ -89,12 +96,14 @@ def main(argv=None):
         fig, ax = plt.subplots(figsize=(6, 4))
         for name, curve in curves.items():
             ax.plot(range(1, epochs + 1), curve, marker="o", label=name.upper())
+        ax.axhline(nearest[0], color="grey", ls="--", label="1-nearest neighbour")
         ax.set_xlabel("epoch")
         ax.set_ylabel("held-out accuracy (seed 0)")
         ax.legend()
         print("figure:", _plotting.save(fig, "vit_digits"))
 
-    return {"vit_accuracy": vit, "mlp_accuracy": mlp, "vit_per_seed": results["vit"],
+    return {"vit_accuracy": vit, "mlp_accuracy": mlp, "nearest_neighbour_accuracy":
+            float(np.mean(nearest)), "vit_per_seed": results["vit"],
             "mlp_per_seed": results["mlp"], "epochs": epochs, "curves": curves}
 
 

@@ -6,12 +6,21 @@ similarity between the learned vectors:
 
 - the nearest neighbours of chosen words (gold, sheep, wine, king, egypt, david, jesus, ...);
 - for pairs a reader knows to be related (gold/silver, sheep/oxen, ...), where the second
-  word ranks among the first word's neighbours (a random word would rank mid-vocabulary);
+  word ranks among the first word's neighbours (a random word would rank mid-vocabulary),
+  for skip-gram and (full mode) CBOW alike;
 - analogies b - a + c (abraham : isaac = isaac : ?), reporting the rank of the expected word;
 - training speed in corpus words per second;
 - the same training with 4x bigger minibatches: the loss of the final vectors on fixed examples
   (Word2Vec.evaluate_loss) and the related-pair ranks, to show how little the result hinges
   on it.
+
+Why some related pairs rank far apart. word2vec puts two words close when they fill the
+same slots (window 5 around them), not when a reader links their meanings. A pair fails when
+(1) the words play different roles in the text: "king" is the subject of narrative ("and the
+king said"), "prince" mostly a title in lists ("the prince of Tyrus", "princes of Judah");
+(2) one word is rare or split across forms: without lemmatisation "princes" and "prince"
+are two words, each with fewer contexts and a noisier vector. The demo prints each pair's
+counts in the corpus beside its rank, so the reader can check which reason applies.
 
 The vectors are saved in the word2vec text format (demos/output/word2vec_kjv.txt), which
 gensim and other tools read.
@@ -123,12 +132,29 @@ def main(argv=None):
         for word in QUERY_WORDS[:4]:
             print(f"  {word:8s} {', '.join(w for w, _ in cbow.most_similar(word, topn=8))}")
     ranks = neighbour_ranks(wv, RELATED_PAIRS)
+    counts = {}
+    for sentence in sentences:
+        for word in sentence:
+            counts[word] = counts.get(word, 0) + 1
     print(f"\nrelated pairs: cosine, and rank of the second word among the first word's "
-          f"{len(wv) - 1} neighbours (a random word would rank ~{len(wv) // 2}):")
+          f"{len(wv) - 1} neighbours (a random word would rank ~{len(wv) // 2}); how often "
+          "each word occurs:")
     for (a, b), (sim, rank) in ranks.items():
-        print(f"  {a:7s} {b:8s} cos {sim:6.3f}   rank {rank:5d}")
+        print(f"  {a:7s} {b:8s} cos {sim:6.3f}   rank {rank:5d}   counts {counts.get(a, 0):5d} "
+              f"{counts.get(b, 0):5d}")
     median_rank = float(np.median([r for _, r in ranks.values()]))
     print(f"  median rank {median_rank:.0f} of {len(wv) - 1}")
+    if "CBOW" in models:
+        cbow_ranks = neighbour_ranks(models["CBOW"].wv, RELATED_PAIRS)
+        results["cbow_related_pair_median_rank"] = float(
+            np.median([r for _, r in cbow_ranks.values()]))
+        results["cbow_related_pair_rank"] = {f"{a}-{b}": r for (a, b), (_, r) in
+                                             cbow_ranks.items()}
+        results["cbow_analogy_ranks"] = {":".join(k): r for k, (r, _) in
+                                         analogy_ranks(models["CBOW"].wv, ANALOGIES).items()}
+        print("  CBOW ranks, same pairs: " + ", ".join(
+            f"{a}-{b} {r}" for (a, b), (_, r) in cbow_ranks.items())
+            + f"; median {results['cbow_related_pair_median_rank']:.0f}")
     analogies = analogy_ranks(wv, ANALOGIES)
     print("\nanalogies a : b = c : ?  (rank of the expected word among the top 20):")
     for (a, b, c, d), (rank, top) in analogies.items():
@@ -175,11 +201,13 @@ def _plot(wv):
     start = 0
     for group in groups:
         part = xy[start:start + len(group)]
-        ax.scatter(part[:, 0], part[:, 1], s=12)
+        ax.scatter(part[:, 0], part[:, 1], s=14, label=f"{group[0]} and its 4 nearest")
         for (x, y), w in zip(part, group):
-            ax.annotate(w, (x, y), fontsize=8)
+            ax.annotate(w, (x, y), fontsize=8, fontweight="bold" if w == group[0] else None)
         start += len(group)
-    ax.set_title("word2vec (skip-gram) on the KJV: words and their neighbours, PCA")
+    ax.set(xlabel="principal axis 1", ylabel="principal axis 2",
+           title="word2vec (skip-gram) on the KJV: words and their neighbours, PCA")
+    ax.legend(fontsize=8, title="colour = query word's group", title_fontsize=8)
     print("figure:", _plotting.save(fig, "word2vec"))
 
 

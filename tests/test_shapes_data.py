@@ -72,3 +72,24 @@ def test_digit_captions_and_vocabulary():
     vocab = set(shapes.caption_vocabulary())
     for text in shapes.make_shapes(30, seed=5)["captions"] + shapes.digit_captions(range(10)):
         assert set(text.split()) <= vocab
+
+
+def test_other_held_out_sets_keep_every_colour_and_shape_in_training():
+    assert shapes.held_out_pairs(2) == shapes.HELD_OUT
+    for shift in range(4):
+        held_out = shapes.held_out_pairs(shift)
+        train = shapes.make_shapes(400, split="train", seed=shift, held_out=held_out)
+        pairs = set(zip(train["colour"], train["shape"]))
+        assert pairs.isdisjoint(held_out) and len(pairs) == 15
+        assert {c for c, _ in pairs} == set(shapes.COLOUR_NAMES)
+        assert {s for _, s in pairs} == set(shapes.SHAPES)
+        test = shapes.make_shapes(50, split="held_out", seed=9, held_out=held_out)
+        assert set(zip(test["colour"], test["shape"])) <= set(held_out)
+    assert len({shapes.held_out_pairs(k) for k in range(4)}) == 4
+
+
+def test_bad_held_out_sets_are_refused():
+    with pytest.raises(ValueError, match="held_out_pairs"):
+        shapes.held_out_pairs(4)
+    with pytest.raises(ValueError, match="make_shapes"):
+        shapes.make_shapes(3, held_out=[("red", "star")])

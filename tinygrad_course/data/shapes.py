@@ -31,11 +31,21 @@ COLOURS = {
 SHAPES = ("circle", "square", "triangle", "cross")
 SIZES = ("small", "large")
 POSITIONS = ("top left", "top right", "bottom left", "bottom right", "centre")
-# One unseen combination per colour, so every colour and every shape is still seen in training.
-HELD_OUT = (("red", "triangle"), ("green", "cross"), ("blue", "circle"),
-            ("yellow", "square"), ("purple", "triangle"))
-
 COLOUR_NAMES = tuple(COLOURS)
+
+
+def held_out_pairs(shift):
+    """The held-out set number ``shift`` (0-3): colour i loses shape (i + shift) mod 4.
+
+    One unseen combination per colour, and each shape is held out for at most 2 of the 5
+    colours, so every colour and every shape is still seen in training."""
+    if shift not in range(len(SHAPES)):
+        raise ValueError(f"held_out_pairs: shift must be 0-{len(SHAPES) - 1}, got {shift!r}")
+    return tuple((c, SHAPES[(i + shift) % len(SHAPES)]) for i, c in enumerate(COLOUR_NAMES))
+
+
+# The default: red triangle, green cross, blue circle, yellow square, purple triangle.
+HELD_OUT = held_out_pairs(2)
 ALL_COMBINATIONS = tuple((c, s) for c in COLOUR_NAMES for s in SHAPES)
 SEEN_COMBINATIONS = tuple(pair for pair in ALL_COMBINATIONS if pair not in HELD_OUT)
 
@@ -80,15 +90,23 @@ def render(colours, shapes, sizes, positions, image_size=16, noise=0.03, rng=Non
     return numpy.clip(images, 0.0, 1.0).astype(numpy.float32)
 
 
-def make_shapes(n, split="train", image_size=16, short_caption_rate=0.3, seed=0):
+def make_shapes(n, split="train", image_size=16, short_caption_rate=0.3, seed=0,
+                held_out=HELD_OUT):
     """n (image, caption) pairs with their attributes.
 
-    split="train" draws only SEEN_COMBINATIONS; "held_out" only HELD_OUT; "all" any.
+    split="train" draws only the combinations not in ``held_out`` (default HELD_OUT, see
+    held_out_pairs for others); "held_out" only those in it; "all" any.
     short_caption_rate: fraction of captions that drop the size, the position or both.
     Returns a dict: images (n, 3, S, S) float32, captions (list of str), and the attribute
     lists colour, shape, size, position (str) and combination (index into ALL_COMBINATIONS).
     """
-    combos = {"train": SEEN_COMBINATIONS, "held_out": HELD_OUT, "all": ALL_COMBINATIONS}
+    held_out = tuple(tuple(pair) for pair in held_out)
+    unknown = [pair for pair in held_out if pair not in ALL_COMBINATIONS]
+    if unknown or not held_out:
+        raise ValueError(f"make_shapes: held_out must be colour + shape pairs of "
+                         f"ALL_COMBINATIONS, got {list(held_out)}")
+    combos = {"train": tuple(p for p in ALL_COMBINATIONS if p not in held_out),
+              "held_out": held_out, "all": ALL_COMBINATIONS}
     if split not in combos:
         raise ValueError(f"make_shapes: split must be one of {list(combos)}, got {split!r}")
     rng = numpy.random.default_rng(seed)
