@@ -26,6 +26,7 @@ DEMOS = [
     "text_cnn",
     "attention_scaling",
     "gpt_chars",
+    "pretrained_gpt2",
     "bert_mlm",
     "vit_digits",
     "cnn_digits",
