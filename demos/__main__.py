@@ -58,15 +58,17 @@ def main(argv=None):
     recorded = {name: entry["seconds"] for name, entry in results_file.load()["demos"].items()}
     rows, failed = [], 0
     for i, name in enumerate(names, 1):
-        print(f"[{i}/{len(names)}] {name} ...", end=" ", flush=True)
+        lead = f"[{i}/{len(names)}] {name} ... "
+        print(lead, end="", flush=True)
         start = time.perf_counter()
         output = io.StringIO()
-        after = sum(recorded.get(n, 0.0) for n in names[i:]) if args.full else 0.0
+        after = sum(recorded.get(n, 0.0) for n in names[i:]) if args.full else None
         del _plotting.SAVED[:]
         try:
             module = importlib.import_module(f"demos.{name}")
             with _progress.Progress(f"[{i}/{len(names)}]", name,
-                                    recorded.get(name) if args.full else None, after), \
+                                    recorded.get(name) if args.full else None, after,
+                                    restore=lead), \
                     contextlib.redirect_stdout(sys.stdout if args.verbose else output):
                 results = module.main([] if args.full else ["--quick"])
             status = "ok"

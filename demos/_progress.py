@@ -37,13 +37,15 @@ def _clock(seconds):
 class Progress:
     """Redraws ``[i/n] name  epoch e/E  elapsed  ETA`` once a second while a demo runs.
 
-    ``expected`` is the demo's recorded run time (None if unknown) and ``after`` the recorded
-    time of the demos still to come in the tour. Used as a context manager around one demo.
+    ``expected`` is the demo's recorded run time and ``after`` the recorded time of the
+    demos still to come in the tour (None: unknown, no tour ETA). Used as a context manager
+    around one demo; on leaving, the line is cleared and ``restore`` (the text the tour had
+    printed on it) is written back.
     """
 
-    def __init__(self, position, name, expected=None, after=0.0, stream=None):
+    def __init__(self, position, name, expected=None, after=None, stream=None, restore=""):
         self.position, self.name = position, name
-        self.expected, self.after = expected, after
+        self.expected, self.after, self.restore = expected, after, restore
         self.stream = stream if stream is not None else sys.stderr
         self.done = self.total = None
         self.label = "epoch"
@@ -65,7 +67,8 @@ class Progress:
         elif self.expected is not None:
             remaining = self.expected - elapsed
         if remaining is not None:
-            parts.append(f"ETA demo {_clock(remaining)}, tour {_clock(remaining + self.after)}")
+            parts.append(f"ETA demo {_clock(remaining)}" + (
+                "" if self.after is None else f", tour {_clock(remaining + self.after)}"))
         return "  ".join(parts)
 
     def _run(self):
@@ -88,6 +91,6 @@ class Progress:
         if self._thread is not None:
             self._stop.set()
             self._thread.join()
-            self.stream.write("\r\033[K")
+            self.stream.write("\r\033[K" + self.restore)
             self.stream.flush()
         return False

@@ -68,7 +68,9 @@ ROWS = {
         "1-nearest-neighbour rule {nearest_neighbour_test_accuracy:.1%}",
     "schedules":
         "MLP on spirals, mean of 3 seeds, final training loss / test accuracy: constant rate "
-        "{constant_final_loss:.3f} / {constant_test_accuracy:.1%}, step "
+        "{constant_final_loss:.3f} / {constant_test_accuracy:.1%} (it bounces to the end: "
+        "{constant_final_loss_per_seed|min:.3f}-{constant_final_loss_per_seed|max:.3f} by "
+        "seed), step "
         "{step_final_loss:.3f} / {step_test_accuracy:.1%}, linear {linear_final_loss:.4f} / "
         "{linear_test_accuracy:.1%}, cosine {cosine_final_loss:.4f} / "
         "{cosine_test_accuracy:.1%}, warmup + cosine {warmup+cosine_final_loss:.4f} / "
@@ -88,10 +90,12 @@ ROWS = {
         "{sqrt_mse_head_median_error:.0e})",
     "discriminative_generative":
         "features independent given the class (the Gaussian model's assumption holds): the "
-        "generative fit is ahead at {independent_generative_ahead} examples per class; at "
-        "{sizes_per_class|first} per class logistic regression is ahead "
-        "({independent_logistic_at_smallest:.3f} vs {independent_generative_at_smallest:.3f}); "
-        "both reach Bayes ({independent_bayes:.3f}). Correlated features: logistic regression "
+        "generative fit is ahead at {independent_generative_ahead} examples per class (sizes "
+        "{sizes_per_class|first} to {sizes_per_class|last} tried); at {sizes_per_class|first} "
+        "per class logistic regression is ahead ({independent_logistic_at_smallest:.3f} vs "
+        "{independent_generative_at_smallest:.3f}); both end near Bayes "
+        "({independent_generative_largest:.3f} and {independent_logistic_largest:.3f} vs "
+        "{independent_bayes:.3f}). Correlated features: logistic regression "
         "ahead at every size and ends at {correlated_logistic_largest:.3f} vs "
         "{correlated_generative_largest:.3f} (Bayes {correlated_bayes:.3f})",
     "text_retrieval":
@@ -115,10 +119,11 @@ ROWS = {
         "{skipgram_final_loss:.3f}, batch 16384 {batch_16384/final_loss:.3f}; "
         "{skipgram_words_per_second:,.0f} words/s (gensim comparison: benchmarks/README.md)",
     "vanishing_gradients":
-        "share of the gradient reaching {distance} steps back at init: RNN "
-        "{rnn_init_kept:.1e}, LSTM {lstm_init_kept:.1e}, GRU {gru_init_kept:.1e}; a forget-gate "
-        "bias of 5 keeps {lstm_forget5_kept:.2f} (LSTM), an update-gate bias of 5 "
-        "{gru_update5_kept:.2f} (GRU)",
+        "gradient norm {distance} steps back over the last step's, at init: RNN "
+        "{rnn_init_kept:.1e}, LSTM {lstm_init_kept:.1e}, GRU {gru_init_kept:.1e}; with a "
+        "forget-gate bias of 5 {lstm_forget5_kept:.2f} (LSTM), an update-gate bias of 5 "
+        "{gru_update5_kept:.2f} (GRU): no vanishing; an RNN with W_hh = 2 x orthogonal "
+        "{rnn_gamma2_kept:.1e} (exploding)",
     "long_memory":
         "adding problem, T={length}: worst of the runs' test MSE: LSTM {lstm_mse:.3f}, GRU "
         "{gru_mse:.3f}, plain RNN {rnn_mse:.3f} (guessing: 1/6 = 0.167)",
@@ -387,7 +392,12 @@ def row_text(name, entry):
         return "*no full run recorded yet* (`python -m demos " + name + " --full --write-results`)"
     if name not in ROWS:
         return "*full run recorded (see demos/RESULTS.md), no README row written for it yet*"
-    return render(ROWS[name], entry["values"])
+    try:
+        return render(ROWS[name], entry["values"])
+    except KeyError as err:  # the row names a value this (older) run did not measure
+        missing = str(err).split("'")[1]
+        return (f"*the recorded full run ({entry['date']}) predates this row: it lacks "
+                f"`{missing}`; rerun `python -m demos {name} --full --write-results`*")
 
 
 def readme_table(results, names=None):

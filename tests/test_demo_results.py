@@ -43,6 +43,19 @@ def test_every_recorded_figure_exists_and_has_a_caption():
             assert figure in results_file.CAPTIONS, f"{name}: no caption for {figure}"
 
 
+def test_every_recorded_demo_fills_its_row_template():
+    """A row naming a value its recorded run lacks (a new or renamed metric) needs a rerun."""
+    for name, entry in results_file.load()["demos"].items():
+        if name in results_file.ROWS:
+            results_file.render(results_file.ROWS[name], entry["values"])
+
+
+def test_a_row_the_recorded_run_cannot_fill_says_so_instead_of_failing():
+    entry = {"date": "2025-01-01", "values": {"old_metric": 1.0}}
+    text = results_file.row_text("schedules", entry)
+    assert "predates this row" in text and "constant_final_loss" in text
+
+
 def test_every_row_template_is_for_a_registered_demo():
     assert set(results_file.ROWS) <= set(demos.DEMOS)
 
