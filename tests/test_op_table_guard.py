@@ -28,9 +28,9 @@ from tinygrad_course.errors import DoubleBackwardError
 def function_classes(package=ops):
     """The Function subclasses defined in the package's modules that are ops: they define
     or inherit a forward of their own (a shared base such as recurrent._Sequence does not)."""
-    found = set()
-    for info in pkgutil.iter_modules(package.__path__):
-        module = importlib.import_module(f"{package.__name__}.{info.name}")
+    found = set()  # subpackages too (ops/fused/)
+    for info in pkgutil.walk_packages(package.__path__, f"{package.__name__}."):
+        module = importlib.import_module(info.name)
         for value in vars(module).values():
             if (isinstance(value, type) and issubclass(value, Function)
                     and value.__module__ == module.__name__
@@ -79,7 +79,7 @@ def test_the_guard_reports_an_op_without_a_row_and_one_without_second_derivative
                     "gradcheck and forward)"]
     without_linear_twice = [spec for spec in SECOND_ORDER_OPS if spec.name != "linear"]
     gaps = coverage_gaps(function_classes(), OPS, without_linear_twice, FIRST_ORDER_ONLY)
-    assert gaps == ["tinygrad_course.ops.linear.Linear: no second_order row applies it (mark "
+    assert gaps == ["tinygrad_course.ops.fused.linear.Linear: no second_order row applies it (mark "
                     "its row second_order=True, or list it in FIRST_ORDER_ONLY with the reason)"]
 
 

@@ -7,6 +7,7 @@ from . import backend, checkpoint, data, functional, nn, optim  # these import t
 from . import tensor as _tensor  # first: it loads the engine and the ops in order  # noqa: F401
 from .autograd import Function, grad, is_grad_enabled, no_grad, set_grad_enabled
 from .errors import BackwardError, DeviceError, DTypeError, GradcheckError, ShapeError, TensorError
+from .fused import fused_enabled, use_fused
 from .gradcheck import gradcheck, gradgradcheck
 from .graphviz import to_dot
 from .ops.einsum import einsum
@@ -153,5 +154,6 @@ __all__ = [
     "narrow", "unflatten", "moveaxis", "movedim", "swapdims", "permute", "cat",
     # constructors and state
     "constant", "eye", "linspace", "logspace", "randint", "rand_like", "randn_like", "full_like",
+    "use_fused", "fused_enabled",
     "manual_seed", "save", "load",
 ]

@@ -178,7 +178,7 @@ class Tensor:
         self._ctx = None
         self._retains_grad = False
         self.name = None
-        self._modified_at = 0  # when an in-place op last overwrote it (see autograd)
+        self._modified_at = 0  # when an in-place op last overwrote it (see inplace.py)
         self._backward_hooks = None  # {handle id: hook} once register_hook is called
 
     @classmethod

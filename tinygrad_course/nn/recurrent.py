@@ -14,8 +14,9 @@ with the gate blocks stacked in the order LSTM (i, f, g, o), GRU (r, z, n); ever
 bias ~ U(-1/sqrt(H), 1/sqrt(H)).
 
 The cells are composed of Tensor ops (twice differentiable, good for step-by-step decoders
-and for reading). The layers run each layer and direction as one sequence op (fast; see
-ops/recurrent.py; their backward cannot be differentiated again).
+and for reading). The layers run each layer and direction as one fused sequence op (fast;
+see ops/fused/sequence.py; their backward cannot be differentiated again), or, under
+``tg.use_fused(False)``, the cell at each step (``run_cells``, the twin).
 
 LSTM(proj_size=P), 0 < P < H, is PyTorch's LSTM with projections: h_t = W_hr (o_t * tanh(c_t))
 with weight_hr_l{k}[_reverse] (P, H), so h (and the output) has P features, c keeps H,
@@ -31,7 +32,6 @@ import numpy
 from .. import backend
 from ..errors import ArgumentError, ShapeError
 from ..ops import recurrent as ops
-from ..ops.elementwise import where
 from ..ops.movement import concatenate, stack
 from ..tensor import Tensor, as_tensor, require_floating, zeros
 from . import init
@@ -289,11 +289,6 @@ class _RNNBase(Module):
         return ", ".join(parts)
 
 
-def _unpack(packed, steps, count):
-    """A sequence op's packed (T + count, B, H) result -> (outputs (T, B, H), [count finals])."""
-    return packed[:steps], [packed[steps + i] for i in range(count)]
-
-
 class RNN(_RNNBase):
     """Elman RNN layers: h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh) (or relu).
 
@@ -312,8 +307,8 @@ class RNN(_RNNBase):
         self.nonlinearity = nonlinearity
 
     def _run_direction(self, x, state, weights, mask, reverse):
-        return _unpack(ops.RNNSequence.apply(x, state[0], *weights, mask=mask, reverse=reverse,
-                                             nonlinearity=self.nonlinearity), x.shape[0], 1)
+        return ops.rnn_sequence(x, state[0], *weights, mask=mask, reverse=reverse,
+                                nonlinearity=self.nonlinearity)
 
 
 class LSTM(_RNNBase):
@@ -354,27 +349,16 @@ class LSTM(_RNNBase):
     def _run_direction(self, x, state, weights, mask, reverse):
         if self.proj_size:
             return self._run_projected(x, state, weights, mask, reverse)
-        return _unpack(ops.LSTMSequence.apply(x, state[0], state[1], *weights, mask=mask,
-                                              reverse=reverse), x.shape[0], 2)
+        return ops.lstm_sequence(x, state[0], state[1], *weights, mask=mask, reverse=reverse)
 
     def _run_projected(self, x, state, weights, mask, reverse):
-        """One direction of a projected LSTM, the composed cell step by step. Padding as in
-        the sequence ops: a padded step keeps the state and outputs 0."""
+        """One direction of a projected LSTM: the composed cell step by step (ops.run_cells;
+        padding as in the sequence ops: a padded step keeps the state and outputs 0)."""
         w_ih, w_hh = weights[0], weights[1]
         b_ih, b_hh = (weights[2], weights[3]) if self.bias else (None, None)
         w_hr = weights[-1]
-        h, c = state
-        steps = x.shape[0]
-        outputs = [None] * steps
-        for t in (range(steps - 1, -1, -1) if reverse else range(steps)):
-            h_new, c_new = ops.lstm_cell(x[t], h, c, w_ih, w_hh, b_ih, b_hh, w_hr)
-            if mask is None:
-                outputs[t], h, c = h_new, h_new, c_new
-            else:
-                real = mask[t]  # (B, 1) bool: True where step t of example b is real
-                outputs[t] = where(real, h_new, 0.0)
-                h, c = where(real, h_new, h), where(real, c_new, c)
-        return stack(outputs, axis=0), [h, c]
+        return ops.run_cells(lambda x_t, h, c: ops.lstm_cell(x_t, h, c, w_ih, w_hh, b_ih, b_hh,
+                                                             w_hr), x, state, mask, reverse)
 
 
 class GRU(_RNNBase):
@@ -388,5 +372,4 @@ class GRU(_RNNBase):
     gate_count = 3
 
     def _run_direction(self, x, state, weights, mask, reverse):
-        return _unpack(ops.GRUSequence.apply(x, state[0], *weights, mask=mask, reverse=reverse),
-                       x.shape[0], 1)
+        return ops.gru_sequence(x, state[0], *weights, mask=mask, reverse=reverse)

@@ -20,7 +20,7 @@ import numpy
 
 from ..autograd import Function, is_grad_enabled
 from ..errors import ArgumentError, DTypeError, ShapeError
-from ..tensor import Tensor, as_tensor, check_same_device, constant, torch_names
+from ..tensor import as_tensor, constant, torch_names
 from .elementwise import floating, sqrt, where
 
 # What max/min(..., return_indices=True), sort and topk return, like PyTorch's named tuples:
@@ -389,49 +389,6 @@ def norm(x, ord=2, axis=None, keepdims=False, *, p=None):
     return where(positive, where(positive, total, 1.0) ** (1.0 / ord), 0.0)
 
 
-class MaskedMean(Function):
-    """The mean over axis 1 of the positions a mask keeps: mean pooling of padded sequences.
-
-    x (N, L, ...), keep (N, L) bool (a backend array: a constant, no gradient) -> y (N, ...):
-
-        y_n = sum_l w_nl x_nl,    w_nl = keep_nl / max(1, sum_l keep_nl)
-        dL/dx_nl = w_nl dL/dy_n
-
-    A row that keeps no position gives zeros (and sends no gradient back). Composed, the
-    same takes a cast, a count, a clamp, a division, a reshape, a multiply and a sum.
-    """
-
-    def forward(self, x, keep):
-        xp = self.xp
-        weights = keep.astype(x.dtype)
-        weights /= xp.maximum(weights.sum(axis=1, keepdims=True), 1)
-        self.weights = weights.reshape(weights.shape + (1,) * (x.ndim - 2))  # (N, L, 1...)
-        return (x * self.weights).sum(axis=1)
-
-    def backward(self, grad):
-        if is_grad_enabled():  # create_graph=True: a differentiable product
-            return grad.unsqueeze(1) * constant(self.weights, like=grad)
-        return constant(grad.data[:, None] * self.weights, like=grad)
-
-
-def masked_mean(x, keep):
-    """Mean of x (N, L, ...) over axis 1, counting only the positions where ``keep`` (N, L)
-    is True (a bool Tensor or array); (N, ...). See MaskedMean."""
-    x = as_tensor(x, "masked_mean")
-    if isinstance(keep, Tensor):
-        check_same_device("masked_mean", x, keep)
-        keep = keep.data
-    else:
-        keep = x.xp.asarray(keep)
-    if x.ndim < 2 or tuple(keep.shape) != tuple(x.shape[:2]):
-        raise ShapeError(f"masked_mean: expected x (N, L, ...) and keep (N, L), got x "
-                         f"{x.shape} and keep {tuple(keep.shape)}")
-    if keep.dtype != bool:
-        raise DTypeError(f"masked_mean: keep must be bool (True = count the position), got "
-                         f"{keep.dtype}")
-    return MaskedMean.apply(floating(x), keep=keep)
-
-
 def _arg_extreme(name, x, axis, keepdims):
     x = as_tensor(x, name)
     if axis is not None:
@@ -458,3 +415,6 @@ def argmin(x, axis=None, keepdims=False):
     """Index of the smallest element (the first one on ties); an int64 tensor, no gradient."""
     return _arg_extreme("argmin", x, axis, keepdims)
 
+
+# masked_mean lives in ops/fused/masked_mean.py, beside its composed twin.
+from .fused.masked_mean import MaskedMean, masked_mean, masked_mean_composed  # noqa: E402, F401
