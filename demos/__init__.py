@@ -33,6 +33,7 @@ DEMOS = [
     "vqvae_digits",
     "vq_prior",
     "clip_shapes",
+    "siglip_vs_softmax",
     "clip_vs_fusion",
     "albef_ablation",
     "vilt_vs_albef",

@@ -1,0 +1,24 @@
+"""The demos of tests/test_language_extra.py's models in --quick mode, with their claims."""
+
+import numpy as np
+
+
+def test_sigmoid_loss_starts_at_one_scale_for_every_batch_size():
+    """--quick (30 steps) is too short to rank the losses (the full run does: see the demo's
+    results); what it shows already is the normaliser: the softmax loss starts near log N + 1
+    and grows with the batch, the sigmoid loss starts near 10 (the bias -10 makes each
+    positive cost about 10, each of the N^2 - N negatives about e^-10) whatever N is.
+    Measured --quick: softmax 2.95, 4.19, 5.56; sigmoid 9.81, 9.79, 9.73 at N = 8, 32, 128."""
+    from demos import siglip_vs_softmax
+
+    r = siglip_vs_softmax.main(["--quick"])
+    softmax = [r[f"softmax_{n}"]["first_loss"] for n in (8, 32, 128)]
+    sigmoid = [r[f"sigmoid_{n}"]["first_loss"] for n in (8, 32, 128)]
+    assert softmax[0] < softmax[1] < softmax[2]
+    for n, value in zip((8, 32, 128), softmax):
+        assert abs(value - np.log(n)) < 2.0
+    assert max(sigmoid) - min(sigmoid) < 0.5 and all(9.0 < value < 10.5 for value in sigmoid)
+    for n in (8, 32, 128):
+        run = r[f"sigmoid_{n}"]
+        assert run["final_loss"] < run["first_loss"]
+        assert np.isfinite(run["temperature"]) and run["bias"] != -10.0
