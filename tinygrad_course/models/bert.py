@@ -24,13 +24,13 @@ from ..nn import init
 from ..nn.dropout import Dropout
 from ..nn.embedding import Embedding
 from ..nn.linear import Linear
-from ..nn.module import Module, ModuleList
+from ..nn.module import Module
 from ..nn.normalization import LayerNorm
 from ..nn.positional import LearnedPositionalEmbedding
-from ..nn.transformer import TransformerEncoderLayer
 from ..tensor import Tensor
 from . import hf_bert
-from .activations import activation_function, feed_forward_activation
+from ._stack import EncoderStack
+from .activations import activation_function
 
 IGNORE = -100
 
@@ -87,12 +87,9 @@ class BERT(Module):
         self.embedding_norm = (LayerNorm(d_model, eps=layer_norm_eps, device=device)
                                if embedding_norm else None)
         self.embedding_dropout = Dropout(dropout, generator=rng) if embedding_norm else None
-        self.layers = ModuleList([
-            TransformerEncoderLayer(d_model, nhead, dim_feedforward or 4 * d_model, dropout,
-                                    activation=feed_forward_activation(activation),
-                                    layer_norm_eps=layer_norm_eps, batch_first=True,
-                                    norm_first=norm_first, generator=rng, device=device)
-            for _ in range(num_layers)])
+        self.layers = EncoderStack(num_layers, d_model, nhead, dim_feedforward, dropout,
+                                   activation, layer_norm_eps, norm_first, generator=rng,
+                                   device=device)
         self.norm = LayerNorm(d_model, eps=layer_norm_eps, device=device) if norm_first else None
         self.transform = Linear(d_model, d_model, generator=rng, device=device)
         self.transform_norm = LayerNorm(d_model, eps=layer_norm_eps, device=device)
@@ -129,8 +126,7 @@ class BERT(Module):
         """The contextual vectors h_L, (N, T, d_model)."""
         tokens = self._as_tokens(tokens)
         x = self._embed(tokens, token_type_ids)
-        for layer in self.layers:
-            x = layer(x, src_key_padding_mask=key_padding_mask)
+        x = self.layers(x, key_padding_mask=key_padding_mask)
         return self.norm(x) if self.norm is not None else x
 
     def forward(self, tokens, key_padding_mask=None, token_type_ids=None):

@@ -23,13 +23,12 @@ from ..errors import DTypeError, ShapeError
 from ..nn import init
 from ..nn.embedding import Embedding
 from ..nn.linear import Linear
-from ..nn.module import Module, ModuleList
+from ..nn.module import Module
 from ..nn.normalization import LayerNorm
 from ..nn.positional import LearnedPositionalEmbedding
-from ..nn.transformer import TransformerEncoderLayer
 from ..tensor import Tensor
 from . import hf_gpt2
-from .activations import feed_forward_activation
+from ._stack import EncoderStack
 
 
 class CharVocab:
@@ -86,12 +85,9 @@ class GPT(Module):
         init.normal_(self.token_embedding.weight, 0.0, 0.02, generator=rng)
         self.position_embedding = LearnedPositionalEmbedding(
             block_size, d_model, dropout=dropout, batch_first=True, generator=rng, device=device)
-        self.blocks = ModuleList([
-            TransformerEncoderLayer(d_model, nhead, dim_feedforward or 4 * d_model, dropout,
-                                    activation=feed_forward_activation(activation),
-                                    layer_norm_eps=layer_norm_eps, batch_first=True,
-                                    norm_first=True, generator=rng, device=device)
-            for _ in range(num_layers)])
+        self.blocks = EncoderStack(num_layers, d_model, nhead, dim_feedforward, dropout,
+                                   activation, layer_norm_eps, norm_first=True, generator=rng,
+                                   device=device)
         self.norm = LayerNorm(d_model, eps=layer_norm_eps, device=device)
         self.head = Linear(d_model, vocab_size, bias=not tie_weights, generator=rng,
                            device=device)
@@ -112,8 +108,7 @@ class GPT(Module):
         tokens = self._check(tokens)
         N, T = tokens.shape
         x = self.position_embedding(self.token_embedding(tokens))
-        for block in self.blocks:
-            x = block(x, is_causal=True)
+        x = self.blocks(x, is_causal=True)
         logits = self.head(self.norm(x).reshape(N * T, self.d_model))
         return logits.reshape(N, T, self.vocab_size)
 

@@ -18,14 +18,13 @@ digits against an MLP).
 from ..errors import ShapeError
 from ..nn import init
 from ..nn.linear import Linear
-from ..nn.module import Module, ModuleList, Parameter
+from ..nn.module import Module, Parameter
 from ..nn.normalization import LayerNorm
 from ..nn.positional import LearnedPositionalEmbedding
-from ..nn.transformer import TransformerEncoderLayer
 from ..ops.movement import concatenate
 from ..tensor import zeros
 from . import hf_vit
-from .activations import feed_forward_activation
+from ._stack import EncoderStack
 
 
 def patchify(images, patch_size):
@@ -72,12 +71,9 @@ class ViT(Module):
         self.position_embedding = LearnedPositionalEmbedding(
             self.num_patches + 1, d_model, dropout=dropout, batch_first=True, generator=rng,
             device=device)
-        self.layers = ModuleList([
-            TransformerEncoderLayer(d_model, nhead, dim_feedforward or 4 * d_model, dropout,
-                                    activation=feed_forward_activation(activation),
-                                    layer_norm_eps=layer_norm_eps, batch_first=True,
-                                    norm_first=True, generator=rng, device=device)
-            for _ in range(num_layers)])
+        self.layers = EncoderStack(num_layers, d_model, nhead, dim_feedforward, dropout,
+                                   activation, layer_norm_eps, norm_first=True, generator=rng,
+                                   device=device)
         self.embedding_norm = (LayerNorm(d_model, eps=layer_norm_eps, device=device)
                                if embedding_norm else None)
         self.norm = LayerNorm(d_model, eps=layer_norm_eps, device=device)
@@ -105,8 +101,6 @@ class ViT(Module):
         x = self.position_embedding(concatenate([cls, x], axis=1))
         if self.embedding_norm is not None:
             x = self.embedding_norm(x)
-        for layer in self.layers:
-            x = layer(x)
-        return self.norm(x)
+        return self.norm(self.layers(x))
 
     from_hf = classmethod(hf_vit.from_hf)  # ViTModel / ViTForImageClassification weights

@@ -68,7 +68,8 @@ def _residual(x, update):
 
 
 class _Block(Module):
-    """What encoder and decoder layers share: the feed-forward network and the norms."""
+    """What encoder and decoder layers share: the self-attention block, the feed-forward
+    network and the norms."""
 
     def _build_common(self, d_model, dim_feedforward, dropout, activation, layer_norm_eps,
                       norm_first, bias, num_norms, rng, dtype, device):
@@ -85,6 +86,12 @@ class _Block(Module):
             setattr(self, f"norm{i}", norm)
             setattr(self, f"dropout{i}", Dropout(dropout, generator=rng))
         self.activation = _activation(activation)
+
+    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal):
+        """Self-attention of x (both layers have one, followed by dropout1)."""
+        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
+                           need_weights=False, is_causal=is_causal)[0]
+        return self.dropout1(x)
 
     def _ff_block(self, x, dropout):
         """FF(x) on (..., d_model); ops.linear makes each layer one big matrix product. ReLU
@@ -108,11 +115,6 @@ class TransformerEncoderLayer(_Block):
                                             device=device)
         self._build_common(d_model, dim_feedforward, dropout, activation, layer_norm_eps,
                            norm_first, bias, 2, rng, dtype, device)
-
-    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal):
-        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
-                           need_weights=False, is_causal=is_causal)[0]
-        return self.dropout1(x)
 
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
         x = src
@@ -140,11 +142,6 @@ class TransformerDecoderLayer(_Block):
                                                  dtype=dtype, device=device)
         self._build_common(d_model, dim_feedforward, dropout, activation, layer_norm_eps,
                            norm_first, bias, 3, rng, dtype, device)
-
-    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal):
-        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
-                           need_weights=False, is_causal=is_causal)[0]
-        return self.dropout1(x)
 
     def _mha_block(self, x, memory, attn_mask, key_padding_mask, is_causal):
         x = self.multihead_attn(x, memory, memory, attn_mask=attn_mask,
