@@ -12,6 +12,10 @@ slope 0 there, while the fused op keeps PyTorch's rule (the denominator p (1 - p
 What it saves: the twin records about 12 ops (two clamped logs of 4 ops each, products,
 sums, negation); the fused op keeps log(1-p) - log p and computes both gradients on the
 arrays.
+
+Measured by ``python -m benchmarks.fused_twins`` (forward + backward, float32, one BLAS
+thread, two runs on a shared 2-core machine): for binary_cross_entropy of (256, 64), the
+twin takes 2.3-2.9x the fused op's time.
 """
 
 import numpy

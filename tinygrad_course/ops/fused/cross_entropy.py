@@ -20,6 +20,10 @@ its backward moved to the arrays (commit bc20a65); mlp_b8 1.76 -> 1.61.
 
 F.cross_entropy (functional.py) turns class indices, weights, label smoothing and
 ignore_index into y and calls ``softmax_cross_entropy``.
+
+Measured by ``python -m benchmarks.fused_twins`` (forward + backward, float32, one BLAS
+thread, two runs on a shared 2-core machine): for cross_entropy of (8, 10) logits with
+labels, the twin takes 1.37-1.54x the fused op's time; (512, 1000): 1.28x.
 """
 
 from ...autograd import Function, is_grad_enabled

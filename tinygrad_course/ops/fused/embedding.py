@@ -19,6 +19,11 @@ read it first. What the fused op saves: the twin takes a GetItem op, and with a 
 a comparison, a cast and a multiplication on top (an (..., D) product kept for the
 backward); the fused op keeps only the ids, and its backward is one scatter-add on the
 arrays (backend.scatter_add: a sparse product for many rows).
+
+Measured by ``python -m benchmarks.fused_twins`` (forward + backward, float32, one BLAS
+thread, two runs on a shared 2-core machine): for embedding of (16, 32) ids in a 1000 x 64
+table, the twin takes 1.08-1.13x the fused op's time (the backward's scatter-add is the
+same; the fused op saves the GetItem bookkeeping).
 """
 
 from ... import backend

@@ -7,6 +7,10 @@ The unit vectors whose dot products are cosines (CLIP):
 
 What it saves: the twin records 5 ops (square, sum, add, sqrt, divide) and chains their
 backwards; the fused op keeps r and computes the closed form above on the arrays.
+
+Measured by ``python -m benchmarks.fused_twins`` (forward + backward, float32, one BLAS
+thread, two runs on a shared 2-core machine): for l2_normalize of (64, 64), the twin takes
+2.3-3.0x the fused op's time.
 """
 
 from ...autograd import Function, is_grad_enabled

@@ -16,6 +16,10 @@ closed form (g = dL/dy * gamma, the means taken over the normalized axes):
 What it saves: the twin records 10 ops (2 means, 2 subtractions, a product, add, sqrt,
 divide, scale, shift), each keeping its inputs alive for the backward; the fused op keeps
 x_hat and 1/sqrt(var + eps), and its backward runs on the arrays unless create_graph.
+
+Measured by ``python -m benchmarks.fused_twins`` (forward + backward, float32, one BLAS
+thread, two runs on a shared 2-core machine): for layer_norm over (16, 32, 64), the twin
+takes 2.00-2.06x the fused op's time.
 """
 
 import math

@@ -18,6 +18,10 @@ three backwards, among them a batched (..., in, out) weight gradient that is sum
 leading axes and transposed back; the fused op writes dW with one (out, M) @ (M, in)
 product. Without create_graph its backward runs on the arrays (no op per product).
 This is torch.nn.functional.linear.
+
+Measured by ``python -m benchmarks.fused_twins`` (forward + backward, float32, one BLAS
+thread, two runs on a shared 2-core machine): for linear (16, 32, 64) -> 256, the twin
+takes 1.29-1.38x the fused op's time (0.86-0.91 ms).
 """
 
 

@@ -9,6 +9,10 @@ the twin takes a cast, a count, a clamp, a division, a reshape, a multiply and a
 an (N, L, ...) product kept for the backward); the fused op keeps the (N, L) weights and
 its backward is one product (clip_step 1.14 -> 1.09 together with similarity_logits,
 commit 1bc2458). Its one user is CLIP's text tower (models/clip.py).
+
+Measured by ``python -m benchmarks.fused_twins`` (forward + backward, float32, one BLAS
+thread, two runs on a shared 2-core machine): for masked_mean of (16, 32, 64), the twin
+takes 1.55-1.62x the fused op's time.
 """
 
 from ...autograd import Function, is_grad_enabled

@@ -35,6 +35,10 @@ A Function has one output, so a sequence op returns one packed array:
     y[:T] = outputs (T, B, H),  y[T] = h_n (B, H),  and for the LSTM  y[T + 1] = c_n (B, H).
 ``rnn_sequence``, ``lstm_sequence`` and ``gru_sequence`` unpack it, and run the twin
 instead under ``use_fused(False)``.
+
+Measured by ``python -m benchmarks.fused_twins`` (forward + backward, float32, one BLAS
+thread, two runs on a shared 2-core machine): for lstm_sequence with T=32, B=16, I=H=64,
+the twin takes 4.9-5.2x the fused op's time (4.3 vs 21 ms).
 """
 
 import numpy

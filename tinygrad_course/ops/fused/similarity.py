@@ -17,6 +17,10 @@ saves: the twin takes five ops (clamp, exp, transpose, matmul, multiply) and fiv
 passes, and keeps U V^T as well as Z; the fused op's backward is two products and one sum
 (clip_step 1.14 -> 1.09 when CLIP's head became this op and masked_mean, commit 1bc2458).
 Used by CLIP (models/clip.py) and by the vision-language models' contrastive heads.
+
+Measured by ``python -m benchmarks.fused_twins`` (forward + backward, float32, one BLAS
+thread, two runs on a shared 2-core machine): for similarity_logits of (64, 64) x (64, 64),
+the twin takes 2.2-2.7x the fused op's time.
 """
 
 from ...autograd import Function, is_grad_enabled

@@ -8,6 +8,10 @@ F.mse_loss is this with scale = 1/n ("mean") or 1 ("sum").
 What it saves: the twin records 4 ops (subtract, square, sum, scale) and keeps the squared
 array; the fused op keeps only the difference d = x - y, takes sum(d^2) as ONE dot product
 d.d, and its backward is one scaled copy of d.
+
+Measured by ``python -m benchmarks.fused_twins`` (forward + backward, float32, one BLAS
+thread, two runs on a shared 2-core machine): for mse_loss of (256, 64), the twin takes
+2.99-3.11x the fused op's time.
 """
 
 from ...autograd import Function, is_grad_enabled

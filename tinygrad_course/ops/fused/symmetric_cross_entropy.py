@@ -17,6 +17,10 @@ an add and a halving, and keeps two (N, N) log-probability arrays; the fused op 
 C and writes dL/dZ in their sum. Its one user is CLIP's loss (models/clip.py); ALBEF's
 itc_loss computes the same sum with two F.cross_entropy calls because it also takes soft
 targets.
+
+Measured by ``python -m benchmarks.fused_twins`` (forward + backward, float32, one BLAS
+thread, two runs on a shared 2-core machine): for symmetric_cross_entropy of (64, 64), the
+twin takes 4.1-4.7x the fused op's time.
 """
 
 from ...autograd import Function, is_grad_enabled
