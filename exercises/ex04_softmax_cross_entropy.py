@@ -40,8 +40,8 @@
 # $\pm 10^4$, gradcheck, and a hypothesis property over N, C (1 included), repeated labels
 # and tied logits.
 #
-# **The real thing**: `tinygrad_course/ops/nn.py` (`SoftmaxCrossEntropy`, which takes a
-# target distribution instead of labels).
+# **The real thing**: `tinygrad_course/ops/fused/cross_entropy.py` (`SoftmaxCrossEntropy`,
+# which takes a target distribution instead of labels, beside its composed twin).
 #
 # <details><summary>Hint 1: the derivative of log-sum-exp</summary>
 #

@@ -34,7 +34,7 @@
 # **What the checker runs**: the forward against NumPy, gradcheck with distinct ids, then
 # hypothesis properties with repeated ids and with ids of any shape (0-d, 1-d, 2-d).
 #
-# **The real thing**: `tinygrad_course/ops/embedding.py` (`EmbeddingLookup`), and
+# **The real thing**: `tinygrad_course/ops/fused/embedding.py` (`EmbeddingLookup`), and
 # `tinygrad_course/backend.py` (`scatter_add`), which the word2vec trainer uses too.
 #
 # <details><summary>Hint 1: flatten first</summary>

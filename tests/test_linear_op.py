@@ -1,4 +1,4 @@
-"""The fused linear op y = x W^T + b (ops/linear.py): same values and gradients as the unfused
+"""The fused linear op y = x W^T + b (ops/fused/linear.py): same values and gradients as the unfused
 x @ W.T + b, gradcheck and gradgradcheck over input ranks, with and without bias."""
 
 import numpy as np

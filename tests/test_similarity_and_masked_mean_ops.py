@@ -1,4 +1,4 @@
-"""The two fused ops of CLIP's head: ``similarity_logits`` (ops/similarity.py),
+"""The two fused ops of CLIP's head: ``similarity_logits`` (ops/fused/similarity.py),
 exp(min(tau, tau_max)) U V^T, and ``masked_mean`` (ops/reduce.py), the mean over the kept
 positions of padded sequences.
 

@@ -1,4 +1,5 @@
-"""The fused softmax cross-entropy op (ops/nn.py): loss_n = -sum_c y_nc log softmax(z_n)_c.
+"""The fused softmax cross-entropy op (ops/fused/cross_entropy.py):
+loss_n = -sum_c y_nc log softmax(z_n)_c.
 
 Checked against the unfused composition, against the closed-form gradient q - y, and with
 gradcheck / gradgradcheck for logits and (soft) targets."""

@@ -1,5 +1,5 @@
-"""The fused symmetric cross-entropy op (ops/nn.py), CLIP's loss on square logits Z (N, N):
-(CE(Z, diagonal) + CE(Z^T, diagonal)) / 2.
+"""The fused symmetric cross-entropy op (ops/fused/symmetric_cross_entropy.py), CLIP's loss
+on square logits Z (N, N): (CE(Z, diagonal) + CE(Z^T, diagonal)) / 2.
 
 Checked against the two cross-entropies it replaces, against the closed-form gradient
 (softmax over rows + softmax over columns - 2 I) / 2N, with gradcheck / gradgradcheck, and

@@ -38,8 +38,8 @@
 # inputs), and a hypothesis property over shapes (a group of 1 included) and groups whose
 # values are all equal, where $\sigma^2 = 0$ and only $\epsilon$ keeps $r$ finite.
 #
-# **The real thing**: `tinygrad_course/ops/normalization.py` (`LayerNorm`, the same formula
-# over the last k axes; its docstring has the derivation's result).
+# **The real thing**: `tinygrad_course/ops/fused/layer_norm.py` (`LayerNorm`, the same
+# formula over the last k axes; its docstring has the derivation's result).
 #
 # <details><summary>Hint 1: the two small derivatives</summary>
 #

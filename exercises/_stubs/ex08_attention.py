@@ -34,8 +34,8 @@
 # **What the checker runs**: the forward against NumPy, gradcheck on unbatched inputs with
 # T_q != T_k, and a hypothesis property over batch axes and sizes (1 included).
 #
-# **The real thing**: `tinygrad_course/ops/attention.py` (`ScaledDotProductAttention`: the
-# same four steps, plus masks and dropout).
+# **The real thing**: `tinygrad_course/ops/fused/attention.py` (`ScaledDotProductAttention`:
+# the same four steps, plus masks and dropout).
 #
 # <details><summary>Hint 1: step 2</summary>
 #

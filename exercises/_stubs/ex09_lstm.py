@@ -45,7 +45,8 @@
 # ops), the same for three steps through time, then gradcheck of the sequence and a
 # hypothesis property over batch, input, hidden sizes and lengths.
 #
-# **The real thing**: `tinygrad_course/ops/recurrent.py` (`lstm_cell`, and `LSTMSequence`,
+# **The real thing**: `tinygrad_course/ops/recurrent.py` (`lstm_cell`), and
+# `tinygrad_course/ops/fused/sequence.py` (`run_cells`, BPTT composed, and `LSTMSequence`,
 # whose backward is this exercise's BPTT loop, fused).
 #
 # <details><summary>Hint 1: the order of the step's backward</summary>

@@ -34,9 +34,9 @@
 # the same factor? Is the error the same in every row? Fix the backward (not the forward:
 # the checker also compares each forward with the original), then fill in `DIAGNOSIS`.
 #
-# **The real thing**: the correct versions live in `tinygrad_course/ops/linear.py` (the
-# fully connected layer), `ops/elementwise.py` (`Add`, `Sub`, `Mul`), `ops/nn.py`
-# (`Softmax`, `SquaredError`).
+# **The real thing**: the correct versions live in `tinygrad_course/ops/fused/linear.py`
+# (the fully connected layer), `ops/elementwise.py` (`Add`, `Sub`, `Mul`), `ops/nn.py`
+# (`Softmax`) and `ops/fused/squared_error.py` (`SquaredError`).
 #
 # <details><summary>Hint 1: reading a gradcheck report</summary>
 #

@@ -5,7 +5,7 @@
 
 Each head works in its own d = embed_dim / H dimensional subspace, so H heads cost about as
 much as one full-width head but can attend to H different things. Attention is
-ops/attention.py's scaled dot-product attention, applied to all heads at once by treating
+ops/fused/attention.py's scaled dot-product attention, applied to all heads at once by treating
 (batch, head) as batch axes: q, k, v of shape (N, H, L, d).
 
 Shapes (E = embed_dim; N batch, L target length, S source length):

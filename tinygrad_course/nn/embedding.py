@@ -4,7 +4,7 @@
 
 Looking up rows is indexing, so the backward is a scatter-add: the gradient of each output
 row is added into the row of W it came from (a token used twice gets both gradients), and
-rows of tokens not in the batch get zero. The op is ops/embedding.py.
+rows of tokens not in the batch get zero. The op is ops/fused/embedding.py.
 """
 
 import numpy

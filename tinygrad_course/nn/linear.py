@@ -44,7 +44,7 @@ class Linear(Module):
         if x.ndim == 0 or x.shape[-1] != self.in_features:
             raise ShapeError(f"Linear: expected input of shape (..., {self.in_features}), got "
                              f"{x.shape}")
-        return linear(x, self.weight, self.bias)  # y = x W^T + b as one op (ops/linear.py)
+        return linear(x, self.weight, self.bias)  # y = x W^T + b as one op (ops/fused/linear.py)
 
     def extra_repr(self):
         return (f"in_features={self.in_features}, out_features={self.out_features}, "

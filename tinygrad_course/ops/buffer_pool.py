@@ -1,6 +1,6 @@
 """A bounded cache of freed arrays, by shape: machinery for speed only (the sequence ops').
 
-What the sequence ops (ops/recurrent.py) save for their backward lives in a few (T, B, k)
+What the sequence ops (ops/fused/sequence.py) save for their backward lives in a few (T, B, k)
 arrays. When a backward has run and freed its op, the arrays come here, and the next call of
 the same shapes takes them again instead of allocating: PyTorch's caching allocator in
 miniature. Without it glibc hands the freed megabytes back to the kernel and every training
