@@ -40,7 +40,8 @@ def test_a_constant_takes_no_gradient_but_passes_one_on():
 
 def test_a_numpy_array_for_another_device_is_refused_by_name():
     x = tg.randn(2, seed=3, device="strict")
-    with pytest.raises(tg.DeviceError, match=r"constant: got an array of device 'cpu' for device 'strict'"):
+    with pytest.raises(tg.DeviceError,
+                       match=r"constant: got an array of device 'cpu' for device 'strict'"):
         tg.constant(np.zeros(2, dtype=np.float32), like=x)
     with pytest.raises(tg.DeviceError, match=r"constant: got a list"):
         tg.constant([1.0, 2.0], device="cpu")
