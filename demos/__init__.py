@@ -28,6 +28,7 @@ DEMOS = [
     "gpt_chars",
     "pretrained_gpt2",
     "bert_mlm",
+    "bert_nsp",
     "vit_digits",
     "cnn_digits",
     "vqvae_digits",
