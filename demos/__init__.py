@@ -19,6 +19,7 @@ DEMOS = [
     "ngram_lm",
     "noisy_channel",
     "word2vec",
+    "word2vec_variants",
     "vanishing_gradients",
     "long_memory",
     "seq2seq_attention",
