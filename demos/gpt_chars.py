@@ -194,6 +194,8 @@ def main(argv=None):
         ax.plot(curve["step"], curve["held_out_loss"], label="GPT, held out")
         ax.axhline(unigram_ce, color="grey", ls=":", label="unigram (held out)")
         ax.axhline(bigram_ce, color="grey", ls="--", label="bigram (held out)")
+        ax.axhline(ngram_bits * np.log(2), color="k", ls="-.",
+                   label=f"Kneser-Ney {ORDER}-gram (whole held-out text)")
         ax.set_xlabel("step")
         ax.set_ylabel("cross-entropy (nats / character)")
         ax.legend()

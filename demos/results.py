@@ -14,13 +14,14 @@ demos/RESULTS.json. Everything a reader sees is generated from that file:
     README.md           the demo table between the markers BEGIN and END below
 
 The README row of a demo is the template ``ROWS[name]`` with its placeholders filled from the
-recorded values: ``{key}``, ``{key:.1%}`` (a format spec), ``{a/b/c:.3f}`` for nested dicts,
-and ``{key|min:.1%}`` / ``{key|max}`` / ``{key|len}`` / ``{key|first}`` / ``{key|last}`` over
-a list. A template that names a
-value the results do not hold raises ``KeyError`` naming it, and tests/test_demo_results.py
-checks that README.md's table is exactly ``readme_table(load())``, so a number in the README
-cannot differ from the measured one. A demo in ``demos.DEMOS`` with no recorded full run is
-shown as such in its row (never with numbers).
+recorded values: ``{key}``, ``{key:.1%}`` (a format spec), ``{a/b/c:.3f}`` for nested dicts
+(a key may hold ":", as in an analogy "man:woman:king:queen"), and ``{key|min:.1%}``,
+``{key|max}``, ``{key|len}``, ``{key|first}``, ``{key|last}`` over a list, ``{key|half}`` of a
+count. tests/test_demo_results.py checks that README.md's table is exactly
+``readme_table(load())``, so a number in the README cannot differ from the measured one.
+A demo in ``demos.DEMOS`` with no recorded full run is shown as such in its row (never with
+numbers); a row whose template names a value its recorded run lacks (a metric added since)
+says that run predates it, and a test fails until the demo is rerun.
 """
 
 import datetime
@@ -113,8 +114,11 @@ ROWS = {
         "skip-gram on the KJV: gold -> {neighbours/gold|first}; sheep -> "
         "{neighbours/sheep|first}; jesus -> {neighbours/jesus|first}; related pairs' median rank "
         "among {vocab_size:,} words: skip-gram {related_pair_median_rank:.0f}, CBOW "
-        "{cbow_related_pair_median_rank:.0f} (king-prince: {related_pair_rank/king-prince} and "
-        "{cbow_related_pair_rank/king-prince}: different roles in the text); man:woman = "
+        "{cbow_related_pair_median_rank:.0f} (a random word: ~{vocab_size|half:,}); king-prince "
+        "(ranks {related_pair_rank/king-prince} and {cbow_related_pair_rank/king-prince}) pairs a "
+        "word of {related_pair_counts/king-prince|first:,} uses with one of "
+        "{related_pair_counts/king-prince|last:,}, mostly the title 'prince of' (see the "
+        "demo's docstring); man:woman = "
         "king:? puts queen at rank {analogy_ranks/man:woman:king:queen}. Final loss batch 4096 "
         "{skipgram_final_loss:.3f}, batch 16384 {batch_16384/final_loss:.3f}; "
         "{skipgram_words_per_second:,.0f} words/s (gensim comparison: benchmarks/README.md)",
@@ -247,8 +251,8 @@ CAPTIONS = {
     "word order, goes past it.",
     "attention_scaling.png": "Without 1/sqrt(d_k) the score spread grows, the entropy and the "
     "gradient collapse as d_k grows; with it the lines are flat.",
-    "gpt_chars.png": "The GPT's held-out loss drops below both count baselines' lines as it "
-    "trains.",
+    "gpt_chars.png": "The GPT's held-out loss passes the unigram and bigram lines as it "
+    "trains; compare where it ends with the character 5-gram's line, the stronger reference.",
     "noisy_channel.png": "Every line with the language model lies far below the channel "
     "alone, close to the best possible; a wider beam helps a little.",
     "proper_nouns.png": "A word's majority label gets the easy words; on the ambiguous ones "
@@ -265,9 +269,10 @@ CAPTIONS = {
     "codes: the strokes survive quantisation.",
     "vq_prior.png": "Code grids sampled from the GPT prior, decoded to digits: new digits, "
     "not copies of training grids.",
-    "clip_shapes.png": "Middle: the bright blocks are colours (rows and prompts of the same "
-    "colour match whatever the shape); a starred unseen pair's brightest cell is often a seen "
-    "shape. Right: unseen-pair pictures are mostly called a seen pair.",
+    "clip_shapes.png": "Middle: the brighter 4x4 blocks on the diagonal are the colours (a "
+    "picture matches the prompts of its own colour more than any other colour's); a starred, "
+    "unseen row often peaks on a seen shape of its colour. Right: the share of unseen-pair "
+    "pictures called a seen pair, against the seen pairs' few called unseen.",
 }
 
 
@@ -299,8 +304,22 @@ def flatten(values, prefix=""):
     return flat
 
 
-_REDUCE = {"min": min, "max": max, "len": len, "first": lambda v: v[0], "last": lambda v: v[-1]}
-_PLACEHOLDER = re.compile(r"\{([^{}|:]+)(?:\|(" + "|".join(_REDUCE) + r"))?(?::([^{}]*))?\}")
+_REDUCE = {"min": min, "max": max, "len": len, "first": lambda v: v[0], "last": lambda v: v[-1],
+           "half": lambda v: v // 2}
+_PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
+
+
+def _parse(text, flat):
+    """Split "key[|reduce][:spec]" into its parts. A key may itself hold ":" (an analogy
+    "man:woman:king:queen"): the longest prefix that is a recorded key wins."""
+    cut = len(text)
+    while cut >= 0:
+        key, _, reduce = text[:cut].partition("|")
+        if key in flat and (not reduce or reduce in _REDUCE):
+            return key, reduce, text[cut + 1:]
+        cut = text.rfind(":", 0, cut)
+    key, _, reduce = text.partition(":")[0].partition("|")
+    return key, reduce, ""
 
 
 def render(template, values):
@@ -308,16 +327,19 @@ def render(template, values):
     flat = flatten(values)
 
     def fill(match):
-        key, reduce, spec = match.groups()
+        key, reduce, spec = _parse(match.group(1), flat)
         if key not in flat:
             raise KeyError(f"results: the template names {key!r}, which the results do not hold "
                            f"(they hold {sorted(flat)})")
+        if reduce and reduce not in _REDUCE:
+            raise ValueError(f"results: unknown reduction {reduce!r} in {{{match.group(1)}}}; "
+                             f"use one of {list(_REDUCE)}")
         value = flat[key]
         if reduce:
             value = _REDUCE[reduce](value)
         if isinstance(value, float) and not math.isfinite(value):
             return str(value)
-        return format(value, spec or "")
+        return format(value, spec)
 
     return _PLACEHOLDER.sub(fill, template)
 

@@ -17,10 +17,12 @@ similarity between the learned vectors:
 Why some related pairs rank far apart. word2vec puts two words close when they fill the
 same slots (window 5 around them), not when a reader links their meanings. A pair fails when
 (1) the words play different roles in the text: "king" is the subject of narrative ("and the
-king said"), "prince" mostly a title in lists ("the prince of Tyrus", "princes of Judah");
-(2) one word is rare or split across forms: without lemmatisation "princes" and "prince"
-are two words, each with fewer contexts and a noisier vector. The demo prints each pair's
-counts in the corpus beside its rank, so the reader can check which reason applies.
+king said") and its nearest words are the names of kings (cyrus, jehoshaphat, ...), while
+half the uses of "prince" are the title "prince of ..." ("the prince of Tyrus");
+(2) one word is rare or split across forms: "prince" is about 20 times rarer than "king",
+and without lemmatisation "princes" (more frequent still) is another word, so "prince" has
+few contexts and a noisy vector. The demo prints and returns each pair's counts in the
+corpus beside its rank, so the reader can check which reason applies.
 
 The vectors are saved in the word2vec text format (demos/output/word2vec_kjv.txt), which
 gensim and other tools read.
@@ -181,6 +183,8 @@ def main(argv=None):
     results.update(neighbours=neighbours, vocab_size=len(wv), vectors_path=path,
                    related_pair_similarity={f"{a}-{b}": s for (a, b), (s, _) in ranks.items()},
                    related_pair_rank={f"{a}-{b}": r for (a, b), (_, r) in ranks.items()},
+                   related_pair_counts={f"{a}-{b}": [counts.get(a, 0), counts.get(b, 0)]
+                                        for a, b in RELATED_PAIRS},
                    related_pair_median_rank=median_rank,
                    analogy_ranks={":".join(k): r for k, (r, _) in analogies.items()})
     return results

@@ -84,6 +84,13 @@ def test_render_fills_nested_values_formats_and_list_reductions():
     assert text == "97.5% (96.0%-98.0%), 13,706 params, 2 seeds"
 
 
+def test_render_takes_keys_holding_colons_and_refuses_unknown_reductions():
+    values = {"analogy": {"man:woman:king:queen": 3}}
+    assert results_file.render("{analogy/man:woman:king:queen:>3}", values) == "  3"
+    with pytest.raises(ValueError, match="'median'"):
+        results_file.render("{analogy|median}", values)
+
+
 def test_render_names_a_value_the_results_lack():
     with pytest.raises(KeyError, match="'accuracy'"):
         results_file.render("{accuracy:.1%}", {"acc": 0.5})
