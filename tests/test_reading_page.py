@@ -68,9 +68,13 @@ def test_each_named_range_is_where_its_symbol_is_defined(place):
         f"{actual[0]}-{actual[1]}")
 
 
-def test_the_quoted_chain_rule_loop_is_the_code():
-    text = PAGE.read_text()
-    quoted = re.search(r"```python\n(.*?)```", text, re.S).group(1)
+README = ROOT / "README.md"
+
+
+@pytest.mark.parametrize("page", [PAGE, README], ids=["READING.md", "README.md"])
+def test_the_quoted_chain_rule_loop_is_the_code(page):
+    text = page.read_text()
+    quoted = re.search(r"chain_rule`.*?```python\n(.*?)```", text, re.S).group(1)
     quoted_lines = [line.strip() for line in quoted.splitlines() if line.strip()]
     source = [line.strip() for line in inspect.getsource(autograd.chain_rule).splitlines()
               if line.strip()]
