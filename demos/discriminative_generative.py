@@ -21,10 +21,11 @@ Two data sets in d = 10 dimensions, each class Gaussian with means +-mu:
                  data it sees, while logistic regression converges to the best linear one.
 For each training-set size both are fitted on many independent draws (vectorised: one batch
 axis of repeats) and scored on one large test set. What it shows:
-  * assumptions right: from a handful to a few hundred examples per class the generative fit
-    is ahead (it only has to estimate means and variances), and both end at the Bayes
+  * assumptions right: from a handful to about a thousand examples per class the generative
+    fit is ahead (it only has to estimate means and variances), and both end at the Bayes
     accuracy; with 2-3 examples per class its variance estimates are so noisy that logistic
-    regression is ahead.
+    regression is ahead. The demo returns the sizes where the generative fit is ahead
+    (independent_generative_ahead), and the README states exactly those.
   * assumptions wrong: logistic regression is ahead at every size and approaches the Bayes
     accuracy; the generative fit levels off far below it, however much data it gets.
 Samples drawn from the fitted generative model show the reason: they have the data's class
