@@ -203,6 +203,19 @@ ROWS = {
         "unseen). First model: retrieval recall@1 {i2t_recall@1:.0%} / {t2i_recall@1:.0%}, "
         "recall@5 {i2t_recall@5:.0%} / {t2i_recall@5:.0%} (image->text / text->image, "
         "{retrieval_candidates} candidates); digits zero-shot {digits_zero_shot:.1%}",
+    "siglip_vs_softmax":
+        "tiny CLIP, {steps} steps at batch 8 / 32 / 128, zero-shot on never-seen pairs "
+        "(chance {chance:.0%}): softmax (InfoNCE) loss {softmax_8/zero_shot_unseen:.0%} / "
+        "{softmax_32/zero_shot_unseen:.0%} / {softmax_128/zero_shot_unseen:.0%}, SigLIP's "
+        "sigmoid loss {sigmoid_8/zero_shot_unseen:.0%} / {sigmoid_32/zero_shot_unseen:.0%} / "
+        "{sigmoid_128/zero_shot_unseen:.0%}; text->image recall@1 softmax "
+        "{softmax_8/t2i_recall@1:.0%} / {softmax_32/t2i_recall@1:.0%} / "
+        "{softmax_128/t2i_recall@1:.0%}, sigmoid {sigmoid_8/t2i_recall@1:.0%} / "
+        "{sigmoid_32/t2i_recall@1:.0%} / {sigmoid_128/t2i_recall@1:.0%} (chance "
+        "{retrieval_chance@1:.1%}). From batch 128 down to 8, zero-shot on unseen pairs "
+        "drops by "
+        "{softmax_drop_8_vs_128/zero_shot_unseen:.0%} (softmax) and "
+        "{sigmoid_drop_8_vs_128/zero_shot_unseen:.0%} (sigmoid), absolute, one seed each",
 }
 
 # One line per figure file (as saved by demos/_plotting.save): what to look at in it.
@@ -273,6 +286,9 @@ CAPTIONS = {
     "picture matches the prompts of its own colour more than any other colour's); a starred, "
     "unseen row often peaks on a seen shape of its colour. Right: the share of unseen-pair "
     "pictures called a seen pair, against the seen pairs' few called unseen.",
+    "siglip_vs_softmax.png": "Each measure against the batch size, blue softmax, orange "
+    "sigmoid: the steeper a line climbs from batch 8 to 128, the more that loss needs a large "
+    "batch (compare the two slopes, not one point).",
 }
 
 

@@ -28,7 +28,7 @@ import time
 
 import numpy as np
 
-from demos import _progress, clip_shapes
+from demos import _plotting, _progress, clip_shapes
 from tinygrad_course.data import shapes
 from tinygrad_course.models.clip import CaptionTokenizer
 from tinygrad_course.models.siglip import SigLIP, train_contrastive
@@ -59,6 +59,28 @@ def run(loss, batch_size, args, tokenizer, train_set, ids, held, seen, ensemble)
         result["temperature"] = float(np.exp(model.log_temperature.item()))
         result["bias"] = model.bias.item()
     return result, candidates
+
+
+def plot(results):
+    """Save each measure against the batch size, one line per loss (matplotlib installed)."""
+    plt = _plotting.pyplot()
+    if plt is None:
+        return None
+    measures = (("zero_shot_unseen", "zero-shot, unseen pairs"),
+                ("zero_shot_seen", "zero-shot, seen pairs"),
+                ("i2t_recall@1", "recall@1 image->text"), ("t2i_recall@1", "recall@1 text->image"))
+    fig, axes = plt.subplots(1, len(measures), figsize=(14, 3.6), sharey=True)
+    for ax, (key, title) in zip(axes, measures):
+        for loss, colour in zip(LOSSES, ("tab:blue", "tab:orange")):
+            ax.plot(BATCH_SIZES, [results[f"{loss}_{b}"][key] for b in BATCH_SIZES], "o-",
+                    color=colour, label=loss)
+        chance = results["chance"] if key.startswith("zero") else results["retrieval_chance@1"]
+        ax.axhline(chance, color="grey", linestyle=":", label="chance")
+        ax.set(xscale="log", xticks=BATCH_SIZES, xticklabels=[str(b) for b in BATCH_SIZES],
+               xlabel=f"batch size ({results['steps']} steps each)", title=title, ylim=(0, 1))
+    axes[0].set_ylabel("accuracy")
+    axes[0].legend(loc="upper left")
+    return _plotting.save(fig, "siglip_vs_softmax")
 
 
 def main(argv=None):
@@ -106,6 +128,7 @@ def main(argv=None):
     for loss in LOSSES:
         drop = results[f"{loss}_drop_8_vs_128"]
         print(f"  {loss:8s} " + "  ".join(f"{key} {value:+.1%}" for key, value in drop.items()))
+    plot(results)
     return results
 
 
