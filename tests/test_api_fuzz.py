@@ -21,6 +21,7 @@ from tinygrad_course import functional as F
 from tinygrad_course import nn, optim
 from tinygrad_course.data.loader import DataLoader, TensorDataset
 from tinygrad_course.errors import TensorError
+from tinygrad_course.models.decoding import beam_search, generate, greedy_decode
 from tinygrad_course.optim import lr_scheduler
 from tinygrad_course.text import Vocab, encode_documents, hashed_bag_of_words, tokenize
 
@@ -202,5 +203,29 @@ ISSUE_20_ENTRY_POINTS = [
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(entry=st.sampled_from(ISSUE_20_ENTRY_POINTS), bad=st.sampled_from(BAD))
 def test_issue_20_entry_points_work_sanely_or_raise_a_named_error(entry, bad):
+    test_bad_input_either_works_sanely_or_raises_a_named_tensor_error.hypothesis.inner_test(
+        entry, bad)
+
+
+# ----- issue 25: decoding ----------------------------------------------------------------------
+def _uniform_lm(ids):
+    return np.full((len(ids), 4), -np.log(4.0))
+
+
+DECODING_ENTRY_POINTS = [
+    ("greedy_decode", lambda v: greedy_decode(_uniform_lm, v, 3, 1)),
+    ("greedy_decode", lambda v: greedy_decode(_uniform_lm, [[2]], v, 1)),
+    ("greedy_decode", lambda v: greedy_decode(_uniform_lm, [[2]], 3, v)),
+    ("beam_search", lambda v: beam_search(_uniform_lm, v, 3, 1, beam_size=2)),
+    ("beam_search", lambda v: beam_search(_uniform_lm, [[2]], 3, 1, beam_size=v)),
+    ("beam_search", lambda v: beam_search(_uniform_lm, [[2]], 3, 1, length_penalty=v)),
+    ("generate", lambda v: generate(_uniform_lm, [[2]], 3, 1, beam_size=v)),
+]
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(entry=st.sampled_from(DECODING_ENTRY_POINTS), bad=st.sampled_from(BAD))
+def test_decoding_entry_points_work_sanely_or_raise_a_named_error(entry, bad):
     test_bad_input_either_works_sanely_or_raises_a_named_tensor_error.hypothesis.inner_test(
         entry, bad)
