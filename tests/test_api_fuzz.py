@@ -196,6 +196,11 @@ ISSUE_20_ENTRY_POINTS = [
     ("Transformer", lambda v: nn.Transformer(4, 2, 1, 1, 8, seed=0)(v, tg.zeros(2, 1, 4))),
     ("Transformer", lambda v: nn.Transformer(4, 2, 1, 1, 8, seed=0)(tg.zeros(3, 1, 4), v)),
     ("register_hook", lambda v: _param().register_hook(v)),
+    ("LoRALinear", lambda v: nn.LoRALinear(nn.Linear(3, 2, seed=0), r=v)),
+    ("LoRALinear", lambda v: nn.LoRALinear(nn.Linear(3, 2, seed=0), r=1, alpha=v)),
+    ("LoRALinear", lambda v: nn.LoRALinear(v)),
+    ("LoRALinear", lambda v: nn.LoRALinear(nn.Linear(3, 2, seed=0), r=1)(v)),
+    ("lora.apply", lambda v: nn.lora.apply(nn.Sequential(nn.Linear(3, 2, seed=0)), target=v)),
 ]
 
 

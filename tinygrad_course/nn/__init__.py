@@ -3,7 +3,7 @@
 Read module.py first: it is how every layer finds its weights.
 """
 
-from . import init, utils
+from . import init, lora, utils
 from .activation import (
     ELU,
     GELU,
@@ -27,6 +27,7 @@ from .conv import Conv1d, Conv2d, ConvTranspose2d
 from .dropout import Dropout
 from .embedding import Embedding
 from .linear import Flatten, Identity, Linear, Unflatten
+from .lora import LoRALinear
 from .loss import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -94,5 +95,5 @@ __all__ = [
     "KLDivLoss", "HuberLoss", "SmoothL1Loss", "HingeEmbeddingLoss", "MarginRankingLoss",
     "CosineEmbeddingLoss", "TripletMarginLoss", "PoissonNLLLoss", "GaussianNLLLoss",
     "CosineSimilarity", "PairwiseDistance",
-    "Unflatten", "ParameterList", "RemovableHandle",
+    "Unflatten", "ParameterList", "RemovableHandle", "lora", "LoRALinear",
 ]
