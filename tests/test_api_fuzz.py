@@ -21,6 +21,8 @@ from tinygrad_course import functional as F
 from tinygrad_course import nn, optim
 from tinygrad_course.data.loader import DataLoader, TensorDataset
 from tinygrad_course.errors import TensorError
+from tinygrad_course.models.caption_decoder import caption_loss
+from tinygrad_course.models.coca import coca_loss
 from tinygrad_course.models.decoding import beam_search, generate, greedy_decode
 from tinygrad_course.optim import lr_scheduler
 from tinygrad_course.text import Vocab, encode_documents, hashed_bag_of_words, tokenize
@@ -212,7 +214,7 @@ def test_issue_20_entry_points_work_sanely_or_raise_a_named_error(entry, bad):
         entry, bad)
 
 
-# ----- issue 25: decoding ----------------------------------------------------------------------
+# ----- issue 25: decoding, captioning ----------------------------------------------------------
 def _uniform_lm(ids):
     return np.full((len(ids), 4), -np.log(4.0))
 
@@ -225,6 +227,10 @@ DECODING_ENTRY_POINTS = [
     ("beam_search", lambda v: beam_search(_uniform_lm, [[2]], 3, 1, beam_size=v)),
     ("beam_search", lambda v: beam_search(_uniform_lm, [[2]], 3, 1, length_penalty=v)),
     ("generate", lambda v: generate(_uniform_lm, [[2]], 3, 1, beam_size=v)),
+    ("caption_loss", lambda v: caption_loss(v, np.ones((2, 4), np.int64))),
+    ("caption_loss", lambda v: caption_loss(tg.zeros(2, 3, 5), v)),
+    ("coca_loss", lambda v: coca_loss(v, tg.tensor(1.0))),
+    ("coca_loss", lambda v: coca_loss(tg.tensor(1.0), tg.tensor(1.0), lambda_cap=v)),
 ]
 
 

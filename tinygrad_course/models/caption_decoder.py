@@ -25,7 +25,7 @@ import numpy
 
 from .. import functional as F
 from ..autograd import no_grad
-from ..errors import ArgumentError, ShapeError
+from ..errors import ArgumentError, DTypeError, ShapeError
 from ..nn.linear import Linear
 from ..nn.module import Module, ModuleList
 from ..nn.normalization import LayerNorm
@@ -75,6 +75,18 @@ class CaptionVocabulary(CaptionTokenizer):
         return captions
 
 
+def _token_ids(ids, name):
+    """ids as an integer host array, or a named error."""
+    try:
+        ids = numpy.asarray(ids.numpy() if isinstance(ids, Tensor) else ids)
+    except (TypeError, ValueError) as err:  # ragged lists, lists of tensors
+        raise ShapeError(f"{name}: ids must be an (N, T) array of token ids, got "
+                         f"{type(ids).__name__} ({err})") from None
+    if ids.dtype.kind not in "iu":
+        raise DTypeError(f"{name}: ids must be integer token ids, got dtype {ids.dtype}")
+    return ids
+
+
 def caption_loss(logits, ids, pad_id=0):
     """Next-token cross-entropy under teacher forcing:
 
@@ -84,7 +96,7 @@ def caption_loss(logits, ids, pad_id=0):
     read); ids (N, T) int, the input tokens y, so the target of position t is y_{t+1}; M the
     number of real targets. Gradient with respect to logits_{n,t}:
     (softmax(logits_{n,t}) - onehot(y_{n,t+1})) / M at counted positions, 0 elsewhere."""
-    ids = numpy.asarray(ids.numpy() if isinstance(ids, Tensor) else ids)
+    ids = _token_ids(ids, "caption_loss")
     if not isinstance(logits, Tensor) or logits.ndim != 3:
         raise ShapeError(f"caption_loss: logits must be an (N, T, V) Tensor, got "
                          f"{getattr(logits, 'shape', type(logits).__name__)}")
@@ -92,6 +104,9 @@ def caption_loss(logits, ids, pad_id=0):
             or ids.shape[1] < 2:
         raise ShapeError(f"caption_loss: ids must be (N, T) with T >= 2 and logits (N, >= T - "
                          f"1, V), got ids {ids.shape} and logits {logits.shape}")
+    if ids.min() < 0 or ids.max() >= logits.shape[2]:
+        raise ArgumentError(f"caption_loss: ids must be in [0, {logits.shape[2]}) (the "
+                            f"logits' vocabulary), got values in [{ids.min()}, {ids.max()}]")
     targets = numpy.where(ids[:, 1:] == pad_id, IGNORE, ids[:, 1:])
     if (targets == IGNORE).all():
         raise ArgumentError("caption_loss: every target is padding")
@@ -150,11 +165,12 @@ class ImageGroundedDecoder(Module):
             layer.cross_attention_gate = float(gate)
 
     def forward(self, ids, image_tokens):
-        ids = numpy.asarray(ids.numpy() if isinstance(ids, Tensor) else ids)
-        if image_tokens.ndim != 3 or image_tokens.shape[0] != ids.shape[0] or \
-                image_tokens.shape[2] != self.width:
-            raise ShapeError(f"ImageGroundedDecoder: image_tokens must be (N, S, {self.width}) "
-                             f"with N = {ids.shape[0]} rows of ids, got {image_tokens.shape}")
+        ids = _token_ids(ids, "ImageGroundedDecoder")
+        if not isinstance(image_tokens, Tensor) or ids.ndim != 2 or image_tokens.ndim != 3 \
+                or image_tokens.shape[0] != ids.shape[0] or image_tokens.shape[2] != self.width:
+            raise ShapeError(f"ImageGroundedDecoder: ids must be (N, T) and image_tokens an "
+                             f"(N, S, {self.width}) Tensor, got ids {ids.shape} and "
+                             f"{getattr(image_tokens, 'shape', type(image_tokens).__name__)}")
         x = self.embedding(ids)
         for layer in self.layers:
             x = layer(x, image_tokens, tgt_is_causal=True)
