@@ -6,6 +6,7 @@ Start with tensor.py (the Tensor), autograd.py (Function and backward), then any
 from . import backend, checkpoint, data, functional, nn, optim  # these import the engine
 from . import tensor as _tensor  # first: it loads the engine and the ops in order  # noqa: F401
 from .autograd import Function, grad, is_grad_enabled, no_grad, set_grad_enabled
+from .compile import compile  # tg.compile(step): trace once, fuse, plan memory, replay
 from .errors import BackwardError, DeviceError, DTypeError, GradcheckError, ShapeError, TensorError
 from .fused import fused_enabled, use_fused
 from .gradcheck import gradcheck, gradgradcheck
@@ -156,4 +157,5 @@ __all__ = [
     "constant", "eye", "linspace", "logspace", "randint", "rand_like", "randn_like", "full_like",
     "use_fused", "fused_enabled",
     "manual_seed", "save", "load",
+    "compile",
 ]

@@ -89,16 +89,20 @@ def device_of(array):
     return "cpu"
 
 
+# Array types that stand in for CPU arrays while tg.compile traces a step (compile/trace.py).
+tracing_array_types = ()
+
+
 def is_device_array(value):
     """True for an array of any device (numpy, cupy or strict), False for lists and scalars."""
-    if isinstance(value, (numpy.ndarray, strict.StrictArray)):
+    if isinstance(value, (numpy.ndarray, strict.StrictArray, *tracing_array_types)):
         return True
     return _cupy_module is not None and isinstance(value, _cupy_module.ndarray)
 
 
 def to_numpy(array):
     """The data of an array of any device as a NumPy array on the host (CuPy's explicit .get())."""
-    if isinstance(array, numpy.ndarray):
+    if isinstance(array, (numpy.ndarray, *tracing_array_types)):  # (traced: stays traced)
         return array
     if isinstance(array, strict.StrictArray) or device_of(array) == "cuda":
         return array.get()

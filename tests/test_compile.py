@@ -1,0 +1,192 @@
+"""tg.compile: a compiled step gives the eager step's numbers, bit for bit where the same
+NumPy calls run in the same order; guards re-trace on new shapes; value branches are caught.
+
+The compiler generates NumPy code, so it runs on the "cpu" device only: on the strict pass
+(TINYGRAD_DEVICE=strict) these tests are skipped, and one test checks that compiling a step
+on another device raises DeviceError."""
+
+import os
+
+import numpy
+import pytest
+
+import tinygrad_course as tg
+from tinygrad_course import nn, optim
+from tinygrad_course.compile import TraceError, ValueDependentError
+from tinygrad_course.errors import DeviceError
+
+ON_STRICT = os.environ.get("TINYGRAD_DEVICE", "cpu").lower().startswith("strict")
+cpu_only = pytest.mark.skipif(ON_STRICT, reason="tg.compile generates NumPy code: cpu only")
+
+
+def mlp(seed=0, sizes=(12, 16, 16, 5)):
+    tg.manual_seed(seed)
+    layers = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(a, b, device="cpu"))
+        if i < len(sizes) - 2:
+            layers.append(nn.ReLU())
+    return nn.Sequential(*layers)
+
+
+def data(batch, seed=1, features=12, classes=5):
+    rng = numpy.random.default_rng(seed)
+    x = tg.tensor(rng.standard_normal((batch, features)).astype(numpy.float32), device="cpu")
+    y = tg.tensor(rng.integers(0, classes, size=batch), device="cpu")
+    return x, y
+
+
+def make_step(model, opt):
+    def step(x, y):
+        opt.zero_grad()
+        loss = tg.functional.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss.item()
+    return step
+
+
+def run_pair(make_optimizer, steps=5, batch=8, **compile_options):
+    """Train two identical MLPs, one eagerly and one compiled; return both histories."""
+    eager_model, compiled_model = mlp(), mlp()
+    eager = make_step(eager_model, make_optimizer(eager_model.parameters()))
+    compiled = tg.compile(make_step(compiled_model,
+                                    make_optimizer(compiled_model.parameters())),
+                          **compile_options)
+    x, y = data(batch)
+    eager_losses = [eager(x, y) for _ in range(steps)]
+    compiled_losses = [compiled(x, y) for _ in range(steps)]
+    return eager_losses, compiled_losses, eager_model, compiled_model, compiled
+
+
+def assert_same_parameters(a, b):
+    for (name, p), q in zip(a.named_parameters(), b.parameters()):
+        assert numpy.array_equal(p.data, q.data), name
+
+
+@cpu_only
+@pytest.mark.parametrize("passes", [(), ("dce",), ("dce", "fuse"), ("dce", "fuse", "plan")])
+def test_mlp_sgd_matches_eager_bitwise(passes):
+    eager_losses, compiled_losses, a, b, step = run_pair(
+        lambda p: optim.SGD(p, lr=0.1, momentum=0.9), passes=passes)
+    assert compiled_losses == eager_losses
+    assert_same_parameters(a, b)
+    assert step.traces == 2  # the first call had no momentum buffers yet: a second trace
+
+
+@cpu_only
+def test_mlp_adam_matches_eager_bitwise():
+    """Adam's step count t is traced: the bias corrections change on every replay."""
+    eager_losses, compiled_losses, a, b, step = run_pair(lambda p: optim.Adam(p, lr=0.01),
+                                                         steps=6)
+    assert compiled_losses == eager_losses
+    assert_same_parameters(a, b)
+    assert step.stats["fused_kernels"] > 0
+
+
+@cpu_only
+def test_new_batch_size_traces_again():
+    model = mlp()
+    step = tg.compile(make_step(model, optim.SGD(model.parameters(), lr=0.1)))
+    x8, y8 = data(8)
+    x3, y3 = data(3, seed=2)
+    for _ in range(3):
+        step(x8, y8)
+    assert step.traces == 2  # the first call found no gradients yet, the second did
+    step(x3, y3)
+    assert step.traces == 3
+    eager_model = mlp()
+    eager = make_step(eager_model, optim.SGD(eager_model.parameters(), lr=0.1))
+    for _ in range(3):
+        eager(x8, y8)
+    eager(x3, y3)
+    assert step(x8, y8) == eager(x8, y8)  # the batch-8 program is still there
+    assert step.traces == 3
+
+
+@cpu_only
+def test_branch_on_a_loss_value_is_refused_while_tracing():
+    model = mlp()
+    opt = optim.SGD(model.parameters(), lr=0.1)
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = tg.functional.cross_entropy(model(x), y)
+        if loss.item() > 100.0:  # a decision on a value
+            return None
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    with pytest.raises(ValueDependentError, match="comparing"):
+        tg.compile(step)(*data(8))
+
+
+@cpu_only
+def test_float_of_a_traced_value_is_refused():
+    t = tg.tensor(numpy.ones(3, numpy.float32))
+    with pytest.raises(ValueDependentError, match="float"):
+        tg.compile(lambda: float(t.sum()))()
+
+
+@cpu_only
+def test_array_checks_are_repeated_and_fall_back_to_eager():
+    """An op that checks its input's values (labels in range) is recorded as a check: a
+    replay whose labels fail it runs eagerly, which raises the op's own error."""
+    model = mlp()
+    step = tg.compile(make_step(model, optim.SGD(model.parameters(), lr=0.1)))
+    x, y = data(8)
+    step(x, y)
+    step(x, y)
+    bad = tg.tensor(numpy.full(8, 7), device="cpu")  # class 7 of 5
+    with pytest.raises(tg.TensorError):
+        step(x, bad)
+    assert step.fallbacks == 1
+
+
+@cpu_only
+def test_dropout_draws_afresh_on_each_replay():
+    tg.manual_seed(3)
+    w = tg.tensor(numpy.ones((4, 6), numpy.float32), requires_grad=True)
+
+    def forward():
+        return (tg.functional.dropout(w, p=0.5) * 2.0).sum().item()
+
+    eager = [forward() for _ in range(4)]
+    tg.manual_seed(3)
+    step = tg.compile(forward)
+    compiled = [step() for _ in range(4)]
+    assert compiled == eager
+    assert len(set(compiled)) > 1  # not one frozen mask
+
+
+@cpu_only
+def test_code_and_graph_are_readable():
+    model = mlp()
+    step = tg.compile(make_step(model, optim.Adam(model.parameters(), lr=0.01)))
+    x, y = data(8)
+    step(x, y)
+    step(x, y)
+    assert step.code.startswith("def compiled_step(args, kwargs):")
+    assert "matmul(" in step.code
+    assert "# after the passes" in step.graph
+    assert step.dot().startswith('digraph "traced"')
+    stats = step.stats
+    assert stats["nodes_after_dce"] <= stats["nodes_traced"]
+    assert stats["kernels"] < stats["nodes_after_dce"]
+    assert stats["pool_bytes"] < stats["intermediate_bytes_before"]
+
+
+def test_step_on_another_device_is_refused():
+    t = tg.tensor(numpy.ones(3, numpy.float32), device="strict")
+    with pytest.raises(DeviceError, match="cpu"):
+        tg.compile(lambda: t.sum())()
+
+
+def test_bad_arguments_are_refused():
+    with pytest.raises(tg.TensorError, match="function"):
+        tg.compile(3)
+    with pytest.raises(tg.TensorError, match="unknown passes"):
+        tg.compile(lambda: None, passes=("inline",))
+    with pytest.raises(TraceError, match="not been called"):
+        tg.compile(lambda: None).code

@@ -1,0 +1,194 @@
+"""tg.compile: trace a training step once, run compiler passes over it, replay it.
+
+    step = tg.compile(train_step)      # train_step runs forward, backward, optimiser step
+    loss = step(x, y)                  # 1st call: traces (runs eagerly, records every op)
+    loss = step(x, y)                  # later calls: run the generated NumPy program
+    print(step.code)                   # the program, one line per kernel
+    print(step.graph)                  # the traced graph before and after fusion
+    step.stats                         # node counts, fused kernels, bytes of intermediates
+
+How it works (each part is a file of this package):
+
+- trace.py    the first call runs the step with arrays that record every NumPy call made
+              on them: the forward, the backward and the optimiser's update, as one list.
+- state.py    what the step reads besides its arguments (the model's parameters, the
+              optimiser's moments, found through the function's closure and globals) and
+              the guard: the shapes and dtypes of all of it. A call that does not match
+              any guard traces again (a new batch size compiles a second program).
+- passes.py   dead-code elimination, elementwise fusion, memory planning.
+- codegen.py  the schedule becomes a Python function (``step.code``).
+
+The program is specialised to what the first call saw: Python branches on values are
+refused while tracing (ValueDependentError), hyper-parameters and Python numbers passed as
+arguments are constants (a change re-traces), the optimiser's counters (Adam's t) are
+recomputed, and draws from the default random generator (dropout) are drawn afresh on each
+replay. A compiled call returns tensors without a graph (the step has already run backward).
+Only the "cpu" device is compiled (the program is NumPy code).
+"""
+
+import time
+
+from . import passes
+from .capture import capture
+from .codegen import generate
+from .graph import Node, to_dot, to_text
+from .state import Slots, argument_spec, find_roots
+from .trace import GuardFailed, TraceError, ValueDependentError
+
+ALL_PASSES = ("dce", "fuse", "plan")
+
+__all__ = ["compile", "CompiledStep", "TraceError", "ValueDependentError", "ALL_PASSES"]
+
+
+def compile(fn, *, passes=ALL_PASSES, state=(), use_numexpr=None, cache_size=8):
+    """Compile ``fn`` (a training or inference step) into a replayable NumPy program.
+
+    passes       which passes run, a subset of ("dce", "fuse", "plan"): dead-code
+                 elimination, elementwise fusion, memory planning
+    state        extra objects (modules, optimisers, tensors) whose arrays the step reads
+                 and writes, when they are not in the function's closure or globals
+    use_numexpr  fused kernels through numexpr: None (when installed), True, False
+    cache_size   how many programs (one per guard) are kept before the oldest is dropped
+    """
+    return CompiledStep(fn, passes, state, use_numexpr, cache_size)
+
+
+class CompiledProgram:
+    """One traced program, for one guard: its source, its function and its numbers."""
+
+    def __init__(self, program, schedule, plan, fused, code, function, before, trace_seconds):
+        self.program, self.schedule, self.plan = program, schedule, plan
+        self.fused, self.code, self.function = fused, code, function
+        self.before, self.trace_seconds = before, trace_seconds
+
+
+class CompiledStep:
+    """What ``tg.compile(fn)`` returns: call it as you would call ``fn``."""
+
+    def __init__(self, fn, passes_on, state, use_numexpr, cache_size):
+        unknown = set(passes_on) - set(ALL_PASSES)
+        if unknown:
+            from ..errors import ArgumentError
+            raise ArgumentError(f"tg.compile: unknown passes {sorted(unknown)}; expected a "
+                                f"subset of {ALL_PASSES}")
+        if not callable(fn):
+            from ..errors import DTypeError
+            raise DTypeError(f"tg.compile: expected a function, got {type(fn).__name__}")
+        self.fn, self.passes, self.extra_state = fn, tuple(passes_on), tuple(state)
+        self.use_numexpr, self.cache_size = use_numexpr, cache_size
+        self.programs = {}  # guard -> CompiledProgram, oldest first
+        self.traces = 0
+        self.fallbacks = 0  # replays that found a value check changed and ran eagerly
+        self._roots_key, self._slots = None, None
+        self.last = None
+
+    def _current_slots(self):
+        roots = find_roots(self.fn, self.extra_state)
+        key = tuple(id(obj) for _, obj in roots)
+        if key != self._roots_key:
+            self._roots_key, self._slots = key, Slots(roots)
+        return self._slots
+
+    def __call__(self, *args, **kwargs):
+        slots = self._current_slots()
+        guard = (tuple(argument_spec(a) for a in args),
+                 tuple((k, argument_spec(v)) for k, v in sorted(kwargs.items())),
+                 slots.signature())
+        compiled = self.programs.get(guard)
+        if compiled is None:
+            return self._trace(guard, slots, args, kwargs)
+        self.last = compiled
+        try:
+            return compiled.function(args, kwargs)
+        except GuardFailed:  # a value check went the other way: nothing was written yet
+            self.fallbacks += 1
+            return self.fn(*args, **kwargs)
+
+    def _trace(self, guard, slots, args, kwargs):
+        start = time.perf_counter()
+        program, result = capture(self.fn, args, kwargs, slots)
+        compiled = build(program, slots, self.passes, self.use_numexpr)
+        compiled.trace_seconds = time.perf_counter() - start
+        if len(self.programs) >= self.cache_size:
+            self.programs.pop(next(iter(self.programs)))
+        self.programs[guard] = compiled
+        self.traces += 1
+        self.last = compiled
+        return result
+
+    # ----- what a student looks at -----------------------------------------------------------
+    def _latest(self):
+        if self.last is None:
+            raise TraceError("tg.compile: the step has not been called yet, so nothing is "
+                             "traced; call it once first")
+        return self.last
+
+    @property
+    def code(self):
+        """The generated program of the latest call, as Python source."""
+        return self._latest().code
+
+    @property
+    def graph(self):
+        """The traced graph (one node per line) before and after fusion."""
+        compiled = self._latest()
+        after = []
+        for item in compiled.schedule:
+            if isinstance(item, Node):
+                after.append(item.describe())
+            else:
+                inner = " ".join(n.describe().split(" = ")[1].split("  ")[0]
+                                 for n in item.members)
+                after.append(f"v{item.var} = fused[{inner}]")
+        return (to_text(compiled.before, "traced graph") + "\n\n"
+                + f"# after the passes: {len(after)} kernels\n" + "\n".join(after))
+
+    def dot(self):
+        """Graphviz DOT text of the traced graph of the latest call."""
+        return to_dot(self._latest().before)
+
+    @property
+    def stats(self):
+        """Counts of the latest program: nodes traced / after dead-code elimination, kernels
+        after fusion (how many fused), bytes of intermediates per step before planning (every
+        value allocated) and after (pool buffers, allocated once, plus what still allocates
+        per step), and the trace time."""
+        compiled = self._latest()
+        program, plan = compiled.program, compiled.plan
+        fresh = [n for n in compiled.before if n.fresh and n.nbytes]
+        allocated_after = sum(n.nbytes for item in compiled.schedule
+                              for n in (item.members if not isinstance(item, Node) else [item])
+                              if n.fresh and n.nbytes and (plan is None
+                                                           or n.var not in plan.buffer_of))
+        return {
+            "nodes_traced": len(program.nodes),
+            "nodes_after_dce": compiled.before_dce_count,
+            "kernels": len(compiled.schedule),
+            "fused_kernels": sum(1 for i in compiled.schedule if not isinstance(i, Node)),
+            "nodes_in_fused_kernels": sum(len(i.members) for i in compiled.schedule
+                                          if not isinstance(i, Node)),
+            "intermediate_bytes_before": sum(n.nbytes for n in fresh),
+            "pool_bytes": plan.bytes() if plan is not None else 0,
+            "allocated_bytes_per_step_after": allocated_after,
+            "trace_seconds": compiled.trace_seconds,
+            "traces": self.traces,
+        }
+
+
+def build(program, slots, passes_on, use_numexpr):
+    """Run the passes that are on and generate the program's function."""
+    escaping = program.escaping_vars()
+    nodes = passes.eliminate_dead_code(program) if "dce" in passes_on else list(program.nodes)
+    before = list(nodes)
+    if "fuse" in passes_on:
+        schedule = passes.fuse_elementwise(nodes, escaping)
+    else:
+        schedule = nodes
+    plan = passes.plan_memory(schedule, program, escaping) if "plan" in passes_on else None
+    numexpr_kernels = {}
+    code, namespace = generate(program, schedule, plan, slots, numexpr_kernels)
+    exec(code, namespace)  # noqa: S102 - the text was generated above, from the trace
+    compiled = CompiledProgram(program, schedule, plan, numexpr_kernels, code,
+                               namespace["compiled_step"], before, 0.0)
+    compiled.before_dce_count = len(nodes)
+    return compiled

@@ -1,0 +1,336 @@
+"""The compiler's passes: each takes the traced program and returns what the next one needs.
+
+1. ``eliminate_dead_code``  drops calls whose value nothing reads (and that write nothing).
+2. ``fuse_elementwise``     groups chains of elementwise ufuncs into one kernel each.
+3. ``plan_memory``          gives every intermediate a buffer from a pool, reused once the
+                            value is dead, so a replay allocates (almost) nothing.
+(4. code generation is codegen.py.)
+
+Every pass keeps the order of the calls that remain: values are not single-assignment (an
+in-place call writes memory that views share), so moving a call is only allowed where no
+write to the memory it reads happens in between (see ``_no_write_between``).
+"""
+
+import numpy
+
+from .graph import Node
+
+# ----- 1. dead-code elimination --------------------------------------------------------------
+
+
+def eliminate_dead_code(program):
+    """Remove the nodes whose value no kept node reads, that write no memory in place, and
+    whose value is neither stored into state nor returned. Random draws stay: skipping one
+    would shift the generator's stream and change every later draw."""
+    live = set(program.escaping_vars())
+    root_of = {n.var: n.root for n in program.nodes if n.var is not None}
+    kept = []
+    for node in reversed(program.nodes):
+        needed = (node.kind in ("setitem", "random", "check") or node.writes
+                  or (node.var is not None and node.var in live))
+        if needed:
+            kept.append(node)
+            for var in node.reads():
+                live.add(var)
+                live.add(root_of[var])  # a view keeps the memory it looks into
+    kept.reverse()
+    return kept
+
+
+# ----- 2. elementwise fusion -----------------------------------------------------------------
+
+
+class Kernel:
+    """Elementwise nodes evaluated together as one expression tree, at the root's place.
+
+    members  the nodes in evaluation order (children before parents), root last
+    leaves   the vars the kernel reads from outside it
+    """
+
+    def __init__(self, root, members):
+        self.root, self.members = root, members
+        inside = {m.var for m in members}
+        self.leaves = list(dict.fromkeys(v for m in members for v in m.reads()
+                                         if v not in inside))
+
+    @property
+    def var(self):
+        return self.root.var
+
+    def reads(self):
+        return self.leaves
+
+
+def is_elementwise(node):
+    """A ufunc call with one output that allocates its result: f(a, b) with no out=, where=
+    or other options, and a result that is an array (not a NumPy scalar)."""
+    return (node.kind == "call" and isinstance(node.op, numpy.ufunc) and node.op.nout == 1
+            and not node.kwargs and node.fresh and node.shape is not None
+            and len(node.shape) >= 1)
+
+
+def drop_private_out(nodes, escaping):
+    """``subtract(w, step, out=step)`` where ``step`` is a temporary nobody reads afterwards
+    becomes ``subtract(w, step)``: the write into the temporary was only there to save an
+    allocation, which the memory planner now does for every value, and the plain form can
+    be fused with the call that made ``step``."""
+    readers = _readers(nodes)
+    root_of = {n.var: n.root for n in nodes if n.var is not None}
+    aliases = _aliases(nodes)
+    rewritten = []
+    for position, node in enumerate(nodes):
+        out = node.kwargs.get("out")
+        if (node.kind == "call" and isinstance(node.op, numpy.ufunc) and node.op.nout == 1
+                and set(node.kwargs) == {"out"} and isinstance(out, tuple) and len(out) == 1
+                and out[0].var == root_of[out[0].var]):
+            temporary = out[0].var
+            others = [v for v in aliases[temporary] if v != node.var]
+            if (temporary not in escaping and all(p <= position for v in others
+                                                  for p in readers.get(v, ()))):
+                node = Node("call", node.op, node.args, {}, shape=node.shape, dtype=node.dtype,
+                            nbytes=node.nbytes)
+                node.var = nodes[position].var
+                node.root = node.var
+        rewritten.append(node)
+    _reroot(rewritten)
+    return rewritten
+
+
+def fuse_elementwise(nodes, escaping):
+    """Group elementwise nodes into Kernels: a node joins its reader's kernel when its value
+    has exactly that one reader, no view looks into it, it is not stored or returned, and
+    nothing writes in between to the memory its kernel reads. Returns the schedule: a list
+    of Nodes and Kernels in the order they run."""
+    nodes = drop_private_out(nodes, escaping)
+    readers = _readers(nodes)
+    aliases = _aliases(nodes)
+    position_of = {n.var: i for i, n in enumerate(nodes) if n.var is not None}
+    root_of = {n.var: n.root for n in nodes if n.var is not None}
+    kernel_of = {}  # var -> the Kernel it was made part of so far
+    for position, node in enumerate(nodes):
+        if not is_elementwise(node):
+            continue
+        members = []
+        for var in node.reads():
+            producer = kernel_of.get(var)
+            if (producer is not None and readers.get(var) == [position]
+                    and aliases[var] == [var] and var not in escaping
+                    and _no_write_between(nodes, position_of[var], position,
+                                          {root_of[v] for v in producer.leaves})):
+                members += producer.members
+                del kernel_of[var]
+        kernel_of[node.var] = Kernel(node, members + [node])
+    fused_inside = {m.var for k in kernel_of.values() for m in k.members[:-1]}
+    schedule = []
+    for node in nodes:
+        if node.var in fused_inside:
+            continue  # computed inside its reader's kernel
+        kernel = kernel_of.get(node.var) if node.var is not None else None
+        schedule.append(kernel if kernel is not None and len(kernel.members) > 1 else node)
+    return schedule
+
+
+def _no_write_between(nodes, start, stop, roots):
+    return not any(roots.intersection(n.writes) for n in nodes[start + 1:stop])
+
+
+def _readers(nodes):
+    readers = {}
+    for position, node in enumerate(nodes):
+        for var in node.reads():
+            readers.setdefault(var, []).append(position)
+    return readers
+
+
+def _aliases(nodes):
+    """root var -> every var whose memory is the root's (the root itself first)."""
+    aliases = {}
+    for node in nodes:
+        if node.var is not None:
+            aliases.setdefault(node.root, []).append(node.var)
+            aliases.setdefault(node.var, aliases[node.root] if node.root != node.var else [])
+    return aliases
+
+
+def _reroot(nodes):
+    """Recompute roots after a rewrite made a value fresh: views follow their input."""
+    root_of = {}
+    for node in nodes:
+        if node.var is None:
+            continue
+        if node.root != node.var and node.root in root_of:
+            node.root = root_of[node.root]
+        root_of[node.var] = node.root
+
+
+# ----- 3. memory planning --------------------------------------------------------------------
+
+# Methods and functions that take out= and then return exactly what they would allocate.
+_OUT_METHODS = {"sum", "mean", "max", "min", "prod", "any", "all", "cumsum", "cumprod"}
+
+
+def accepts_out(node):
+    """True when the node's call can write its result into a given buffer instead."""
+    if "out" in node.kwargs or not node.fresh or node.shape is None or len(node.shape) == 0:
+        return False
+    if node.kind == "call":
+        op = node.op
+        if isinstance(op, numpy.ufunc):
+            return op.nout == 1
+        owner = getattr(op, "__self__", None)
+        if isinstance(owner, numpy.ufunc):
+            return op.__name__ in ("reduce", "accumulate")
+        return op in (numpy.concatenate, numpy.einsum, numpy.dot)
+    return node.kind == "method" and node.op in _OUT_METHODS
+
+
+class MemoryPlan:
+    """Which buffer each value is written into.
+
+    buffer_of   var -> buffer number (a pool buffer) or ("live", var) (the live state
+                array that var replaces, written in place)
+    buffers     buffer number -> (shape, dtype, order), allocated once
+    spine       vars inside kernels that share their kernel root's buffer
+    """
+
+    def __init__(self):
+        self.buffer_of, self.buffers, self.spine = {}, {}, set()
+
+    def bytes(self):
+        return sum(int(numpy.prod(shape)) * numpy.dtype(dtype).itemsize
+                   for shape, dtype, _ in self.buffers.values())
+
+
+def _layout(node, values):
+    value = values[node.var]
+    if not isinstance(value, numpy.ndarray):
+        return None
+    if value.flags.c_contiguous:
+        return (value.shape, value.dtype, "C")
+    if value.flags.f_contiguous:
+        return (value.shape, value.dtype, "F")
+    return None
+
+
+def plan_memory(schedule, program, escaping, pin_state=True):
+    """Liveness over the schedule, then a pool: a value gets a buffer of its exact shape,
+    dtype and layout that no live value holds, and gives it back after its last reader (and
+    the last reader of every view of it). Values stored into state with the same layout as
+    the array they replace are written straight into that live array (``pin_state``) when
+    nothing reads the old contents afterwards."""
+    plan = MemoryPlan()
+    values = program.values
+    items = list(schedule)
+    nodes_of = [item.members if not isinstance(item, Node) else [item] for item in items]
+    all_nodes = [n for group in nodes_of for n in group]
+    root_of = {n.var: n.root for n in all_nodes if n.var is not None}
+    escaping_roots = {root_of.get(v, v) for v in escaping}
+    last_use = {}
+    for position, item in enumerate(items):
+        for var in item.reads():
+            last_use[root_of.get(var, var)] = position
+        for node in nodes_of[position]:
+            for root in node.writes:
+                last_use[root] = max(last_use.get(root, position), position)
+    pinned = _pinned_writes(nodes_of, program, root_of, last_use, values) \
+        if pin_state else {}
+    dying = {}
+    for root, position in last_use.items():
+        dying.setdefault(position, []).append(root)
+    free, count = {}, [0]
+
+    def take(layout):
+        if free.get(layout):
+            return free[layout].pop()
+        count[0] += 1
+        plan.buffers[count[0] - 1] = layout
+        return count[0] - 1
+
+    def poolable(node):
+        return (node.var is not None and node.var not in escaping_roots and accepts_out(node)
+                and _layout(node, values) is not None)
+
+    for position, item in enumerate(items):
+        owners = []  # vars that got a buffer of their own here
+        root = item if isinstance(item, Node) else item.root
+        if root.var in pinned and accepts_out(root):
+            plan.buffer_of[root.var] = ("live", pinned[root.var])
+        elif poolable(root):
+            plan.buffer_of[root.var] = take(_layout(root, values))
+            owners.append(root.var)
+        if not isinstance(item, Node):
+            _choose_spine(item, plan, values)
+            for node in item.members[:-1]:
+                if node.var not in plan.spine and poolable(node):
+                    plan.buffer_of[node.var] = take(_layout(node, values))
+                    owners.append(node.var)
+        for var in owners:  # values only read inside this item die here
+            if last_use.get(var, position) <= position:
+                free.setdefault(plan.buffers[plan.buffer_of[var]], []).append(
+                    plan.buffer_of[var])
+        for var in dying.get(position, ()):
+            number = plan.buffer_of.get(var)
+            if isinstance(number, int) and var not in owners:
+                free.setdefault(plan.buffers[number], []).append(number)
+    return plan
+
+
+def _choose_spine(kernel, plan, values):
+    """Inside a kernel, the first child computed writes into the kernel's own buffer when it
+    has the same shape, dtype and layout: it is consumed by its parent before anything else
+    could need that buffer. (Not when the buffer is a live state array the kernel reads.)"""
+    buffer = plan.buffer_of.get(kernel.root.var)
+    if not isinstance(buffer, int):
+        return
+    inside = {m.var: m for m in kernel.members}
+    node = kernel.root
+    while True:
+        first = next((inside[v] for v in node.reads() if v in inside), None)
+        if first is None or _layout(first, values) != _layout(kernel.root, values):
+            return
+        plan.buffer_of[first.var] = buffer
+        plan.spine.add(first.var)
+        node = first
+
+
+def _pinned_writes(nodes_of, program, root_of, last_use, values):
+    """var -> the input var of the state slot it is stored into, for values that can be
+    written in place into the live array (same layout, old contents dead by then)."""
+    from .graph import Ref
+
+    input_of_slot = {source: var for var, source in program.reads}
+    position_of = {}
+    for position, group in enumerate(nodes_of):
+        for node in group:
+            if node.var is not None:
+                position_of[node.var] = position
+    node_of = {n.var: n for group in nodes_of for n in group if n.var is not None}
+    # A failed check re-runs the step eagerly, so no live array may change before the last one.
+    last_check = max((p for p, group in enumerate(nodes_of) for n in group
+                      if n.kind == "check"), default=-1)
+    stored = {}
+    for slot, target in program.writes:
+        if isinstance(target, Ref):
+            stored.setdefault(target.var, []).append(slot)
+    pinned = {}
+    for var, slots in stored.items():
+        node = node_of.get(var)
+        if node is None or len(slots) != 1 or slots[0][0] not in ("data", "entry"):
+            continue
+        live = input_of_slot.get(slots[0])
+        if live is None or live not in node_of or var in _returned(program):
+            continue
+        same_layout = _layout(node, values) is not None and \
+            _layout(node, values) == _layout(node_of[live], values)
+        old_dead = last_check < position_of[var] >= last_use.get(root_of[live], -1)
+        if same_layout and old_dead and root_of[live] == live and accepts_out(node):
+            pinned[var] = live
+    return pinned
+
+
+def _returned(program):
+    found = []
+    from .capture import _refs_in
+
+    _refs_in(program.result, found)
+    return set(found)
