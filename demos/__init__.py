@@ -40,6 +40,7 @@ DEMOS = [
     "albef_ablation",
     "vilt_vs_albef",
     "vlmo_modes",
+    "lora_finetune",
 ]
 
 # Distributed training on MPI: each runs under mpiexec with the ranks it is meant for
