@@ -60,7 +60,7 @@ def main(argv=None):
     for i, name in enumerate(names, 1):
         lead = f"[{i}/{len(names)}] {name} ... "
         print(lead, end="", flush=True)
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         output = io.StringIO()
         after = sum(recorded.get(n, 0.0) for n in names[i:]) if args.full else None
         del _plotting.SAVED[:]
@@ -75,11 +75,12 @@ def main(argv=None):
         except Exception as err:  # report and go on with the next demo
             results, status = {"error": f"{type(err).__name__}: {err}"}, "FAILED"
             failed += 1
-        seconds = time.perf_counter() - start
+        seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
         print(f"{status} ({seconds:.1f} s)")
         rows.append((name, status, seconds, _format(results or {})))
         if args.write_results and status == "ok":
-            results_file.record(name, results, seconds, list(_plotting.SAVED))
+            results_file.record(name, results, seconds, list(_plotting.SAVED),
+                                cpu_seconds=cpu_seconds)
             results_file.write_pages()
     width = max(len(r[0]) for r in rows)
     print("\nMeasured results" + ("" if args.full else " (--quick mode)") + ":")

@@ -13,9 +13,12 @@ sequences with BERT's MLM corruption:
 Measured on the held-out pairs: NSP accuracy of the second (exactly half the pairs are
 IsNext, so chance is 50%), and the MLM accuracy of both on one fixed corruption, so the
 question "does the NSP loss help the MLM?" is answered by a number (RoBERTa found that
-dropping NSP does not hurt, at scale).
+dropping NSP does not hurt, at scale). The figure shows both losses while training, the NSP
+loss against ln 2 (a constant guess). At this size, with characters as tokens and 30 of
+them on each side of the join, the recorded full run's NSP head does not get past chance
+(demos/RESULTS.md): the task needs more than this small model learns in these steps.
 
-    python -m demos.bert_nsp           full: 6,000 verses, d_model 64, 2 layers, 1,500 steps
+    python -m demos.bert_nsp           full: 6,000 verses, d_model 64, 2 layers, 1,000 steps
     python -m demos.bert_nsp --quick   1,000 verses, d_model 32, 1 layer, 60 steps (seconds)
 """
 
@@ -25,7 +28,7 @@ import time
 import numpy as np
 
 import tinygrad_course as tg
-from demos import _progress
+from demos import _plotting, _progress
 from tinygrad_course import optim
 from tinygrad_course.autograd import no_grad
 from tinygrad_course.data.corpus import load_bible
@@ -33,7 +36,8 @@ from tinygrad_course.models.bert import BERT, IGNORE, mask_tokens
 from tinygrad_course.models.bert_nsp import NSPHead, make_nsp_pairs, pretraining_losses
 
 QUICK = dict(verses=1000, max_len=48, d_model=32, layers=1, batch=32, steps=60, lr=3e-3)
-FULL = dict(verses=6000, max_len=64, d_model=64, layers=2, batch=32, steps=1500, lr=2e-3)
+FULL = dict(verses=6000, max_len=64, d_model=64, layers=2, batch=32, steps=1000, lr=2e-3)
+CURVE_EVERY = 50  # steps per point of the training curves (means over those steps)
 
 
 def pairs_of(texts, chapters, index, rng, ids, max_len):
@@ -53,6 +57,7 @@ def train_and_measure(with_nsp, cfg, train, held, ids, size):
     rng = np.random.default_rng(0)
     special = [ids["pad"], ids["cls"], ids["sep"]]
     start = time.perf_counter()
+    losses = {"mlm": [], "nsp": []}
     for _ in range(cfg["steps"]):
         rows = rng.integers(0, len(tokens), size=cfg["batch"])
         inputs, targets = mask_tokens(tokens[rows], ids["mask"], ids["chars"], rng,
@@ -60,6 +65,9 @@ def train_and_measure(with_nsp, cfg, train, held, ids, size):
         mlm, nsp, _, _ = pretraining_losses(model, head, inputs, targets, segments[rows],
                                             tg.tensor(tokens[rows] == ids["pad"]), is_next[rows])
         loss = mlm + nsp if with_nsp else mlm
+        losses["mlm"].append(mlm.item())
+        if with_nsp:
+            losses["nsp"].append(nsp.item())
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -74,10 +82,34 @@ def train_and_measure(with_nsp, cfg, train, held, ids, size):
     picked = held_targets != IGNORE
     result = {"mlm_accuracy": float((logits.numpy().argmax(-1)[picked]
                                      == held_targets[picked]).mean()),
-              "train_seconds": seconds}
+              "train_seconds": seconds,
+              "curve": {key: [float(np.mean(values[i:i + CURVE_EVERY]))
+                              for i in range(0, len(values), CURVE_EVERY)]
+                        for key, values in losses.items() if values}}
     if with_nsp:
         result["nsp_accuracy"] = float((nsp_logits.numpy().argmax(-1) == held_next).mean())
     return result
+
+
+def plot(results):
+    """Save the training losses of both models (matplotlib installed)."""
+    plt = _plotting.pyplot()
+    if plt is None:
+        return None
+    fig, (ax_mlm, ax_nsp) = plt.subplots(1, 2, figsize=(10, 3.8))
+    for name, label in (("mlm_only", "MLM only"), ("mlm_nsp", "MLM + NSP")):
+        curve = results[name]["curve"]["mlm"]
+        ax_mlm.plot(np.arange(len(curve)) * CURVE_EVERY, curve, label=label)
+    nsp = results["mlm_nsp"]["curve"]["nsp"]
+    ax_nsp.plot(np.arange(len(nsp)) * CURVE_EVERY, nsp, color="tab:orange", label="MLM + NSP")
+    ax_nsp.axhline(np.log(2), color="grey", linestyle="--", label="ln 2 (a constant guess)")
+    ax_mlm.set(xlabel=f"step (means over {CURVE_EVERY})", ylabel="cross-entropy (nats)",
+               title="masked-character loss, training batches")
+    ax_nsp.set(xlabel=f"step (means over {CURVE_EVERY})", ylabel="cross-entropy (nats)",
+               title="next-sentence loss, training batches")
+    for ax in (ax_mlm, ax_nsp):
+        ax.legend(loc="upper right")
+    return _plotting.save(fig, "bert_nsp")
 
 
 def main(argv=None):
@@ -119,6 +151,7 @@ def main(argv=None):
                                     - results["mlm_only"]["mlm_accuracy"])
     print(f"adding the NSP loss changes held-out MLM accuracy by "
           f"{results['mlm_gain_from_nsp']:+.1%} (one seed each)")
+    plot(results)
     return results
 
 

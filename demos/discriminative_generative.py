@@ -179,13 +179,16 @@ def main(argv=None):
             ax.legend()
         i, j = np.unravel_index(np.argmax(np.abs(real_corr) * off_diagonal), real_corr.shape)
         ax = panels[2]
-        ax.scatter(x_real[y_real == 1, i], x_real[y_real == 1, j], s=4, alpha=0.5, label="data")
+        # as many points of each, so that the two clouds' shapes compare, not their sizes
+        ax.scatter(x_real[y_real == 1, i][:500], x_real[y_real == 1, j][:500], s=4, alpha=0.5,
+                   label="data")
         ax.scatter(generated[labels == 1, i][:500], generated[labels == 1, j][:500], s=4,
                    alpha=0.5, label="drawn from the generative model")
         ax.set_xlabel(f"feature {i}")
         ax.set_ylabel(f"feature {j}")
         ax.set_title("class 1, the two most correlated features")
-        ax.legend()
+        # below the axes: inside, any corner of the clouds would be hidden
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2, markerscale=3)
         print("figure:", _plotting.save(fig, "discriminative_generative"))
 
     results = {"sizes_per_class": sizes}

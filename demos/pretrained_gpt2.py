@@ -13,7 +13,10 @@ transformers is installed, loads the same directory into GPT2LMHeadModel and che
 top five next tokens and their probabilities are the same (to 1e-4).
 
     python -m demos.pretrained_gpt2 --weights ~/gpt2 [--prompt "..."] [--tokens 30]
-    python -m demos.pretrained_gpt2            no weights: says what to download, exits 0
+    python -m demos.pretrained_gpt2            no weights: says what to download, then runs
+                                               what needs none (--quick's whole path, with
+                                               the transformers check, and --benchmark's
+                                               timing); the tour's full run is this one
     python -m demos.pretrained_gpt2 --benchmark   GPT-2 124M's shapes with random weights:
                                                the forward-pass timing alone, no download
     python -m demos.pretrained_gpt2 --quick    a small random GPT-2 (built with transformers
@@ -194,7 +197,16 @@ def main(argv=None):
     missing = missing_files(args.weights)
     if missing:
         explain_download(args.weights, missing)
-        return {"status": "missing", "missing": missing}
+        result = {"status": "missing", "missing": missing}
+        if args.weights is None:  # the tour's full run: no weights to give it, show the rest
+            print("\nmeanwhile, what needs no download: --quick's small random GPT-2 (its "
+                  "values below, under --quick's names) and GPT-2 124M's timing")
+            with tempfile.TemporaryDirectory() as directory:
+                layout = build_quick(directory)
+                result.update(run(directory, layout, args.prompt, min(args.tokens, 8),
+                                  args.top_k, args.seed, min(args.timing_tokens, 64)))
+            result["gpt2_124m_architecture"] = benchmark_124m(args.timing_tokens)
+        return result
     return run(args.weights, "hf", args.prompt, args.tokens, args.top_k, args.seed,
                args.timing_tokens)
 

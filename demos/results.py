@@ -174,7 +174,9 @@ ROWS = {
         "({models/vit/parameters:,}). Test images shifted by 1 pixel cost the CNN "
         "{models/cnn/drop/1:.1%} of accuracy, the MLP {models/mlp/drop/1:.1%}, the ViT "
         "{models/vit/drop/1:.1%} (2 pixels: {models/cnn/drop/2:.1%} / {models/mlp/drop/2:.1%} "
-        "/ {models/vit/drop/2:.1%})",
+        "/ {models/vit/drop/2:.1%}). References on the same splits: softmax regression "
+        "{models/linear/accuracy:.1%} (same training), the 1-nearest-neighbour rule "
+        "{nearest_neighbour_accuracy:.1%}",
     "vqvae_digits":
         "VQ-VAE on 8x8 digits (4x4 code grid, {epochs} epochs), held-out MSE / codes used: "
         "plain codebook K=8 {results/('plain', 8)/mse:.4f} / {results/('plain', 8)/used}, "
@@ -203,6 +205,33 @@ ROWS = {
         "unseen). First model: retrieval recall@1 {i2t_recall@1:.0%} / {t2i_recall@1:.0%}, "
         "recall@5 {i2t_recall@5:.0%} / {t2i_recall@5:.0%} (image->text / text->image, "
         "{retrieval_candidates} candidates); digits zero-shot {digits_zero_shot:.1%}",
+    "word2vec_variants":
+        "word2vec's four variants on the KJV ({epochs} epochs, dim {dim}); related pairs' "
+        "median rank among {vocab_size:,} words (a random word: ~{vocab_size|half:,}) / "
+        "analogies first of {analogies} / words per second: skip-gram + negative sampling "
+        "{skipgram_ns/related_pair_median_rank:.1f} / {skipgram_ns/analogies_first} / "
+        "{skipgram_ns/words_per_second:,.0f}, skip-gram + hierarchical softmax "
+        "{skipgram_hs/related_pair_median_rank:.1f} / {skipgram_hs/analogies_first} / "
+        "{skipgram_hs/words_per_second:,.0f}, CBOW + negative sampling "
+        "{cbow_ns/related_pair_median_rank:.1f} / {cbow_ns/analogies_first} / "
+        "{cbow_ns/words_per_second:,.0f}, CBOW + hierarchical softmax "
+        "{cbow_hs/related_pair_median_rank:.1f} / {cbow_hs/analogies_first} / "
+        "{cbow_hs/words_per_second:,.0f} (the Huffman tree's mean path: "
+        "{skipgram_hs/mean_path_length:.1f} decisions per target, against K + 1 = 6)",
+    "pretrained_gpt2":
+        "OpenAI's GPT-2 124M in this framework needs its weights (548 MB, not in the repository, "
+        "not reachable offline): the recorded full run had none ({status}: "
+        "{missing|len} files). What needs no download: a small random GPT-2 written by "
+        "transformers and loaded here gives the same top-5 next tokens as transformers' "
+        "({matches_transformers}, max |p - p_hf| {max_prob_gap:.0e}); GPT-2 124M's "
+        "architecture ({gpt2_124m_architecture/parameters:,} parameters, random weights) "
+        "runs one forward pass of 128 tokens in "
+        "{gpt2_124m_architecture/forward_seconds:.2f} s on the CPU",
+    "bert_nsp":
+        "character BERT on pairs of KJV verses, {steps} steps: next-sentence accuracy "
+        "{nsp_accuracy:.1%} on {held_out_pairs} held-out pairs (half of them IsNext: chance "
+        "50%); held-out masked-character accuracy trained on MLM alone "
+        "{mlm_only/mlm_accuracy:.1%}, on MLM + NSP {mlm_nsp/mlm_accuracy:.1%} (one seed each)",
     "siglip_vs_softmax":
         "tiny CLIP, {steps} steps at batch 8 / 32 / 128, zero-shot on never-seen pairs "
         "(chance {chance:.0%}): softmax (InfoNCE) loss {softmax_8/zero_shot_unseen:.0%} / "
@@ -267,9 +296,9 @@ CAPTIONS = {
     "b=5) changes the slope, up to growth (RNN gamma=2).",
     "long_memory.png": "The LSTM and GRU losses fall below the guessing line; the plain "
     "RNN's stays on it.",
-    "seq2seq_attention.png": "Exact match by string length: without attention it collapses "
-    "as strings grow; with attention it stays high. The alignment map is the anti-diagonal of "
-    "a reversal.",
+    "seq2seq_attention.png": "Exact match by string length: without attention (gru_plain, "
+    "lstm_plain) it collapses as strings grow past 6; with attention it stays near 1 to the "
+    "longest strings.",
     "text_cnn.png": "The bag of words sits on the order-blind ceiling; the CNN, which sees "
     "word order, goes past it.",
     "attention_scaling.png": "Without 1/sqrt(d_k) the score spread grows, the entropy and the "
@@ -296,6 +325,13 @@ CAPTIONS = {
     "picture matches the prompts of its own colour more than any other colour's); a starred, "
     "unseen row often peaks on a seen shape of its colour. Right: the share of unseen-pair "
     "pictures called a seen pair, against the seen pairs' few called unseen.",
+    "word2vec_variants.png": "Left, lower is better: where a related word ranks among the "
+    "query's neighbours, with each variant's analogies on top. Right: CBOW makes one "
+    "prediction per target word (from its averaged context), skip-gram one per context word, "
+    "hence the gap in speed.",
+    "bert_nsp.png": "Left: the masked-character losses of the two models side by side. Right: "
+    "the next-sentence loss against ln 2, the loss of a constant guess; a line that stays on "
+    "it means the head has learned nothing about which verse follows.",
     "siglip_vs_softmax.png": "Each measure against the batch size, blue softmax, orange "
     "sigmoid: the steeper a line climbs from batch 8 to 128, the more that loss needs a large "
     "batch (compare the two slopes, not one point).",
@@ -408,11 +444,13 @@ def save(results, path=RESULTS_JSON):
     _write(path, json.dumps(results, indent=1, sort_keys=True, allow_nan=True) + "\n")
 
 
-def record(name, values, seconds, figures, path=RESULTS_JSON, when=None):
+def record(name, values, seconds, figures, path=RESULTS_JSON, when=None, cpu_seconds=None):
     """Merge demo ``name``'s full-run entry into the results file and return the whole file.
 
     ``figures`` are the png paths the run saved (demos._plotting.SAVED); each is copied to
-    demos/figures/ so that the gallery page can show it from the repository.
+    demos/figures/ so that the gallery page can show it from the repository. ``cpu_seconds``
+    is the CPU time the run's process used: unlike the wall time it does not grow with other
+    work on the machine (with OPENBLAS_NUM_THREADS=1 it is about the wall time when idle).
     """
     os.makedirs(FIGURES_DIR, exist_ok=True)
     kept = []
@@ -428,6 +466,8 @@ def record(name, values, seconds, figures, path=RESULTS_JSON, when=None):
         "date": (when or datetime.date.today()).isoformat(), "machine": machine(),
         # other work on the machine slows a run down: the 1-minute load average at its end
         "load_average": round(os.getloadavg()[0], 1), "figures": kept}
+    if cpu_seconds is not None:
+        results["demos"][name]["cpu_seconds"] = round(float(cpu_seconds), 1)
     save(results, path)
     return results
 
@@ -436,6 +476,13 @@ def record(name, values, seconds, figures, path=RESULTS_JSON, when=None):
 
 def _minutes(seconds):
     return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.1f} min"
+
+
+def _run_time(entry):
+    """"6.6 min" (wall time), with the CPU time beside it when the run recorded one."""
+    if "cpu_seconds" not in entry:
+        return _minutes(entry["seconds"])
+    return f"{_minutes(entry['seconds'])} (CPU {_minutes(entry['cpu_seconds'])})"
 
 
 def row_text(name, entry):
@@ -459,7 +506,7 @@ def readme_table(results, names=None):
     lines = ["| demo | what it shows (full mode, measured) | full run |", "|---|---|---|"]
     for name in names or DEMOS:
         entry = results["demos"].get(name)
-        when = "-" if entry is None else f"{_minutes(entry['seconds'])}, {entry['date']}"
+        when = "-" if entry is None else f"{_run_time(entry)}, {entry['date']}"
         lines.append(f"| `{name}` | {row_text(name, entry)} | {when} |")
     return "\n".join(lines) + "\n"
 
@@ -513,7 +560,7 @@ def results_markdown(results):
         entry = results["demos"].get(name)
         if entry is None:
             continue
-        run = f"{entry['date']}, {_minutes(entry['seconds'])}"
+        run = f"{entry['date']}, {_run_time(entry)}"
         if "load_average" in entry:
             run += f" at load {entry['load_average']}"
         out += ["", f"## {name}", "", f"{run} on {_machine_line(entry['machine'])}",

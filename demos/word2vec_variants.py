@@ -20,7 +20,7 @@ import argparse
 
 import numpy as np
 
-from demos import _progress
+from demos import _plotting, _progress
 from demos.word2vec import ANALOGIES, RELATED_PAIRS, analogy_ranks, neighbour_ranks
 from tinygrad_course.data.corpus import load_bible
 from tinygrad_course.models.word2vec import Word2Vec, corpus_arrays
@@ -29,6 +29,36 @@ from tinygrad_course.text import Vocab, tokenize
 
 VARIANTS = (("skipgram_ns", True, False), ("skipgram_hs", True, True),
             ("cbow_ns", False, False), ("cbow_hs", False, True))
+
+
+def plot(results):
+    """Save each variant's quality (related pairs' median rank) beside its speed."""
+    plt = _plotting.pyplot()
+    if plt is None:
+        return None
+    names = [name for name, _, _ in VARIANTS]
+    labels = [name.replace("skipgram", "skip-gram").replace("_ns", "\nNS").replace("_hs", "\nHS")
+              for name in names]
+    colours = ["tab:blue", "tab:cyan", "tab:red", "tab:orange"]
+    fig, (ax_rank, ax_speed) = plt.subplots(1, 2, figsize=(11, 4))
+    ranks = [results[n]["related_pair_median_rank"] for n in names]
+    ax_rank.bar(labels, ranks, color=colours)
+    for x, (name, rank) in enumerate(zip(names, ranks)):
+        ax_rank.annotate(f"analogies {results[name]['analogies_first']}/"
+                         f"{results['analogies']}", (x, rank), ha="center", va="bottom",
+                         fontsize=8)
+    ax_rank.set(ylabel="median rank (lower is better)",
+                title="related pairs: rank of the 2nd word among\nthe 1st word's neighbours")
+    speeds = [results[n]["words_per_second"] / 1000 for n in names]
+    ax_speed.bar(labels, speeds, color=colours)
+    for x, speed in enumerate(speeds):
+        ax_speed.annotate(f"{speed:,.0f}k", (x, speed), ha="center", va="bottom",
+                          fontsize=8)
+    ax_speed.set(ylabel="thousand corpus words per second",
+                 title=f"training speed ({results['epochs']} epochs, dim {results['dim']})")
+    fig.suptitle("NS: negative sampling (K = 5), HS: hierarchical softmax (Huffman tree)",
+                 y=-0.03, va="top", fontsize=9)
+    return _plotting.save(fig, "word2vec_variants")
 
 
 def main(argv=None):
@@ -70,6 +100,7 @@ def main(argv=None):
               + (f"  (mean path {result['mean_path_length']:.1f} decisions)"
                  if hierarchical else ""))
     results["analogies"] = len(ANALOGIES)
+    plot(results)
     return results
 
 

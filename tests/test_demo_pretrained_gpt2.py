@@ -14,7 +14,12 @@ def test_without_weights_it_names_the_files_and_returns(tmp_path, capsys):
     for name in pretrained_gpt2.FILES:
         assert name in out
     assert pretrained_gpt2.SOURCE in out
-    assert pretrained_gpt2.main([])["status"] == "missing"
+    # with no directory named at all (the tour's full run), it then runs what needs none
+    offline = pretrained_gpt2.main([])
+    assert offline["status"] == "missing"
+    assert len(offline["top5"]) == 5  # --quick's small random GPT-2
+    assert offline["gpt2_124m_architecture"]["parameters"] == 124_439_808  # GPT-2 small, tied
+    assert offline["gpt2_124m_architecture"]["tokens_per_second"] > 0
 
 
 def test_quick_runs_the_whole_path():

@@ -113,6 +113,20 @@ def test_record_merges_one_demo_and_keeps_the_others(tmp_path, monkeypatch):
     assert results_file.load(path) == merged
 
 
+def test_record_keeps_the_cpu_time_and_the_pages_show_it_beside_the_wall_time(tmp_path,
+                                                                              monkeypatch):
+    monkeypatch.setattr(results_file, "FIGURES_DIR", str(tmp_path / "figures"))
+    path = str(tmp_path / "results.json")
+    results_file.record("vit_digits", {"x": 1.0}, 400.0, [], path=path, cpu_seconds=150.04)
+    entry = results_file.load(path)["demos"]["vit_digits"]
+    assert entry["seconds"] == 400.0 and entry["cpu_seconds"] == 150.0
+    assert "6.7 min (CPU 2.5 min)" in results_file.readme_table({"demos": {"vit_digits": entry}},
+                                                                names=["vit_digits"])
+    del entry["cpu_seconds"]  # a run recorded before the CPU time was: the wall time alone
+    assert "| 6.7 min, " in results_file.readme_table({"demos": {"vit_digits": entry}},
+                                                      names=["vit_digits"])
+
+
 def test_readme_row_without_a_full_run_has_no_number():
     table = results_file.readme_table({"demos": {}}, names=["vit_digits"])
     assert "no full run recorded yet" in table and not any(c.isdigit() for c in
