@@ -454,7 +454,7 @@ def mse_loss(input, target, reduction="mean"):
     else:  # the mean of nothing is NaN, as NumPy and PyTorch give
         scale = 1.0 / input.size if input.size else float("nan")
     loss = squared_error(input, target.astype(input.dtype), scale)
-    if input.size and not math.isfinite(loss.item()):
+    if input.size and not bool(loss.xp.isfinite(loss.data)):  # (an array test: tg.compile)
         _check_finite(name, input, "input")
         _check_finite(name, target, "target")
         raise ValueError(f"{name}: the loss overflowed to {loss.item()} although the input and "

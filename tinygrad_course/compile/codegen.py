@@ -13,6 +13,7 @@ into the live array) and returns the step's result. Buffers ``b0, b1, ...`` are 
 once, when the function is built.
 """
 
+import inspect
 import math
 import numbers
 import operator
@@ -73,8 +74,8 @@ class Source:
                    f"{self.render(value.step)})"
         if isinstance(value, numpy.dtype):
             return self.name_of(value, str(value))
-        if isinstance(value, type):
-            return self.name_of(value, value.__name__)
+        if isinstance(value, type) or inspect.ismodule(value):
+            return self.name_of(value, value.__name__.split(".")[-1])
         return self.name_of(value, "k")
 
     def render_index(self, index):

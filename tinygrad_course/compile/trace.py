@@ -23,12 +23,15 @@ path of the first call (``ValueDependentError``). Arrays that are neither argume
 state (an index array made inside an op) are constants of the trace.
 """
 
+import importlib
 import numbers
 import operator
+import sys
 
 import numpy
 
 from .. import backend, random
+from ..ops.buffer_pool import BufferPool
 from ..errors import TensorError
 from .graph import Node, Ref, map_refs
 
@@ -62,6 +65,7 @@ class Tracer:
         self.generator = random.default_generator()  # the real one, for "random" nodes
         self.input_vars = set()
         self.side_effect = None  # the first write to state or random draw, once one happened
+        self.running = 0  # > 0 while a recorded call runs on real arrays: record nothing then
 
     # ----- making values --------------------------------------------------------------------
     def new_value(self, node, value, inputs=()):
@@ -112,10 +116,14 @@ class Tracer:
         refs_args, refs_kwargs = _to_refs(args), _to_refs(kwargs)
         real_args = map_refs(refs_args, self._real)
         real_kwargs = map_refs(refs_kwargs, self._real)
-        if kind == "random":
-            result = getattr(self.generator, op)(*real_args, **real_kwargs)
-        else:
-            result = _execute(kind, op, real_args, real_kwargs)
+        self.running += 1
+        try:
+            if kind == "random":
+                result = getattr(self.generator, op)(*real_args, **real_kwargs)
+            else:
+                result = _execute(kind, op, real_args, real_kwargs)
+        finally:
+            self.running -= 1
         node = Node(kind, op, refs_args, refs_kwargs)
         reads = node.reads()
         node.writes = tuple(dict.fromkeys(self.roots[v] for v in _written_vars(node)))
@@ -173,6 +181,10 @@ def _written_vars(node):
         written.append(node.args[0].var)
     if node.kind == "call" and node.op is numpy.copyto:
         written.append(node.args[0].var)
+    position = OPAQUE.get((getattr(node.op, "__module__", None),
+                           getattr(node.op, "__name__", None)))
+    if node.kind == "call" and position is not None and isinstance(node.args[position], Ref):
+        written.append(node.args[position].var)
     return written
 
 
@@ -432,15 +444,71 @@ class RecordingGenerator:
         return draw
 
 
+# NumPy functions that do not hand traced arrays to __array_function__ (they convert them)
+# and the ones that make new arrays from shapes: while tracing they are recorded, so that an
+# array an op creates and then fills (out = xp.empty(...); out[t] = h) is traced too.
+_CONVERTING = ("asarray", "asanyarray", "ascontiguousarray", "array")
+_CREATING = ("empty", "zeros", "ones", "full", "arange", "eye", "identity")
+# The sequence ops' pool of freed arrays is switched off while tracing (traced arrays must
+# not outlive the trace in it); the compiled program plans its own buffers.
+# Library functions recorded as one node each (their insides use scipy.sparse, which cannot
+# be traced): (module, function name) -> the position of the argument they add into.
+OPAQUE = {("tinygrad_course.backend", "scatter_add"): 1,
+          ("tinygrad_course.models.word2vec", "add_weighted_rows"): 1}
+
+
+def _recorded(tracer, function, always):
+    def recorded_function(*args, **kwargs):
+        if not tracer.running and (_has_traced((args, kwargs))
+                                   or (always and not _called_from_numpy_or_scipy())):
+            return tracer.record("call", function, args, kwargs)
+        return function(*args, **kwargs)
+
+    recorded_function.__wrapped__ = function
+    return recorded_function
+
+
+def _called_from_numpy_or_scipy():
+    """NumPy's and SciPy's own helpers make scratch arrays (broadcast_shapes makes empty
+    ones): those stay plain arrays, only the step's own code gets traced ones."""
+    caller = sys._getframe(2).f_globals.get("__name__", "")
+    return caller.startswith(("numpy", "scipy"))
+
+
+def _has_traced(value):
+    if isinstance(value, (TracedArray, TracedScalar)):
+        return True
+    if isinstance(value, (tuple, list)):
+        return any(_has_traced(v) for v in value)
+    if isinstance(value, dict):
+        return any(_has_traced(v) for v in value.values())
+    return False
+
+
 def install(tracer):
-    """Make the engine accept traced arrays and record random draws; returns an undo function."""
-    previous_types, previous_generator = backend.tracing_array_types, random._default
+    """Make the engine accept traced arrays, record random draws and the NumPy functions
+    above; returns the function that undoes it all."""
+    saved = [(backend, "tracing_array_types", backend.tracing_array_types),
+             (random, "_default", random._default)]
+    saved += [(numpy, name, getattr(numpy, name)) for name in _CONVERTING + _CREATING]
+    opaque_modules = [(importlib.import_module(module), name) for module, name in OPAQUE]
+    saved += [(module, name, getattr(module, name)) for module, name in opaque_modules]
+    saved += [(BufferPool, "take", BufferPool.take), (BufferPool, "give_back",
+                                                       BufferPool.give_back)]
+    BufferPool.take = lambda pool, key: None
+    BufferPool.give_back = lambda pool, key, array: None
     backend.tracing_array_types = (TracedArray,)
     random._default = RecordingGenerator(tracer)
+    for name in _CONVERTING:
+        setattr(numpy, name, _recorded(tracer, getattr(numpy, name), always=False))
+    for name in _CREATING:
+        setattr(numpy, name, _recorded(tracer, getattr(numpy, name), always=True))
+    for module, name in opaque_modules:
+        setattr(module, name, _recorded(tracer, getattr(module, name), always=False))
 
     def uninstall():
-        backend.tracing_array_types = previous_types
-        random._default = previous_generator
+        for owner, name, value in saved:
+            setattr(owner, name, value)
 
     return uninstall
 
