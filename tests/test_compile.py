@@ -60,8 +60,12 @@ def run_pair(make_optimizer, steps=5, batch=8, **compile_options):
 
 
 def assert_same_parameters(a, b):
+    """Parameters and their gradients equal bit for bit (state stays one)."""
     for (name, p), q in zip(a.named_parameters(), b.parameters()):
         assert numpy.array_equal(p.data, q.data), name
+        assert (p.grad is None) == (q.grad is None), name
+        if p.grad is not None:
+            assert numpy.array_equal(p.grad.data, q.grad.data), f"{name}.grad"
 
 
 @cpu_only
@@ -190,3 +194,163 @@ def test_bad_arguments_are_refused():
         tg.compile(lambda: None, passes=("inline",))
     with pytest.raises(TraceError, match="not been called"):
         tg.compile(lambda: None).code
+
+
+# ----- the benchmark workloads, small: compiled == eager, bit for bit -------------------------
+def compare_training(build, steps=4):
+    """build() -> (step function, module); run one eager and one compiled copy ``steps``
+    times from the same seed and check losses, parameters and gradients are identical."""
+    tg.manual_seed(5)
+    eager_step, eager_model = build()
+    tg.manual_seed(5)
+    compiled_fn, compiled_model = build()
+    compiled = tg.compile(compiled_fn)
+    tg.manual_seed(6)
+    eager_losses = [eager_step() for _ in range(steps)]
+    tg.manual_seed(6)
+    compiled_losses = [compiled() for _ in range(steps)]
+    assert compiled_losses == eager_losses
+    assert_same_parameters(eager_model, compiled_model)
+    return compiled
+
+
+def regression_step(model, make_optimizer, x, target, forward=None):
+    opt = make_optimizer(model.parameters())
+    forward = forward or (lambda: model(x)[0])
+
+    def step():
+        opt.zero_grad()
+        loss = tg.functional.mse_loss(forward(), target)
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    return step
+
+
+def sequence_data(length=6, batch=3, inputs=5, hidden=7):
+    rng = numpy.random.default_rng(2)
+    x = tg.tensor(rng.standard_normal((length, batch, inputs)).astype(numpy.float32))
+    target = tg.tensor(rng.standard_normal((length, batch, hidden)).astype(numpy.float32))
+    return x, target
+
+
+@cpu_only
+@pytest.mark.parametrize("layer", ["LSTM", "GRU"])
+def test_recurrent_sequence_op_step_matches_eager(layer):
+    x, target = sequence_data()
+
+    def build():
+        model = getattr(nn, layer)(5, 7, device="cpu")
+        return regression_step(model, lambda p: optim.SGD(p, lr=0.1), x, target), model
+
+    step = compare_training(build)
+    assert step.stats["fused_kernels"] > 0
+
+
+@cpu_only
+def test_lstm_cell_loop_step_matches_eager():
+    x, target = sequence_data()
+
+    def build():
+        cell = nn.LSTMCell(5, 7, device="cpu")
+
+        def unrolled():
+            h = c = None
+            outputs = []
+            for t in range(x.shape[0]):
+                h, c = cell(x[t]) if h is None else cell(x[t], (h, c))
+                outputs.append(h)
+            return tg.stack(outputs)
+
+        return regression_step(cell, lambda p: optim.Adam(p, lr=0.01), x, target,
+                               forward=unrolled), cell
+
+    compare_training(build)
+
+
+@cpu_only
+@pytest.mark.parametrize("dropout", [0.0, 0.2])
+def test_transformer_block_step_matches_eager(dropout):
+    rng = numpy.random.default_rng(3)
+    x = tg.tensor(rng.standard_normal((2, 5, 16)).astype(numpy.float32))
+    y = tg.tensor(rng.standard_normal((2, 5, 16)).astype(numpy.float32))
+
+    def build():
+        block = nn.TransformerEncoderLayer(16, 2, 32, dropout=dropout, batch_first=True,
+                                           norm_first=True, device="cpu")
+        return regression_step(block, lambda p: optim.AdamW(p, lr=0.01), x, y,
+                               forward=lambda: block(x)), block
+
+    step = compare_training(build)
+    assert ("random" in step.code) == (dropout > 0)  # dropout masks drawn on every replay
+
+
+@cpu_only
+def test_clip_step_matches_eager():
+    from benchmarks import bench_clip
+
+    def build():
+        model, tokenizer = bench_clip.build_model()
+        images, ids = bench_clip.batch(tokenizer, n=2)
+        return bench_clip.make_tinygrad(model, images, ids), model
+
+    compare_training(build, steps=3)
+
+
+@cpu_only
+def test_word2vec_step_matches_eager():
+    from benchmarks import bench_word2vec
+    from tinygrad_course.models.word2vec import Word2Vec
+
+    vocab = bench_word2vec._zipf_vocab(size=300)
+
+    def build():
+        model = Word2Vec(vocab, 16, seed=0)
+        tg.nn.init.normal_(model.out_embed.weight, 0.0, 0.1, seed=2)
+        inputs, targets = bench_word2vec._minibatch(model)
+        return regression_free_step(model, inputs, targets), model
+
+    compare_training(build, steps=3)
+
+
+def regression_free_step(model, inputs, targets):
+    opt = optim.SGD(model.parameters(), lr=0.025)
+
+    def step():
+        opt.zero_grad()
+        loss = model.loss(inputs, targets)
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    return step
+
+
+# ----- memory planning: a replay allocates (almost) nothing --------------------------------
+@cpu_only
+@pytest.mark.parametrize("plan", [True, False])
+def test_planned_replay_allocates_no_arrays(plan):
+    """With planning, every intermediate of the MLP step lives in a pool buffer made once and
+    the gradients in buffers of their own, so a replay never holds even one new (256, 512)
+    activation (512 KiB): what tracemalloc still sees at the peak are NumPy's small casting
+    buffers and a few scalars. Without planning every intermediate is allocated anew."""
+    import tracemalloc
+
+    model = mlp(sizes=(64, 512, 512, 5))
+    passes = ("dce", "fuse", "plan") if plan else ("dce", "fuse")
+    step = tg.compile(make_step(model, optim.SGD(model.parameters(), lr=0.1)), passes=passes)
+    x, y = data(256, features=64)
+    for _ in range(3):
+        step(x, y)
+    tracemalloc.start()
+    start = tracemalloc.get_traced_memory()[0]
+    step(x, y)
+    peak = tracemalloc.get_traced_memory()[1] - start
+    tracemalloc.stop()
+    one_activation = 256 * 512 * 4
+    if plan:
+        assert peak < one_activation
+        assert step.stats["allocated_bytes_per_step_after"] < one_activation
+    else:
+        assert peak >= one_activation

@@ -77,6 +77,11 @@ def capture(fn, args, kwargs, slots):
                                                     and not isinstance(value, bool)):
                 restore.append((d, key, value))
                 d[key] = traced_input(value, ("entry", name, key))
+    for module in slots.modules:  # a module's own generator (dropout): record its draws
+        for name, value in list(vars(module).items()):
+            if isinstance(value, numpy.random.Generator):
+                restore.append((module, name, value))
+                object.__setattr__(module, name, trace.RecordingGenerator(tracer, value))
     traced_args = _traced_arguments(args, traced_input, restore, "args")
     traced_kwargs = _traced_arguments(kwargs, traced_input, restore, "kwargs")
     uninstall = trace.install(tracer)
@@ -160,6 +165,8 @@ def _put_back_real_values(slots, restore):
     for _, d in slots.state_dicts():
         for key, value in d.items():
             d[key] = trace.real(value)
-    for owner, key, _ in restore:  # arguments' tensors (slots were handled above)
+    for owner, key, value in restore:  # arguments' tensors, modules' generators
         if isinstance(owner, Tensor):
             owner.data = trace.real(owner.data)
+        elif isinstance(value, numpy.random.Generator):
+            object.__setattr__(owner, key, value)

@@ -99,6 +99,12 @@ class Source:
 
 def call_text(source, node, out=None):
     """The expression that performs ``node`` (with ``out=`` when a buffer is given)."""
+    if node.kind == "random":  # name the generator before its arguments' constants
+        generator = node.args[0]
+        if generator is random.default_generator:
+            generator_text = source.name_of(generator, "default_generator") + "()"
+        else:
+            generator_text = source.name_of(generator, "generator")
     args = [source.render(a) for a in node.args]
     kwargs = [f"{k}={source.render(v)}" for k, v in node.kwargs.items()]
     if out is not None:
@@ -107,9 +113,8 @@ def call_text(source, node, out=None):
         return f"{args[0]}.{node.op}({', '.join(args[1:] + kwargs)})"
     if node.kind == "getitem":
         return f"{args[0]}[{source.render_index(node.args[1])}]"
-    if node.kind == "random":
-        generator = source.name_of(random.default_generator, "default_generator")
-        return f"{generator}().{node.op}({', '.join(args + kwargs)})"
+    if node.kind == "random":  # from the default generator of the time, or a module's own
+        return f"{generator_text}.{node.op}({', '.join(args[1:] + kwargs)})"
     if node.op in _INFIX and len(args) == 2 and not kwargs:
         return f"{args[0]} {_INFIX[node.op]} {args[1]}"
     if node.op is operator.neg:
@@ -173,7 +178,7 @@ def generate(program, schedule, plan, slots, numexpr_kernels=None):
     source.namespace.update(T=slots.tensors, O=slots.optimizers, new_tensor=new_tensor,
                             empty=numpy.empty)
     lines = ["def compiled_step(args, kwargs):"]
-    dict_slots = sorted({s[1] for s, _ in program.writes if s[0] in ("dict", "entry")} |
+    dict_slots = sorted({s[1] for s, _ in program.writes if s[0] == "entry"} |
                         {n.source[1] for n in schedule if isinstance(n, Node)
                          and n.kind == "input" and n.source[0] == "entry"})
     if dict_slots:
@@ -216,8 +221,8 @@ def write_lines(source, program, plan):
     lines = []
     for slot, target in program.writes:
         kind = slot[0]
-        if kind == "dict":
-            continue
+        if kind == "dict" or (kind == "grad" and target is None and slot not in input_of_slot):
+            continue  # (a gradient that was None and stays None)
         if kind == "data":
             where = f"T[{slot[1]}].data"
         elif kind == "grad":

@@ -250,11 +250,16 @@ def plan_memory(schedule, program, escaping, pin_state=True):
         return (node.var is not None and node.var not in escaping_roots and accepts_out(node)
                 and _layout(node, values) is not None)
 
+    homes = _gradient_homes(nodes_of, program, root_of, last_use, values)
     for position, item in enumerate(items):
         owners = []  # vars that got a buffer of their own here
         root = item if isinstance(item, Node) else item.root
         if root.var in pinned and accepts_out(root):
             plan.buffer_of[root.var] = ("live", pinned[root.var])
+        elif root.var in homes:  # a buffer of its own, kept from step to step
+            count[0] += 1
+            plan.buffers[count[0] - 1] = _layout(root, values)
+            plan.buffer_of[root.var] = count[0] - 1
         elif poolable(root):
             plan.buffer_of[root.var] = take(_layout(root, values))
             owners.append(root.var)
@@ -270,7 +275,7 @@ def plan_memory(schedule, program, escaping, pin_state=True):
                     plan.buffer_of[var])
         for var in dying.get(position, ()):
             number = plan.buffer_of.get(var)
-            if isinstance(number, int) and var not in owners:
+            if isinstance(number, int) and var not in owners and var not in homes:
                 free.setdefault(plan.buffers[number], []).append(number)
     return plan
 
@@ -326,6 +331,44 @@ def _pinned_writes(nodes_of, program, root_of, last_use, values):
         if same_layout and old_dead and root_of[live] == live and accepts_out(node):
             pinned[var] = live
     return pinned
+
+
+def _gradient_homes(nodes_of, program, root_of, last_use, values):
+    """Gradients stored into ``param.grad``: each gets a buffer of its own that every replay
+    writes again (as PyTorch keeps .grad in place), when the old gradient is not read after
+    the new one is computed."""
+    from .capture import TensorOf
+    from .graph import Ref
+
+    input_of_slot = {source: var for var, source in program.reads}
+    stored = {}
+    for slot, target in program.writes:
+        if isinstance(target, TensorOf) and isinstance(target.data, Ref):
+            stored.setdefault(target.data.var, []).append(slot)
+        else:
+            for var in _refs(target):
+                stored.setdefault(var, []).append(None)
+    for var in _returned(program):
+        stored.setdefault(var, []).append(None)
+    homes = set()
+    for position, group in enumerate(nodes_of):
+        for node in group:
+            slots = stored.get(node.var)
+            if not slots or len(slots) != 1 or slots[0] is None:
+                continue
+            old = input_of_slot.get(slots[0])
+            old_dead = old is None or last_use.get(root_of.get(old, old), -1) < position
+            if old_dead and accepts_out(node) and _layout(node, values) is not None:
+                homes.add(node.var)
+    return homes
+
+
+def _refs(template):
+    from .capture import _refs_in
+
+    found = []
+    _refs_in(template, found)
+    return found
 
 
 def _returned(program):

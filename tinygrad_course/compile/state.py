@@ -90,7 +90,10 @@ class Slots:
             self.tensors.append(obj)
             self.tensor_names.append(name)
         elif isinstance(obj, Module):
-            self.modules.append(obj)
+            for module in obj.modules():  # every submodule: training flags, generators
+                if id(module) not in seen or module is obj:
+                    seen.add(id(module))
+                    self.modules.append(module)
             for path, param in obj.named_parameters():
                 self._visit(f"{name}.{path}", param, seen, depth)
             for path, buf in obj.named_buffers():

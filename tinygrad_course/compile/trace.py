@@ -24,6 +24,7 @@ state (an index array made inside an op) are constants of the trace.
 """
 
 import importlib
+import linecache
 import numbers
 import operator
 import sys
@@ -31,8 +32,8 @@ import sys
 import numpy
 
 from .. import backend, random
-from ..ops.buffer_pool import BufferPool
 from ..errors import TensorError
+from ..ops.buffer_pool import BufferPool
 from .graph import Node, Ref, map_refs
 
 
@@ -64,7 +65,7 @@ class Tracer:
         self.roots = []
         self.generator = random.default_generator()  # the real one, for "random" nodes
         self.input_vars = set()
-        self.side_effect = None  # the first write to state or random draw, once one happened
+        self.side_effect = None  # the first in-place write to state, once one happened
         self.running = 0  # > 0 while a recorded call runs on real arrays: record nothing then
 
     # ----- making values --------------------------------------------------------------------
@@ -96,7 +97,8 @@ class Tracer:
         """Record that the step took a Python decision on ``traced`` (``kind`` "bool" or
         "int", with ``outcome``): the replay checks it again and, when it differs, runs
         the step eagerly instead (``GuardFailed``). That is only sound while nothing has
-        been written to state and no random number drawn, so later decisions are refused."""
+        been written to state, so later decisions are refused. (Random numbers a failed
+        replay drew before its check stay drawn: the eager rerun draws the next ones.)"""
         if self.side_effect is not None:
             _value_refused(f"{kind}() after {self.side_effect}", traced._value)
         self.nodes.append(Node("check", kind, (Ref(traced._var),), {"outcome": outcome}))
@@ -119,7 +121,9 @@ class Tracer:
         self.running += 1
         try:
             if kind == "random":
-                result = getattr(self.generator, op)(*real_args, **real_kwargs)
+                source = real_args[0]
+                generator = self.generator if source is random.default_generator else source
+                result = getattr(generator, op)(*real_args[1:], **real_kwargs)
             else:
                 result = _execute(kind, op, real_args, real_kwargs)
         finally:
@@ -127,11 +131,8 @@ class Tracer:
         node = Node(kind, op, refs_args, refs_kwargs)
         reads = node.reads()
         node.writes = tuple(dict.fromkeys(self.roots[v] for v in _written_vars(node)))
-        if self.side_effect is None:
-            if kind == "random":
-                self.side_effect = "a random draw"
-            elif self.input_vars.intersection(node.writes):
-                self.side_effect = f"an in-place write to state ({_describe(kind, op)})"
+        if self.side_effect is None and self.input_vars.intersection(node.writes):
+            self.side_effect = f"an in-place write to state ({_describe(kind, op)})"
         if result is None:
             self.nodes.append(node)
             return None
@@ -426,11 +427,13 @@ for _name in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow"):
 
 
 class RecordingGenerator:
-    """Stands in for the default numpy.random.Generator while a step is traced: each draw
-    is a "random" node, so every replay draws new numbers from the generator of that time."""
+    """Stands in for a numpy.random.Generator while a step is traced: each draw is a
+    "random" node, drawn afresh on every replay. ``source`` is what the replay draws from:
+    ``random.default_generator`` (the default generator of the time, which manual_seed
+    replaces) or a Generator object a module keeps (nn.Dropout's, attention's)."""
 
-    def __init__(self, tracer):
-        self._tracer = tracer
+    def __init__(self, tracer, source):
+        self._tracer, self._source = tracer, source
 
     def __getattr__(self, name):
         if name.startswith("_") or name in ("bit_generator", "spawn"):
@@ -439,7 +442,7 @@ class RecordingGenerator:
                              f".random() or .normal()")
 
         def draw(*args, **kwargs):
-            return self._tracer.record("random", name, args, kwargs)
+            return self._tracer.record("random", name, (self._source, *args), kwargs)
 
         return draw
 
@@ -460,7 +463,7 @@ OPAQUE = {("tinygrad_course.backend", "scatter_add"): 1,
 def _recorded(tracer, function, always):
     def recorded_function(*args, **kwargs):
         if not tracer.running and (_has_traced((args, kwargs))
-                                   or (always and not _called_from_numpy_or_scipy())):
+                                   or (always and _called_by_name(function.__name__))):
             return tracer.record("call", function, args, kwargs)
         return function(*args, **kwargs)
 
@@ -468,11 +471,16 @@ def _recorded(tracer, function, always):
     return recorded_function
 
 
-def _called_from_numpy_or_scipy():
-    """NumPy's and SciPy's own helpers make scratch arrays (broadcast_shapes makes empty
-    ones): those stay plain arrays, only the step's own code gets traced ones."""
-    caller = sys._getframe(2).f_globals.get("__name__", "")
-    return caller.startswith(("numpy", "scipy"))
+def _called_by_name(name):
+    """True when the Python line that made this call names the function (``xp.empty(``):
+    NumPy's and SciPy's own helpers, and compiled code such as a Generator's methods, make
+    scratch arrays through numpy.empty too; those must stay plain arrays (compiled code
+    writes into them directly), only the step's own arrays are traced."""
+    frame = sys._getframe(2)
+    if frame.f_globals.get("__name__", "").startswith(("numpy", "scipy")):
+        return False
+    line = linecache.getline(frame.f_code.co_filename, frame.f_lineno)
+    return f"{name}(" in line
 
 
 def _has_traced(value):
@@ -483,6 +491,15 @@ def _has_traced(value):
     if isinstance(value, dict):
         return any(_has_traced(v) for v in value.values())
     return False
+
+
+def _default_rng_accepting(tracer, default_rng):
+    """numpy.random.default_rng(generator) returns a Generator as it is: do so for the
+    recording stand-in too (ops normalise their generator= argument this way)."""
+    def accepting(seed=None):
+        return seed if isinstance(seed, RecordingGenerator) else default_rng(seed)
+
+    return accepting
 
 
 def install(tracer):
@@ -497,8 +514,10 @@ def install(tracer):
                                                        BufferPool.give_back)]
     BufferPool.take = lambda pool, key: None
     BufferPool.give_back = lambda pool, key, array: None
+    saved.append((numpy.random, "default_rng", numpy.random.default_rng))
     backend.tracing_array_types = (TracedArray,)
-    random._default = RecordingGenerator(tracer)
+    random._default = RecordingGenerator(tracer, random.default_generator)
+    numpy.random.default_rng = _default_rng_accepting(tracer, numpy.random.default_rng)
     for name in _CONVERTING:
         setattr(numpy, name, _recorded(tracer, getattr(numpy, name), always=False))
     for name in _CREATING:
