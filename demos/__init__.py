@@ -40,6 +40,8 @@ DEMOS = [
     "albef_ablation",
     "vilt_vs_albef",
     "vlmo_modes",
+    "coca_tradeoff",
+    "caption_samples",
     "lora_finetune",
 ]
 
