@@ -222,8 +222,9 @@ ROWS = {
         "OpenAI's GPT-2 124M in this framework needs its weights (548 MB, not in the repository, "
         "not reachable offline): the recorded full run had none ({status}: "
         "{missing|len} files). What needs no download: a small random GPT-2 written by "
-        "transformers and loaded here gives the same top-5 next tokens as transformers' "
-        "({matches_transformers}, max |p - p_hf| {max_prob_gap:.0e}); GPT-2 124M's "
+        "transformers and loaded here; same top-5 next tokens as transformers' with "
+        "probabilities within 1e-4: {matches_transformers} (max |p - p_hf| "
+        "{max_prob_gap:.0e}); GPT-2 124M's "
         "architecture ({gpt2_124m_architecture/parameters:,} parameters, random weights) "
         "runs one forward pass of 128 tokens in "
         "{gpt2_124m_architecture/forward_seconds:.2f} s on the CPU",
