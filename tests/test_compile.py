@@ -47,7 +47,9 @@ def make_step(model, opt):
 
 
 def run_pair(make_optimizer, steps=5, batch=8, **compile_options):
-    """Train two identical MLPs, one eagerly and one compiled; return both histories."""
+    """Train two identical MLPs, one eagerly and one compiled; return both histories.
+    (numexpr off unless asked: its kernels round differently, see compile/kernels.py)"""
+    compile_options.setdefault("use_numexpr", False)
     eager_model, compiled_model = mlp(), mlp()
     eager = make_step(eager_model, make_optimizer(eager_model.parameters()))
     compiled = tg.compile(make_step(compiled_model,
@@ -91,7 +93,8 @@ def test_mlp_adam_matches_eager_bitwise():
 @cpu_only
 def test_new_batch_size_traces_again():
     model = mlp()
-    step = tg.compile(make_step(model, optim.SGD(model.parameters(), lr=0.1)))
+    step = tg.compile(make_step(model, optim.SGD(model.parameters(), lr=0.1)),
+                      use_numexpr=False)
     x8, y8 = data(8)
     x3, y3 = data(3, seed=2)
     for _ in range(3):
@@ -199,12 +202,13 @@ def test_bad_arguments_are_refused():
 # ----- the benchmark workloads, small: compiled == eager, bit for bit -------------------------
 def compare_training(build, steps=4):
     """build() -> (step function, module); run one eager and one compiled copy ``steps``
-    times from the same seed and check losses, parameters and gradients are identical."""
+    times from the same seed and check losses, parameters and gradients are identical
+    (the same NumPy calls run in the same order)."""
     tg.manual_seed(5)
     eager_step, eager_model = build()
     tg.manual_seed(5)
     compiled_fn, compiled_model = build()
-    compiled = tg.compile(compiled_fn)
+    compiled = tg.compile(compiled_fn, use_numexpr=False)  # NumPy path: bit for bit
     tg.manual_seed(6)
     eager_losses = [eager_step() for _ in range(steps)]
     tg.manual_seed(6)
@@ -354,3 +358,105 @@ def test_planned_replay_allocates_no_arrays(plan):
         assert step.stats["allocated_bytes_per_step_after"] < one_activation
     else:
         assert peak >= one_activation
+
+
+# ----- random elementwise expressions: compiled == eager (NumPy path), close (numexpr) ------
+UNARY = {"tanh": lambda t: t.tanh(), "exp": lambda t: (t * 0.5).exp(), "relu": lambda t: t.relu(),
+         "neg": lambda t: -t, "sigmoid": lambda t: t.sigmoid(), "abs": lambda t: t.abs(),
+         "square": lambda t: t * t}
+BINARY = {"add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
+          "div": lambda a, b: a / (b * b + 1.0), "maximum": lambda a, b: tg.maximum(a, b)}
+
+
+def expressions():
+    from hypothesis import strategies as st
+
+    leaves = st.sampled_from(["x", "y", "z", 1.5])
+    return st.recursive(leaves, lambda inner: st.one_of(
+        st.tuples(st.sampled_from(sorted(UNARY)), inner),
+        st.tuples(st.sampled_from(sorted(BINARY)), inner, inner)), max_leaves=10)
+
+
+def evaluate(tree, env):
+    if isinstance(tree, str):
+        return env[tree]
+    if isinstance(tree, float):
+        return tree
+    if len(tree) == 2:
+        operand = evaluate(tree[1], env)
+        return UNARY[tree[0]](operand if isinstance(operand, tg.Tensor) else tg.tensor(operand))
+    return BINARY[tree[0]](evaluate(tree[1], env), evaluate(tree[2], env))
+
+
+def expression_step(tree):
+    """The expression's value and the gradient of sum(value^2) with respect to x, y, z."""
+    def step(x, y, z):
+        out = evaluate(tree, {"x": x, "y": y, "z": z}) + x * 0.0  # (always a tensor)
+        grads = tg.grad((out * out).sum(), [x, y, z])
+        return [out] + [g if g is not None else tg.zeros(1) for g in grads]
+    return step
+
+
+def expression_inputs(seed):
+    rng = numpy.random.default_rng(seed)
+    shapes = {"x": (3, 40), "y": (40,), "z": (3, 1)}  # broadcasting in every kernel
+    return [tg.tensor(rng.standard_normal(shape).astype(numpy.float32), requires_grad=True)
+            for shape in shapes.values()]
+
+
+def check_expression(tree, seed, use_numexpr):
+    from hypothesis import assume
+
+    inputs = expression_inputs(seed)
+    eager = [t.numpy() for t in expression_step(tree)(*inputs)]
+    assume(all(numpy.isfinite(e).all() for e in eager))
+    step = tg.compile(expression_step(tree), use_numexpr=use_numexpr)
+    step(*inputs)  # the trace
+    compiled = [t.numpy() for t in step(*inputs)]  # a replay
+    for e, c in zip(eager, compiled):
+        if use_numexpr:  # numexpr's exp/tanh may differ from NumPy's in the last bits
+            scale = float(numpy.abs(e).max()) if e.size else 0.0
+            numpy.testing.assert_allclose(c, e, rtol=1e-5, atol=1e-6 * scale)
+        else:
+            assert numpy.array_equal(c, e)
+
+
+@cpu_only
+def test_random_elementwise_expressions_match_eager():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=40, deadline=None)
+    @given(expressions(), st.integers(0, 2**16))
+    def check(tree, seed):
+        check_expression(tree, seed, use_numexpr=False)
+
+    check()
+
+
+@cpu_only
+def test_random_elementwise_expressions_with_numexpr_match_eager():
+    pytest.importorskip("numexpr")
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=40, deadline=None)
+    @given(expressions(), st.integers(0, 2**16))
+    def check(tree, seed):
+        check_expression(tree, seed, use_numexpr=True)
+
+    check()
+
+
+@cpu_only
+def test_mlp_adam_with_numexpr_matches_eager_to_float32_rounding():
+    """With numexpr the Adam updates are single-pass kernels: equal to eager up to float32
+    rounding (rtol 1e-5 on losses and parameters after 6 steps)."""
+    pytest.importorskip("numexpr")
+    eager_losses, compiled_losses, a, b, step = run_pair(lambda p: optim.Adam(p, lr=0.01),
+                                                         steps=6, use_numexpr=True)
+    assert step.stats["numexpr_kernels"] > 0
+    assert "# numexpr: " in step.code
+    numpy.testing.assert_allclose(compiled_losses, eager_losses, rtol=1e-5)
+    for p, q in zip(a.parameters(), b.parameters()):
+        numpy.testing.assert_allclose(q.data, p.data, rtol=1e-5, atol=1e-6)

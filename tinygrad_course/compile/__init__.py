@@ -28,7 +28,8 @@ Only the "cpu" device is compiled (the program is NumPy code).
 
 import time
 
-from . import passes
+from ..errors import ArgumentError, DTypeError
+from . import kernels, passes
 from .capture import capture
 from .codegen import generate
 from .graph import Node, to_dot, to_text
@@ -68,11 +69,9 @@ class CompiledStep:
     def __init__(self, fn, passes_on, state, use_numexpr, cache_size):
         unknown = set(passes_on) - set(ALL_PASSES)
         if unknown:
-            from ..errors import ArgumentError
             raise ArgumentError(f"tg.compile: unknown passes {sorted(unknown)}; expected a "
                                 f"subset of {ALL_PASSES}")
         if not callable(fn):
-            from ..errors import DTypeError
             raise DTypeError(f"tg.compile: expected a function, got {type(fn).__name__}")
         self.fn, self.passes, self.extra_state = fn, tuple(passes_on), tuple(state)
         self.use_numexpr, self.cache_size = use_numexpr, cache_size
@@ -165,6 +164,7 @@ class CompiledStep:
             "nodes_after_dce": compiled.before_dce_count,
             "kernels": len(compiled.schedule),
             "fused_kernels": sum(1 for i in compiled.schedule if not isinstance(i, Node)),
+            "numexpr_kernels": len(compiled.fused),
             "nodes_in_fused_kernels": sum(len(i.members) for i in compiled.schedule
                                           if not isinstance(i, Node)),
             "intermediate_bytes_before": sum(n.nbytes for n in fresh),
@@ -186,6 +186,16 @@ def build(program, slots, passes_on, use_numexpr):
         schedule = nodes
     plan = passes.plan_memory(schedule, program, escaping) if "plan" in passes_on else None
     numexpr_kernels = {}
+    if use_numexpr is not False:
+        if use_numexpr and not kernels.available():
+            raise ArgumentError("tg.compile: use_numexpr=True but numexpr is not installed "
+                                "(pip install -e '.[compile]')")
+        for item in schedule:
+            if isinstance(item, passes.Kernel):
+                found = kernels.numexpr_kernel(item, program.values, plan,
+                                               force=bool(use_numexpr))
+                if found is not None:
+                    numexpr_kernels[item.var] = found
     code, namespace = generate(program, schedule, plan, slots, numexpr_kernels)
     exec(code, namespace)  # noqa: S102 - the text was generated above, from the trace
     compiled = CompiledProgram(program, schedule, plan, numexpr_kernels, code,

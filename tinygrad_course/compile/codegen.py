@@ -189,8 +189,10 @@ def generate(program, schedule, plan, slots, numexpr_kernels=None):
         if isinstance(item, Node):
             lines.append("    " + node_line(source, item, plan))
         else:
-            text = kernel_text(source, item, plan, numexpr_kernels.get(item.var))
-            lines.append(f"    v{item.var} = {text}")
+            found = numexpr_kernels.get(item.var)
+            text = kernel_text(source, item, plan, found)
+            comment = f"  # numexpr: {found.expression}" if found is not None else ""
+            lines.append(f"    v{item.var} = {text}{comment}")
     lines += ["    " + line for line in write_lines(source, program, plan)]
     lines.append(f"    return {result_text(source, program.result)}")
     for number, (shape, dtype, order) in (plan.buffers.items() if plan else ()):

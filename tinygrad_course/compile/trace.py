@@ -136,6 +136,8 @@ class Tracer:
         if result is None:
             self.nodes.append(node)
             return None
+        if _is_metadata(result):  # result_type(), shape(): facts about shapes and dtypes
+            return result
         if isinstance(result, (tuple, list)) and not isinstance(result, numpy.ndarray):
             var = self.new_value(node, result, reads)
             return type(result)(self.record("getitem", operator.getitem, (Ref(var), i))
@@ -147,6 +149,14 @@ class Tracer:
 
     def _real(self, ref):
         return self.values[ref.var]
+
+
+def _is_metadata(value):
+    """A dtype, a type or a tuple of ints (a shape): what NumPy answers about an array's
+    layout, the same on every replay that passes the guard, so no node is needed."""
+    if isinstance(value, (numpy.dtype, type)):
+        return True
+    return isinstance(value, tuple) and all(type(v) is int for v in value)
 
 
 def _to_refs(value):
