@@ -84,7 +84,7 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="small run, seconds")
     parser.add_argument("--steps", type=int, default=None, help="training steps per model")
     args = parser.parse_args(argv)
-    steps = args.steps or (40 if args.quick else 900)
+    steps = args.steps or (40 if args.quick else 2000)
     n_train, n_test = (600, 60) if args.quick else (8000, 500)
     vocabulary = cap.make_vocabulary()
     train = scenes.make_scenes(n_train, split="train", image_size=vl.IMAGE_SIZE, seed=0)

@@ -263,11 +263,13 @@ ROWS = {
         "{cap_2/seen/caption_correct:.1%} at lambda_cap 0 / 2)",
     "caption_samples":
         "image-grounded text decoder (ViT + 2 layers of causal self-attention and "
-        "cross-attention), {steps} steps, on {test} held-out scenes: greedy captions true of "
-        "the image {greedy/correct:.1%} (word for word the reference {greedy/reference_match:.1%}"
-        "), beam search ({beam_size} beams) {beam/correct:.1%} ({beam/reference_match:.1%}); "
-        "mean log p(caption) greedy {greedy/log_prob:.2f}, beam {beam/log_prob:.2f}; the two "
-        "disagree on {disagree:.0%} of images; next-token accuracy {token_accuracy:.1%}",
+        "cross-attention), {steps} steps; greedy / beam search ({beam_size} beams) captions "
+        "true of the image on {test} new scenes of seen colour+shape pairs "
+        "{seen/greedy/correct:.1%} / {seen/beam/correct:.1%} (word for word the reference "
+        "{seen/greedy/reference_match:.1%} / {seen/beam/reference_match:.1%}; mean log p "
+        "{seen/greedy/log_prob:.2f} / {seen/beam/log_prob:.2f}), of held-out pairs "
+        "{held_out/greedy/correct:.1%} / {held_out/beam/correct:.1%}; next-token accuracy "
+        "{seen/token_accuracy:.1%} (seen) and {held_out/token_accuracy:.1%} (held-out)",
     "lora_finetune":
         "KJV char GPT pretrained without {book}, then adapted to it ({steps} steps): held-out "
         "{book} bits/char frozen {results/frozen/test_bits:.3f}, full fine-tuning "
@@ -362,9 +364,10 @@ CAPTIONS = {
     "right seen ones): the captioning measures rise from the untrained captioner of CLIP "
     "(lambda_cap = 0); compare the zero-shot lines across lambda_cap to see what the "
     "captioning loss costs or buys the contrastive embedding.",
-    "caption_samples.png": "Held-out scenes with the greedy and the beam-search caption under "
-    "each, green when true of the image: look for the held-out colour + shape pair being "
-    "named, and for where the two decoders differ.",
+    "caption_samples.png": "New test scenes with the greedy and the beam-search caption under "
+    "each, green when true of the image (top two rows seen colour + shape pairs, bottom row a "
+    "never-seen pair): look at what the decoder names instead of the unseen pair, and where "
+    "the two decoders differ.",
     "lora_finetune.png": "Left: held-out bits per character on the new book against the "
     "number of trainable parameters (log scale), with the other books' bits (forgetting) and "
     "the frozen model's two lines: how much of full fine-tuning's gain each rank buys. Right: "
