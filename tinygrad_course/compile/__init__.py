@@ -15,7 +15,7 @@ How it works (each part is a file of this package):
               optimiser's moments, found through the function's closure and globals) and
               the guard: the shapes and dtypes of all of it. A call that does not match
               any guard traces again (a new batch size compiles a second program).
-- passes.py   dead-code elimination, elementwise fusion, memory planning.
+- passes.py   simplification, dead-code elimination, elementwise fusion, memory planning.
 - codegen.py  the schedule becomes a Python function (``step.code``).
 
 The program is specialised to what the first call saw: Python branches on values are
@@ -36,7 +36,7 @@ from .graph import Node, to_dot, to_text
 from .state import Slots, argument_spec, find_roots
 from .trace import GuardFailed, TraceError, ValueDependentError
 
-ALL_PASSES = ("dce", "fuse", "plan")
+ALL_PASSES = ("simplify", "dce", "fuse", "plan")
 
 __all__ = ["compile", "CompiledStep", "TraceError", "ValueDependentError", "ALL_PASSES"]
 
@@ -44,8 +44,9 @@ __all__ = ["compile", "CompiledStep", "TraceError", "ValueDependentError", "ALL_
 def compile(fn, *, passes=ALL_PASSES, state=(), use_numexpr=None, cache_size=8):
     """Compile ``fn`` (a training or inference step) into a replayable NumPy program.
 
-    passes       which passes run, a subset of ("dce", "fuse", "plan"): dead-code
-                 elimination, elementwise fusion, memory planning
+    passes       which passes run, a subset of ("simplify", "dce", "fuse", "plan"):
+                 constant folding and identity views, dead-code elimination, elementwise
+                 fusion, memory planning (see passes.py)
     state        extra objects (modules, optimisers, tensors) whose arrays the step reads
                  and writes, when they are not in the function's closure or globals
     use_numexpr  fused kernels through numexpr: None (when installed), True, False
@@ -161,7 +162,7 @@ class CompiledStep:
                                                            or n.var not in plan.buffer_of))
         return {
             "nodes_traced": len(program.nodes),
-            "nodes_after_dce": compiled.before_dce_count,
+            "nodes_after_simplify_and_dce": len(compiled.before),
             "kernels": len(compiled.schedule),
             "fused_kernels": sum(1 for i in compiled.schedule if not isinstance(i, Node)),
             "numexpr_kernels": len(compiled.fused),
@@ -177,8 +178,12 @@ class CompiledStep:
 
 def build(program, slots, passes_on, use_numexpr):
     """Run the passes that are on and generate the program's function."""
+    nodes = list(program.nodes)
+    if "simplify" in passes_on:
+        nodes = passes.simplify(nodes, program)
     escaping = program.escaping_vars()
-    nodes = passes.eliminate_dead_code(program) if "dce" in passes_on else list(program.nodes)
+    if "dce" in passes_on:
+        nodes = passes.eliminate_dead_code(nodes, escaping)
     before = list(nodes)
     if "fuse" in passes_on:
         schedule = passes.fuse_elementwise(nodes, escaping)
@@ -200,5 +205,4 @@ def build(program, slots, passes_on, use_numexpr):
     exec(code, namespace)  # noqa: S102 - the text was generated above, from the trace
     compiled = CompiledProgram(program, schedule, plan, numexpr_kernels, code,
                                namespace["compiled_step"], before, 0.0)
-    compiled.before_dce_count = len(nodes)
     return compiled

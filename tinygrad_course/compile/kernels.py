@@ -17,6 +17,8 @@ to a float32 array), every ufunc has a numexpr spelling, and the kernel gives th
 result (checked once, at compile time, on the traced values).
 """
 
+import time
+
 import numpy
 
 from .graph import Ref
@@ -39,8 +41,10 @@ SPELLING = {numpy.add: "({0} + {1})", numpy.subtract: "({0} - {1})",
 # numexpr's names for NumPy's float dtypes in a signature
 _KIND = {numpy.dtype(numpy.float32): float, numpy.dtype(numpy.float64): numpy.float64}
 
-# Below this many elements a kernel stays on the NumPy path when use_numexpr is None (auto):
-# numexpr's fixed cost per call (~5-10 us) is more than the passes it saves on small arrays.
+# When use_numexpr is None (auto), a kernel takes the numexpr path only if it has at least
+# this many elements (numexpr's fixed cost per call, ~5-10 us, is more than the passes it
+# saves on small arrays) AND it ran faster than the NumPy calls when timed on the traced
+# values at compile time (on a loaded 2-core machine it often is not).
 MIN_ELEMENTS = 16384
 
 
@@ -77,8 +81,8 @@ class NumexprKernel:
         kind = _KIND[self.dtype]
         signature = [(f"a{i}", kind) for i in range(len(self.leaves))]
         signature += [(f"c{i}", kind) for i in range(len(self.constants))]
-        self.compiled = numexpr.NumExpr(self.expression, signature=signature)
-        context = numexpr.necompiler.getContext({})
+        self.compiled = numexpr.NumExpr(self.expression, signature=signature, truediv=True)
+        context = numexpr.necompiler.getContext({"truediv": True})
         self.uses_vml = numexpr.necompiler.getExprNames(self.expression, context)[1]
 
     def __call__(self, *arrays, out=None):
@@ -121,9 +125,34 @@ def numexpr_kernel(kernel, values, plan, force):
                for v in kernel.leaves):
             return None
     compiled = NumexprKernel(kernel, values)
-    check = compiled(*[values[v] for v in kernel.leaves])
+    leaves = [values[v] for v in kernel.leaves]
+    check = compiled(*leaves)
     scale = float(numpy.max(numpy.abs(result))) if result.size else 0.0
     if check.shape != result.shape or check.dtype != result.dtype or not numpy.allclose(
             check, result, rtol=1e-5, atol=1e-6 * scale, equal_nan=True):
         return None
+    if not force and _seconds(lambda: compiled(*leaves, out=check)) >= \
+            _seconds(lambda: _evaluate_with_numpy(kernel, values)):
+        return None  # numexpr is not faster here (small arrays, few threads): keep NumPy
     return compiled
+
+
+def _evaluate_with_numpy(kernel, values):
+    inside = {m.var: m for m in kernel.members}
+
+    def evaluate(node):
+        args = [evaluate(inside[a.var]) if isinstance(a, Ref) and a.var in inside
+                else values[a.var] if isinstance(a, Ref) else a for a in node.args]
+        return node.op(*args)
+
+    return evaluate(kernel.root)
+
+
+def _seconds(function, repeats=5):
+    """The best of a few timed runs: the autotuner's measure (on the traced values)."""
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        best = min(best, time.perf_counter() - start)
+    return best

@@ -1,5 +1,8 @@
 """The compiler's passes: each takes the traced program and returns what the next one needs.
 
+0. ``simplify``             folds what does not depend on the inputs (aranges, masks of
+                            ones, checks on them) into constants and drops views that
+                            change nothing (x.reshape(x.shape)).
 1. ``eliminate_dead_code``  drops calls whose value nothing reads (and that write nothing).
 2. ``fuse_elementwise``     groups chains of elementwise ufuncs into one kernel each.
 3. ``plan_memory``          gives every intermediate a buffer from a pool, reused once the
@@ -13,26 +16,88 @@ write to the memory it reads happens in between (see ``_no_write_between``).
 
 import numpy
 
-from .graph import Node
+from .graph import Node, Ref, map_refs
+
+# ----- 0. simplification ---------------------------------------------------------------------
+
+
+def simplify(nodes, program):
+    """Constant folding and identity views.
+
+    A node whose arguments hold no traced value (``arange(10)``, ``ones((8, 1))``, and then
+    anything computed only from such values) gives the same result on every replay: its
+    traced value becomes a constant of the program, unless something writes into that memory
+    later or the value leaves the step. A check on a constant always passes and goes.
+    A view with the shape, strides and dtype of its input (``x.reshape(-1, 256)`` of an
+    (8, 256) array) is its input: its var is renamed to the input's.
+    The program's writes and result are rewritten with the same substitutions."""
+    values = program.values
+    written = {root for n in nodes for root in n.writes}
+    escaping = program.escaping_vars()
+    substitute = {}  # var -> Ref of another var, or a constant value
+
+    def replace(ref):
+        return substitute.get(ref.var, ref)
+
+    kept = []
+    for node in nodes:
+        if any(var in substitute for var in node.reads()):
+            node = _with_args(node, map_refs(node.args, replace), map_refs(node.kwargs, replace))
+        reads = node.reads()
+        if node.kind == "check" and not reads:
+            continue  # a check on a constant passed when it was traced and always will
+        if (node.kind in ("call", "method", "getitem") and not reads and node.var is not None
+                and node.root not in written and node.var not in escaping
+                and not node.writes):
+            substitute[node.var] = values[node.var]
+            continue
+        if _is_identity_view(node, values) and node.var not in escaping:
+            substitute[node.var] = Ref(reads[0])
+            continue
+        kept.append(node)
+    program.writes = [(slot, map_refs(target, replace)) for slot, target in program.writes]
+    program.result = map_refs(program.result, replace)
+    return kept
+
+
+_VIEW_METHODS = {"reshape", "view", "ravel", "squeeze", "transpose", "astype"}
+
+
+def _is_identity_view(node, values):
+    if node.kind != "method" or node.op not in _VIEW_METHODS or node.var is None:
+        return False
+    source, result = values[node.args[0].var] if isinstance(node.args[0], Ref) else None, \
+        values[node.var]
+    return (isinstance(source, numpy.ndarray) and isinstance(result, numpy.ndarray)
+            and result.shape == source.shape and result.strides == source.strides
+            and result.dtype == source.dtype
+            and result.__array_interface__["data"][0] == source.__array_interface__["data"][0])
+
+
+def _with_args(node, args, kwargs):
+    copy = Node(node.kind, node.op, args, kwargs, node.var, node.shape, node.dtype, node.root,
+                node.writes, node.source, node.nbytes)
+    return copy
+
 
 # ----- 1. dead-code elimination --------------------------------------------------------------
 
 
-def eliminate_dead_code(program):
+def eliminate_dead_code(nodes, escaping):
     """Remove the nodes whose value no kept node reads, that write no memory in place, and
     whose value is neither stored into state nor returned. Random draws stay: skipping one
     would shift the generator's stream and change every later draw."""
-    live = set(program.escaping_vars())
-    root_of = {n.var: n.root for n in program.nodes if n.var is not None}
+    live = set(escaping)
+    root_of = {n.var: n.root for n in nodes if n.var is not None}
     kept = []
-    for node in reversed(program.nodes):
+    for node in reversed(nodes):
         needed = (node.kind in ("setitem", "random", "check") or node.writes
                   or (node.var is not None and node.var in live))
         if needed:
             kept.append(node)
             for var in node.reads():
                 live.add(var)
-                live.add(root_of[var])  # a view keeps the memory it looks into
+                live.add(root_of.get(var, var))  # a view keeps the memory it looks into
     kept.reverse()
     return kept
 
@@ -63,10 +128,11 @@ class Kernel:
 
 def is_elementwise(node):
     """A ufunc call with one output that allocates its result: f(a, b) with no out=, where=
-    or other options, and a result that is an array (not a NumPy scalar)."""
+    or other options, and a result that is an array (not a NumPy scalar). Not matmul: a
+    generalised ufunc, each output element reads a whole row and column."""
     return (node.kind == "call" and isinstance(node.op, numpy.ufunc) and node.op.nout == 1
-            and not node.kwargs and node.fresh and node.shape is not None
-            and len(node.shape) >= 1)
+            and node.op.signature is None and not node.kwargs and node.fresh
+            and node.shape is not None and len(node.shape) >= 1)
 
 
 def drop_private_out(nodes, escaping):

@@ -129,8 +129,7 @@ class Slots:
             parts.append(_array_spec(t.data, t.device))
             parts.append(None if t.grad is None else _array_spec(t.grad.data, t.grad.device))
         for opt in self.optimizers:
-            parts.append(tuple(_frozen({k: v for k, v in g.items() if k != "params"})
-                               for g in opt.param_groups))
+            parts.append(tuple(_settings(g) for g in opt.param_groups))
             for param in opt._params():
                 state = opt.state.get(param)
                 parts.append(None if state is None else
@@ -153,10 +152,21 @@ def _closure_values_only(fn):
 
 
 def _array_spec(array, device="cpu"):
+    """Shape, dtype and strides (the layout: C or Fortran order, a view's steps)."""
     if device != "cpu":
         raise DeviceError(f"tg.compile: the step uses a tensor on device {device!r}; the "
                           "compiler generates NumPy code and runs on 'cpu' only")
-    return (array.shape, array.dtype.str, array.flags.c_contiguous, array.flags.f_contiguous)
+    return (array.shape, array.dtype, array.strides)
+
+
+def _settings(group):
+    """An optimiser group's hyper-parameters (lr, betas, ...), hashable, without its params."""
+    settings = tuple((k, v) for k, v in group.items() if k != "params")
+    try:
+        hash(settings)
+    except TypeError:  # a list among them
+        return _frozen(dict(settings))
+    return settings
 
 
 def _entry_spec(value):
