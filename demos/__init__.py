@@ -24,6 +24,7 @@ DEMOS = [
     "long_memory",
     "seq2seq_attention",
     "proper_nouns",
+    "elmo_contexts",
     "text_cnn",
     "attention_scaling",
     "gpt_chars",

@@ -167,6 +167,23 @@ ROWS = {
         "{LSTM/f1:.3f} / {LSTM/ambiguous_f1:.3f}, BiLSTM {BiLSTM/f1:.3f} / "
         "{BiLSTM/ambiguous_f1:.3f}, BiLSTM-CRF {BiLSTM-CRF/f1:.3f} / "
         "{BiLSTM-CRF/ambiguous_f1:.3f}",
+    "elmo_contexts":
+        "a biLM (forward + backward LSTM LMs, 2 x 64 units, 1 epoch on the lower-cased "
+        "training chapters; held-out perplexity {held_out_perplexity/forward:.0f} / "
+        "{held_out_perplexity/backward:.0f}, unigram {held_out_perplexity/unigram:.0f}) gives "
+        "each use of a word its own vector: mean cosine between two uses of a word "
+        "{mean_cosine_elmo:.2f} (word2vec 1); the nearest other use has the same sense (from "
+        "the KJV's capitals: Spirit/spirit, Lot/lot, LORD/lord, ...) "
+        "{mean_nearest_same_sense:.0%} of the time, chance {mean_chance_same_sense:.0%}. "
+        "Proper-noun tagger on frozen features, F1 all / ambiguous words: BiLSTM on word2vec "
+        "{probes/word2vec_BiLSTM/f1:.3f} / {probes/word2vec_BiLSTM/ambiguous_f1:.3f}, on ELMo "
+        "{probes/elmo_BiLSTM/f1:.3f} / {probes/elmo_BiLSTM/ambiguous_f1:.3f}, on both "
+        "{probes/word2vec+elmo_BiLSTM/f1:.3f} / {probes/word2vec+elmo_BiLSTM/ambiguous_f1:.3f}; "
+        "the BiLSTM's gain over a left-to-right LSTM on word2vec "
+        "{right_context_gain/word2vec/f1:+.3f} / {right_context_gain/word2vec/ambiguous_f1:+.3f}"
+        ", on ELMo {right_context_gain/elmo/f1:+.3f} / "
+        "{right_context_gain/elmo/ambiguous_f1:+.3f} (ELMo's backward LM already carries the "
+        "right context)",
     "cnn_digits":
         "{epochs} epochs, {seeds|len} seeds, the vit_digits split: LeNet-style CNN "
         "{models/cnn/accuracy:.1%} ({models/cnn/parameters:,} parameters), MLP "
@@ -246,6 +263,40 @@ ROWS = {
         "drops by "
         "{softmax_drop_8_vs_128/zero_shot_unseen:.0%} (softmax) and "
         "{sigmoid_drop_8_vs_128/zero_shot_unseen:.0%} (sigmoid), absolute, one seed each",
+    "clip_vs_fusion":
+        "swap test (the true caption vs the same words with the two objects or colours "
+        "exchanged, chance 50%) on {swap_images} images of seen pairs after {steps} steps: CLIP "
+        "{clip_swap:.1%} [{clip_swap_low:.1%}, {clip_swap_high:.1%}], ALBEF's ITM head "
+        "{albef_itm_swap:.1%} [{albef_itm_swap_low:.1%}, {albef_itm_swap_high:.1%}] (95% "
+        "Wilson; relation / attribute swaps CLIP {swap_seen_clip/relation:.0%} / "
+        "{swap_seen_clip/attribute:.0%}, ITM {swap_seen_albef_itm/relation:.0%} / "
+        "{swap_seen_albef_itm/attribute:.0%}): {verdict}; held-out pairs CLIP "
+        "{swap_held_out_clip/accuracy:.1%}, ITM {swap_held_out_albef_itm/accuracy:.1%}. "
+        "Retrieval image->text R@1 among {retrieval_clip/n} CLIP {retrieval_clip/i2t/1:.0%}, "
+        "ALBEF ITC {retrieval_albef/i2t/1:.0%}, ITC + ITM rerank "
+        "{retrieval_albef/i2t_rerank/1:.0%}",
+    "albef_ablation":
+        "ALBEF, {steps} steps per arm, swap test on {swap_hard/n} images (chance 50%): ITM "
+        "with random negatives {swap_random/accuracy:.1%}, hard negatives "
+        "{swap_hard/accuracy:.1%}, hard + generated swap negatives (NegCLIP-style, not "
+        "ALBEF's recipe) {swap_hard_swaps/accuracy:.1%} [{swap_hard_swaps/ci|first:.1%}, "
+        "{swap_hard_swaps/ci|last:.1%}]; with {noisy_captions:.0%} wrong captions, without / "
+        "with momentum distillation: swap {swap_no_mod/accuracy:.1%} / "
+        "{swap_mod/accuracy:.1%}, ITC R@1 {retrieval_no_mod/i2t/1:.0%} / "
+        "{retrieval_mod/i2t/1:.0%}; MLM on a masked colour/shape word with the image "
+        "{mlm_image:.0%}, image blanked {mlm_blank:.0%}",
+    "vilt_vs_albef":
+        "at width 48 and two layers that see the image, {steps} steps each: swap test ViLT "
+        "{vilt_swap/accuracy:.1%}, ALBEF {albef_swap/accuracy:.1%} on {albef_swap/n} images "
+        "({verdict}); a training step {vilt_ms_per_step:.0f} ms (ViLT, {vilt_parameters:,} "
+        "parameters) vs {albef_ms_per_step:.0f} ms (ALBEF, {albef_parameters:,}): "
+        "{step_cost_ratio:.2f}x",
+    "vlmo_modes":
+        "one VLMo, {steps} steps: image->text R@1 as a dual encoder "
+        "{retrieval_vlmo/i2t/1:.0%} (CLIP {retrieval_clip/i2t/1:.0%}, ALBEF ITC "
+        "{retrieval_albef/i2t/1:.0%}); swap test as a fusion encoder {swap_vlmo/accuracy:.1%} "
+        "(ALBEF ITM {swap_albef/accuracy:.1%}, CLIP {swap_clip/accuracy:.1%}; "
+        "{swap_vlmo/n} images, chance 50%)",
     "coca_tradeoff":
         "CoCa (one model, contrastive + captioning losses), {steps} steps per run on the "
         "relational scenes, lambda_cap = 0 (CLIP) / 0.5 / 1 / 2 with lambda_con = 1, on "
@@ -334,6 +385,9 @@ CAPTIONS = {
     "alone, close to the best possible; a wider beam helps a little.",
     "proper_nouns.png": "A word's majority label gets the easy words; on the ambiguous ones "
     "(capitalised 10-90% of the time) only the taggers that read the context score.",
+    "elmo_contexts.png": "Left: how often a word use's nearest other use (ELMo vectors) has "
+    "the same capital-labelled sense, against chance, all a single word2vec vector can do; "
+    "right: the proper-noun tagger on frozen word2vec, ELMo, and both.",
     "bert_mlm.png": "Accuracy on masked characters as training goes, against the count "
     "baselines' lines.",
     "vit_digits.png": "Held-out accuracy per epoch (seed 0): the ViT and the MLP end close "
