@@ -240,3 +240,20 @@ DECODING_ENTRY_POINTS = [
 def test_decoding_entry_points_work_sanely_or_raise_a_named_error(entry, bad):
     test_bad_input_either_works_sanely_or_raises_a_named_tensor_error.hypothesis.inner_test(
         entry, bad)
+
+
+# ----- issue 23: tg.compile ----------------------------------------------------------------------
+COMPILE_ENTRY_POINTS = [
+    ("compile", lambda v: tg.compile(v)),
+    ("compile", lambda v: tg.compile(lambda: None, passes=v)),
+    ("compile", lambda v: tg.compile(lambda: None, state=v)),
+    ("compile", lambda v: tg.compile(lambda: None, use_numexpr=v)),
+    ("compile", lambda v: tg.compile(lambda: None, cache_size=v)),
+]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(entry=st.sampled_from(COMPILE_ENTRY_POINTS), bad=st.sampled_from(BAD))
+def test_compile_entry_points_work_sanely_or_raise_a_named_error(entry, bad):
+    test_bad_input_either_works_sanely_or_raises_a_named_tensor_error.hypothesis.inner_test(
+        entry, bad)

@@ -68,12 +68,7 @@ class CompiledStep:
     """What ``tg.compile(fn)`` returns: call it as you would call ``fn``."""
 
     def __init__(self, fn, passes_on, state, use_numexpr, cache_size):
-        unknown = set(passes_on) - set(ALL_PASSES)
-        if unknown:
-            raise ArgumentError(f"tg.compile: unknown passes {sorted(unknown)}; expected a "
-                                f"subset of {ALL_PASSES}")
-        if not callable(fn):
-            raise DTypeError(f"tg.compile: expected a function, got {type(fn).__name__}")
+        _check_arguments(fn, passes_on, state, use_numexpr, cache_size)
         self.fn, self.passes, self.extra_state = fn, tuple(passes_on), tuple(state)
         self.use_numexpr, self.cache_size = use_numexpr, cache_size
         self.programs = {}  # guard -> CompiledProgram, oldest first
@@ -174,6 +169,30 @@ class CompiledStep:
             "trace_seconds": compiled.trace_seconds,
             "traces": self.traces,
         }
+
+
+def _check_arguments(fn, passes_on, state, use_numexpr, cache_size):
+    """Refuse, naming tg.compile, what it cannot take (before anything is traced)."""
+    if not callable(fn):
+        raise DTypeError(f"tg.compile: expected a function (the step), got "
+                         f"{type(fn).__name__}")
+    if isinstance(passes_on, str) or not isinstance(passes_on, (tuple, list)) or not all(
+            isinstance(p, str) for p in passes_on):
+        raise DTypeError(f"tg.compile: passes must be a tuple of pass names from "
+                         f"{ALL_PASSES}, got {passes_on!r:.60}")
+    unknown = set(passes_on) - set(ALL_PASSES)
+    if unknown:
+        raise ArgumentError(f"tg.compile: unknown passes {sorted(unknown)}; expected a "
+                            f"subset of {ALL_PASSES}")
+    if isinstance(state, (str, bytes, dict)) or not isinstance(state, (tuple, list)):
+        raise DTypeError(f"tg.compile: state must be a tuple of modules, optimisers or "
+                         f"tensors, got {type(state).__name__}")
+    if not (use_numexpr is None or isinstance(use_numexpr, bool)):
+        raise DTypeError(f"tg.compile: use_numexpr must be None, True or False, got "
+                         f"{use_numexpr!r:.40}")
+    if isinstance(cache_size, bool) or not isinstance(cache_size, int) or cache_size < 1:
+        raise ArgumentError(f"tg.compile: cache_size must be an int >= 1, got "
+                            f"{cache_size!r:.40}")
 
 
 def build(program, slots, passes_on, use_numexpr):
