@@ -640,6 +640,9 @@ def results_markdown(results):
     total = sum(e["seconds"] for e in results["demos"].values())
     out.append(f"Recorded full runs: {len(results['demos'])} of {len(DEMOS)} demos, "
                f"{_minutes(total)} in all.")
+    timed = [e["cpu_seconds"] for e in results["demos"].values() if "cpu_seconds" in e]
+    if timed:  # the CPU time does not count the waits for other work on the machine
+        out.append(f"CPU time recorded for {len(timed)} of them: {_minutes(sum(timed))}.")
     missing = [n for n in DEMOS if n not in results["demos"]]
     if missing:
         out.append("No full run recorded yet: " + ", ".join(f"`{n}`" for n in missing) + ".")
