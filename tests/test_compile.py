@@ -461,3 +461,63 @@ def test_mlp_adam_with_numexpr_matches_eager_to_float32_rounding():
     numpy.testing.assert_allclose(compiled_losses, eager_losses, rtol=1e-5)
     for p, q in zip(a.parameters(), b.parameters()):
         numpy.testing.assert_allclose(q.data, p.data, rtol=1e-5, atol=1e-6)
+
+
+# ----- state stays one; guards on hyper-parameters; in-place writes through views ----------
+@cpu_only
+def test_eager_and_compiled_calls_can_alternate():
+    """The compiled program reads the live parameters and optimiser state at every call and
+    writes them back, so eager and compiled steps can take turns on one model."""
+    reference, mixed = mlp(), mlp()
+    ref_step = make_step(reference, optim.Adam(reference.parameters(), lr=0.01))
+    mixed_fn = make_step(mixed, optim.Adam(mixed.parameters(), lr=0.01))
+    compiled = tg.compile(mixed_fn, use_numexpr=False)
+    x, y = data(8)
+    takes = [compiled, compiled, mixed_fn, compiled, mixed_fn, mixed_fn, compiled]
+    assert [step(x, y) for step in takes] == [ref_step(x, y) for _ in takes]
+    assert_same_parameters(reference, mixed)
+
+
+@cpu_only
+def test_a_new_learning_rate_traces_again():
+    """Hyper-parameters are constants of the program: a scheduler's change re-traces."""
+    reference, model = mlp(), mlp()
+    ref_opt = optim.SGD(reference.parameters(), lr=0.1)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    ref_step, step = make_step(reference, ref_opt), tg.compile(make_step(model, opt),
+                                                                  use_numexpr=False)
+    x, y = data(8)
+    losses = []
+    for lr in (0.1, 0.1, 0.1, 0.05, 0.05):
+        ref_opt.param_groups[0]["lr"] = opt.param_groups[0]["lr"] = lr
+        losses.append((ref_step(x, y), step(x, y)))
+    assert [a for a, _ in losses] == [b for _, b in losses]
+    assert step.traces == 3  # no gradients yet, then lr 0.1, then lr 0.05
+
+
+@cpu_only
+def test_in_place_writes_through_views_replay_in_order():
+    """A step that writes into a parameter through a view, and reads it before and after:
+    the writes are kept in their place (no pass moves a read across them)."""
+    def build():
+        w = tg.tensor(numpy.linspace(-1, 1, 12, dtype=numpy.float32).reshape(3, 4),
+                      requires_grad=True)
+
+        def step():
+            before = (w.data * 2.0).sum()
+            row = w.data[1]
+            row *= 0.5  # in place, through a view
+            w.data[:, 0] += before  # and into another view
+            after = numpy.exp(w.data).sum()
+            return tg.constant(after), tg.constant(before)
+
+        return step, w
+
+    eager_step, eager_w = build()
+    compiled_fn, compiled_w = build()
+    compiled = tg.compile(compiled_fn)
+    for _ in range(3):
+        a, b = eager_step(), compiled()
+        assert numpy.array_equal(a[0].numpy(), b[0].numpy())
+        assert numpy.array_equal(a[1].numpy(), b[1].numpy())
+        assert numpy.array_equal(eager_w.data, compiled_w.data)
