@@ -521,3 +521,16 @@ def test_in_place_writes_through_views_replay_in_order():
         assert numpy.array_equal(a[0].numpy(), b[0].numpy())
         assert numpy.array_equal(a[1].numpy(), b[1].numpy())
         assert numpy.array_equal(eager_w.data, compiled_w.data)
+
+
+@cpu_only
+def test_writing_into_an_array_the_tracer_does_not_follow_is_refused():
+    table = numpy.zeros(4, numpy.float32)  # neither a tensor's data nor made in the step
+    t = tg.tensor(numpy.ones(4, numpy.float32))
+
+    def step():
+        numpy.add(table, t.data, out=table)
+        return t.sum()
+
+    with pytest.raises(TraceError, match="does not follow"):
+        tg.compile(step)()

@@ -178,25 +178,36 @@ _WRITING_METHODS = {"fill", "sort", "put", "partition", "resize", "setfield", "i
                     "byteswap"}
 
 
+# NumPy functions that write into their first argument
+_WRITING_FUNCTIONS = (numpy.copyto, numpy.put, numpy.place, numpy.putmask, numpy.fill_diagonal,
+                      numpy.put_along_axis)
+
+
 def _written_vars(node):
     """The vars a call changes in place: out= targets, the setitem target, ufunc.at's target,
-    the array whose method sorts or fills it."""
-    written = []
-    out = node.kwargs.get("out")
-    if out is not None:
-        written += Node("call", None, (out,)).reads()
+    the array a method sorts or fills, the first argument of copyto and its kind. Writing
+    into an array that is not traced (a constant of the trace) cannot be replayed: refused."""
+    targets = []
+    if node.kwargs.get("out") is not None:
+        out = node.kwargs["out"]
+        targets += list(out) if isinstance(out, tuple) else [out]
     if node.kind == "setitem" or (node.kind == "method" and node.op in _WRITING_METHODS):
-        written.append(node.args[0].var)
-    if (node.kind == "call" and getattr(node.op, "__name__", "") == "at"
-            and isinstance(getattr(node.op, "__self__", None), numpy.ufunc)):
-        written.append(node.args[0].var)
-    if node.kind == "call" and node.op is numpy.copyto:
-        written.append(node.args[0].var)
+        targets.append(node.args[0])
+    if node.kind == "call" and (node.op in _WRITING_FUNCTIONS or (
+            getattr(node.op, "__name__", "") == "at"
+            and isinstance(getattr(node.op, "__self__", None), numpy.ufunc))):
+        targets.append(node.args[0])
     position = OPAQUE.get((getattr(node.op, "__module__", None),
                            getattr(node.op, "__name__", None)))
-    if node.kind == "call" and position is not None and isinstance(node.args[position], Ref):
-        written.append(node.args[position].var)
-    return written
+    if node.kind == "call" and position is not None:
+        targets.append(node.args[position])
+    for target in targets:
+        if isinstance(target, numpy.ndarray):
+            raise TraceError(f"tg.compile: {_describe(node.kind, node.op)} writes traced "
+                             f"values into an array of shape {target.shape} that the tracer "
+                             "does not follow (made outside the step, or not a tensor's "
+                             "data): every replay would write into that one array again")
+    return [t.var for t in targets if isinstance(t, Ref)]
 
 
 def _execute(kind, op, args, kwargs):
@@ -461,7 +472,8 @@ class RecordingGenerator:
 # and the ones that make new arrays from shapes: while tracing they are recorded, so that an
 # array an op creates and then fills (out = xp.empty(...); out[t] = h) is traced too.
 _CONVERTING = ("asarray", "asanyarray", "ascontiguousarray", "array")
-_CREATING = ("empty", "zeros", "ones", "full", "arange", "eye", "identity")
+_CREATING = ("empty", "zeros", "ones", "full", "arange", "eye", "identity", "empty_like",
+             "zeros_like", "ones_like", "full_like")
 # The sequence ops' pool of freed arrays is switched off while tracing (traced arrays must
 # not outlive the trace in it); the compiled program plans its own buffers.
 # Library functions recorded as one node each (their insides use scipy.sparse, which cannot
