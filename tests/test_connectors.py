@@ -74,6 +74,23 @@ def test_prefix_lm_puts_one_token_per_feature_in_front_of_the_text():
                                atol=1e-6)
 
 
+def test_image_tokens_inserted_after_the_text_leave_the_text_as_the_frozen_lm_reads_it():
+    """insert_at = T: the image comes after every character, so causal attention keeps it out
+    of logits[:, :T - 1] (the frozen LM's own), and logits[:, T - 1] is read at the last image
+    token, having seen everything."""
+    lm = make_lm()
+    ids, features = inputs()
+    llava = C.PrefixLM(lm, C.MLPProjector(D_V, D_LM, seed=0))
+    logits = llava(ids, features, insert_at=7).numpy()
+    assert logits.shape == (3, 7, VOCAB)
+    np.testing.assert_allclose(logits[:, :-1], lm(ids).numpy()[:, :-1], atol=1e-6)
+    assert not np.allclose(logits[:, -1], lm(ids).numpy()[:, -1], atol=1e-3)
+    middle = llava(ids, features, insert_at=3).numpy()
+    np.testing.assert_allclose(middle[:, :2], lm(ids).numpy()[:, :2], atol=1e-6)
+    with pytest.raises(TensorError, match="insert_at"):
+        llava(ids, features, insert_at=8)
+
+
 def _train_one_step(model):
     ids, features = inputs()
     optimizer = optim.AdamW(C.trainable_parameters(model), lr=1e-2, weight_decay=0.1)

@@ -218,11 +218,35 @@ def _check_ids(name, ids):
     return ids
 
 
+def _run_with_inserted(lm, ids, tokens, insert_at):
+    """The LM on the text ``ids`` (N, T) with ``tokens`` (N, P, d_model) placed before text
+    position ``insert_at`` (0: in front of everything). Returns logits (N, T, vocab) with
+    logits[:, t] predicting ids[:, t + 1]: the prediction of ids[:, insert_at] comes from the
+    last inserted token's position (it has read the text before it and every token), the
+    others from the text's own positions."""
+    T, P = ids.shape[1], tokens.shape[1]
+    if not 0 <= insert_at <= T:
+        raise ShapeError(f"connectors: insert_at must be in 0..{T} (the text's length), got "
+                         f"{insert_at}")
+    if tokens.shape[0] != ids.shape[0]:
+        raise ShapeError(f"connectors: {tokens.shape[0]} images for {ids.shape[0]} texts")
+    text = lm.token_embedding(ids)
+    logits = _lm_run(lm, concatenate([text[:, :insert_at], tokens, text[:, insert_at:]], axis=1))
+    if insert_at == 0:
+        return logits[:, P:]
+    return concatenate([logits[:, :insert_at - 1], logits[:, insert_at + P - 1:]], axis=1)
+
+
 class PrefixLM(Module):
-    """A frozen LM reading image tokens in front of the text: PrefixLM(lm, connector), with
+    """A frozen LM reading image tokens among the text: PrefixLM(lm, connector), with
     connector an MLPProjector (LLaVA) or a PerceiverResampler (whose out_dim is the LM's
-    d_model). forward(ids (N, T), features (N, S, d_v)) -> logits (N, T, vocab) at the text
-    positions: logits[:, t] predicts ids[:, t + 1], having seen the image and ids[:, :t + 1].
+    d_model). forward(ids (N, T), features (N, S, d_v), insert_at=0) -> logits (N, T, vocab)
+    at the text positions: logits[:, t] predicts ids[:, t + 1].
+
+    insert_at: the text position the image tokens go before: 0 puts them in front of the
+    text (LLaVA's "<image> question"); the question's length puts them between question and
+    answer, where a language model that looks mostly at the last few characters (as a small
+    char-level LM does) still sees them when it starts the answer.
 
     The LM's parameters are frozen here (requires_grad_(False)); wrap its layers with LoRA
     after building the PrefixLM to train adapters."""
@@ -235,14 +259,9 @@ class PrefixLM(Module):
         self.lm = lm.requires_grad_(False)
         self.connector = connector
 
-    def forward(self, ids, features):
+    def forward(self, ids, features, insert_at=0):
         ids = _check_ids("PrefixLM", ids)
-        prefix = self.connector(features)                       # (N, P, d_model)
-        if prefix.shape[0] != ids.shape[0]:
-            raise ShapeError(f"PrefixLM: {prefix.shape[0]} images for {ids.shape[0]} texts")
-        x = concatenate([prefix, self.lm.token_embedding(ids)], axis=1)
-        P = prefix.shape[1]
-        return _lm_run(self.lm, x)[:, P:]
+        return _run_with_inserted(self.lm, ids, self.connector(features), insert_at)
 
     def image_tokens(self, num_features):
         return self.connector.image_tokens(num_features)
@@ -270,7 +289,9 @@ class FlamingoLM(Module):
                                                                 generator=rng)
                                        for _ in self.inserted_before)
 
-    def forward(self, ids, features):
+    def forward(self, ids, features, insert_at=None):
+        """insert_at is accepted for PrefixLM's interface and ignored: no image token enters
+        the sequence."""
         ids = _check_ids("FlamingoLM", ids)
         image = features if self.resampler is None else self.resampler(features)
         blocks = dict(zip(self.inserted_before, self.cross_blocks))
@@ -288,10 +309,11 @@ class FlamingoLM(Module):
 
 
 class TextOnlyLM(Module):
-    """The baseline that cannot see: TextOnlyLM(lm, num_tokens=8), a frozen LM behind
-    num_tokens learned prefix tokens, the same for every image (prompt tuning). Trained like
-    the connectors, it learns what the question alone says about the answer.
-    forward(ids, features=None) -> logits (N, T, vocab); the features are ignored."""
+    """The baseline that cannot see: TextOnlyLM(lm, num_tokens=8), a frozen LM reading
+    num_tokens learned tokens, the same for every image (prompt tuning), where PrefixLM puts
+    the image's. Trained like the connectors, it learns what the question alone says about the
+    answer. forward(ids, features=None, insert_at=0) -> logits (N, T, vocab); the features
+    are ignored."""
 
     def __init__(self, lm, num_tokens=8, seed=None, generator=None):
         super().__init__()
@@ -299,12 +321,10 @@ class TextOnlyLM(Module):
         self.prompt = Parameter(zeros(num_tokens, lm.d_model))
         init.normal_(self.prompt, 0.0, 0.02, generator=init.get_generator(seed, generator))
 
-    def forward(self, ids, features=None):
+    def forward(self, ids, features=None, insert_at=0):
         ids = _check_ids("TextOnlyLM", ids)
-        N = ids.shape[0]
-        prefix = self.prompt.unsqueeze(0).broadcast_to(N, *self.prompt.shape)
-        x = concatenate([prefix, self.lm.token_embedding(ids)], axis=1)
-        return _lm_run(self.lm, x)[:, self.prompt.shape[0]:]
+        tokens = self.prompt.unsqueeze(0).broadcast_to(ids.shape[0], *self.prompt.shape)
+        return _run_with_inserted(self.lm, ids, tokens, insert_at)
 
     def image_tokens(self, num_features):
         return 0
