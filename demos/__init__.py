@@ -44,6 +44,7 @@ DEMOS = [
     "coca_tradeoff",
     "caption_samples",
     "lora_finetune",
+    "connectors_vqa",
 ]
 
 # Distributed training on MPI: each runs under mpiexec with the ranks it is meant for

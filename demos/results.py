@@ -331,6 +331,18 @@ ROWS = {
         "other books' bits/char: frozen {results/frozen/other_books_bits:.3f}, full "
         "{results/full/other_books_bits:.3f}, LoRA r=16 {results/lora_r16/other_books_bits:.3f}"
         "; r=16 merged into the weights: {merged_test_bits:.3f}",
+    "connectors_vqa":
+        "frozen KJV char GPT + frozen shapes ViT, only the connector trained ({steps} steps; "
+        "LoRA r=4 runs {lora_steps}); answers written by the LM, exact match, on held-out "
+        "colour+shape pairs (seen pairs): text only {text_only_held_out:.0%} "
+        "({text_only_seen:.0%}), LLaVA MLP {llava_held_out:.0%} ({llava_seen:.0%}; "
+        "{llava_image_tokens} image tokens, {llava_trainable:,} trained), resampler "
+        "{resampler_held_out:.0%} ({resampler_seen:.0%}; {resampler_image_tokens} tokens, "
+        "{resampler_trainable:,}), Flamingo {flamingo_held_out:.0%} ({flamingo_seen:.0%}; no "
+        "LM position, {flamingo_trainable:,}; gates tanh(alpha) 0 -> "
+        "{flamingo_final_xattn_gates|first:+.2f}, {flamingo_final_xattn_gates|last:+.2f}); with "
+        "LoRA: LLaVA {llava_lora_held_out:.0%} ({llava_lora_seen:.0%}), Flamingo "
+        "{flamingo_lora_held_out:.0%} ({flamingo_lora_seen:.0%})",
 }
 
 # One line per figure file (as saved by demos/_plotting.save): what to look at in it.
@@ -426,6 +438,10 @@ CAPTIONS = {
     "number of trainable parameters (log scale), with the other books' bits (forgetting) and "
     "the frozen model's two lines: how much of full fine-tuning's gain each rank buys. Right: "
     "the validation curves, all from the frozen model's value (LoRA's exactly: B = 0).",
+    "connectors_vqa.png": "Left: exact-match accuracy per question type on held-out colour + "
+    "shape pairs, each connector against the text-only baseline and the most frequent answer "
+    "(black dash). Right: Flamingo's gates tanh(alpha) open from exactly 0 as training finds "
+    "the image useful.",
 }
 
 
