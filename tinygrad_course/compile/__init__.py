@@ -127,20 +127,23 @@ class CompiledStep:
     def graph(self):
         """The traced graph (one node per line) before and after fusion."""
         compiled = self._latest()
+        labels = compiled.program.labels
         after = []
         for item in compiled.schedule:
             if isinstance(item, Node):
-                after.append(item.describe())
-            else:
-                inner = " ".join(n.describe().split(" = ")[1].split("  ")[0]
-                                 for n in item.members)
-                after.append(f"v{item.var} = fused[{inner}]")
-        return (to_text(compiled.before, "traced graph") + "\n\n"
+                after.append(item.describe(labels))
+            else:  # a fused kernel: its members on one line, as one kernel computes them
+                inner = "; ".join(n.describe().split("  ")[0] for n in item.members)
+                after.append(f"fused[{inner}]  {item.root.shape} {item.root.dtype}")
+        return (to_text(compiled.program.nodes, "traced graph", labels) + "\n\n"
                 + f"# after the passes: {len(after)} kernels\n" + "\n".join(after))
 
-    def dot(self):
-        """Graphviz DOT text of the traced graph of the latest call."""
-        return to_dot(self._latest().before)
+    def dot(self, after=False):
+        """Graphviz DOT text of the traced graph of the latest call (``after=True``: the
+        nodes that remain after simplification and dead-code elimination)."""
+        compiled = self._latest()
+        nodes = compiled.before if after else compiled.program.nodes
+        return to_dot(nodes, "after" if after else "traced", compiled.program.labels)
 
     @property
     def stats(self):

@@ -59,9 +59,13 @@ def capture(fn, args, kwargs, slots):
     tracer = trace.Tracer()
     reads, restore = [], []
 
+    labels = {}
+    names = {id(t): name for t, name in zip(slots.tensors, slots.tensor_names)}
+
     def traced_input(value, source):
         traced = tracer.input(value, source)
         reads.append((traced._var, source))
+        labels[traced._var] = _label(source, slots, names)
         return traced
 
     for i, t in enumerate(slots.tensors):
@@ -97,7 +101,22 @@ def capture(fn, args, kwargs, slots):
     _put_back_real_values(slots, restore)
     real_result = _real_result(result)
     program = Program(tracer.nodes, reads, writes, result_template, tracer.values)
+    program.labels = labels
     return program, real_result
+
+
+def _label(source, slots, names):
+    """A reader's name for an input: 'model.0.weight', 'model.0.weight.grad',
+    'model.0.weight exp_avg' (optimiser state), 'args[0].data'."""
+    kind = source[0]
+    if kind == "arg":
+        return source[1]
+    if kind in ("data", "grad"):
+        name = slots.tensor_names[source[1]]
+        return name if kind == "data" else f"{name}.grad"
+    o, i = source[1]
+    param = slots.optimizers[o]._params()[i]
+    return f"{names.get(id(param), f'opt{o} param {i}')} {source[2]}"
 
 
 def _traced_arguments(value, traced_input, restore, path):

@@ -72,6 +72,10 @@ class Source:
         if isinstance(value, slice):
             return f"slice({self.render(value.start)}, {self.render(value.stop)}, " \
                    f"{self.render(value.step)})"
+        if isinstance(value, numpy.generic) and value.dtype.kind in "biuf" and (
+                value.dtype.kind != "f" or numpy.isfinite(value)):
+            kind = type(value)  # float32(2.0): the exact value, with its type
+            return f"{self.name_of(kind, kind.__name__)}({value.item()!r})"
         if isinstance(value, numpy.dtype):
             return self.name_of(value, str(value))
         if isinstance(value, type) or inspect.ismodule(value):
@@ -187,7 +191,7 @@ def generate(program, schedule, plan, slots, numexpr_kernels=None):
             lines.append(f"    S[{o}, {i}] = O[{o}].state.setdefault(O[{o}]._params()[{i}], {{}})")
     for item in schedule:
         if isinstance(item, Node):
-            lines.append("    " + node_line(source, item, plan))
+            lines.append("    " + node_line(source, item, plan, program.labels))
         else:
             found = numexpr_kernels.get(item.var)
             text = kernel_text(source, item, plan, found)
@@ -195,12 +199,27 @@ def generate(program, schedule, plan, slots, numexpr_kernels=None):
             lines.append(f"    v{item.var} = {text}{comment}")
     lines += ["    " + line for line in write_lines(source, program, plan)]
     lines.append(f"    return {result_text(source, program.result)}")
+    lines[1:1] = ["    " + line for line in constant_legend(source)]
     for number, (shape, dtype, order) in (plan.buffers.items() if plan else ()):
         source.namespace[f"b{number}"] = numpy.empty(shape, dtype, order=order)
     return "\n".join(lines) + "\n", source.namespace
 
 
-def node_line(source, node, plan):
+def constant_legend(source):
+    """Comment lines saying what the constants k, k_2, ... are (arrays of the trace)."""
+    lines = []
+    for name, value in source.namespace.items():
+        if name == "k" or name.startswith("k_"):
+            if isinstance(value, numpy.ndarray) and value.size == 1:
+                lines.append(f"# {name} = {value.item()!r} ({value.dtype}, shape {value.shape})")
+            elif isinstance(value, numpy.ndarray):
+                lines.append(f"# {name}: a {value.dtype} array of shape {value.shape}")
+            else:
+                lines.append(f"# {name}: {type(value).__name__}")
+    return lines
+
+
+def node_line(source, node, plan, labels=None):
     if node.kind == "check":
         guard_failed = source.name_of(GuardFailed, "GuardFailed")
         value, outcome = source.render(node.args[0]), node.kwargs["outcome"]
@@ -208,7 +227,9 @@ def node_line(source, node, plan):
             f"int({value}) != {outcome}"
         return f"if {test}: raise {guard_failed}({node.describe()!r})"
     if node.kind == "input":
-        return f"v{node.var} = {input_text(source, node.source)}"
+        label = (labels or {}).get(node.var)
+        comment = f"  # {label}" if label else ""
+        return f"v{node.var} = {input_text(source, node.source)}{comment}"
     if node.kind == "setitem":
         target, index, value = node.args
         return (f"{source.render(target)}[{source.render_index(index)}] = "

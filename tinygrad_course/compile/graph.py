@@ -58,11 +58,11 @@ class Node:
         _collect_refs((self.args, self.kwargs), found)
         return list(dict.fromkeys(found))
 
-    def describe(self):
-        """One line: ``v12 = multiply(v10, v11)  (8, 256) float32``."""
+    def describe(self, labels=None):
+        """One line: ``v12 = multiply(v10, v11)  (8, 256) float32``; inputs by their label."""
         target = f"v{self.var} = " if self.var is not None else ""
         if self.kind == "input":
-            body = f"input {self.source}"
+            body = f"input {(labels or {}).get(self.var, self.source)}"
         else:
             body = f"{op_name(self)}({', '.join(_short(a) for a in self.args)})"
         shape = "" if self.shape is None else f"  {self.shape} {self.dtype}"
@@ -132,19 +132,19 @@ def map_refs(value, function):
     return value
 
 
-def to_text(nodes, title="traced graph"):
+def to_text(nodes, title="traced graph", labels=None):
     """The nodes one per line, as ``step.graph`` prints them."""
     lines = [f"# {title}: {len(nodes)} nodes"]
-    lines += [node.describe() for node in nodes]
+    lines += [node.describe(labels) for node in nodes]
     return "\n".join(lines)
 
 
-def to_dot(nodes, title="traced"):
+def to_dot(nodes, title="traced", labels=None):
     """Graphviz DOT text of the nodes: a box per operation, an arrow per value it reads."""
     lines = [f'digraph "{title}" {{', "  rankdir=TB;", "  node [fontname=monospace];"]
     maker = {}
     for i, node in enumerate(nodes):
-        label = node.describe().replace('"', "'")
+        label = node.describe(labels).replace('"', "'")
         shape = "ellipse" if node.kind == "input" else "box"
         lines.append(f'  n{i} [label="{label}", shape={shape}];')
         for var in node.reads():

@@ -78,7 +78,8 @@ class Slots:
         self.tensors, self.tensor_names = [], []
         self.modules, self.optimizers = [], []
         seen = set()
-        for name, obj in roots:
+        # modules first, so that parameters are named by their place in the model
+        for name, obj in sorted(roots, key=lambda root: not isinstance(root[1], Module)):
             self._visit(name, obj, seen, _SEARCH_DEPTH)
 
     def _visit(self, name, obj, seen, depth):
