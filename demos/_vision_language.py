@@ -11,6 +11,7 @@ import time
 import numpy as np
 
 import tinygrad_course as tg
+from demos import _progress
 from tinygrad_course import optim
 from tinygrad_course.data import scenes
 from tinygrad_course.models.albef import ALBEF
@@ -82,12 +83,31 @@ def clip_loss_of(data):
     return loss_of
 
 
-def fusion_loss_of(data, **options):
+def swap_negative_ids(data):
+    """Token ids of both swaps of every training caption, {"relation": (N, T), "attribute":
+    (N, T)}: the caption of image i (scene source[i]'s) with its two objects, or its two
+    colours, exchanged; the same words, false of image i (data/scenes.swapped_caption)."""
+    described = subset(data["train"], data["source"])
+    return {kind: data["tokenizer"]([scenes.swapped_caption(f, s, r, kind, z) for f, s, r, z in
+                                     zip(described["first"], described["second"],
+                                         described["relation"], described["with_sizes"])])
+            for kind in scenes.SWAP_KINDS}
+
+
+def fusion_loss_of(data, swap_negatives=False, **options):
     """loss_of for a model with ``losses`` (ALBEF, ViLT, VLMo): the sum of its objectives, the
-    batch's true pairs excluded from the negatives; options go to model.losses."""
+    batch's true pairs excluded from the negatives; options go to model.losses.
+    swap_negatives: also give ALBEF's ITM one generated swap of each caption (relation or
+    attribute, drawn per pair) as a negative: ``structured_negatives`` of ALBEF.losses."""
     images, ids, tokenizer = data["train"]["images"], data["ids"], data["tokenizer"]
+    swapped = swap_negative_ids(data) if swap_negatives else None
 
     def loss_of(model, batch, rng):
+        if swapped is not None:
+            relation = rng.random(len(batch)) < 0.5
+            options["structured_negatives"] = np.where(relation[:, None],
+                                                       swapped["relation"][batch],
+                                                       swapped["attribute"][batch])
         return model.losses(images[batch], ids[batch], rng, tokenizer.mask_id,
                             special_ids=(0, tokenizer.cls_id),
                             positives=batch_positives(data, batch), **options)["loss"]
@@ -127,7 +147,8 @@ def train(model, loss_of, n, steps, batch_size=32, lr=1e-3, seed=0, after_step=N
     rng = np.random.default_rng(seed)
     losses = []
     start = time.perf_counter()
-    for _ in range(steps):
+    for step in range(steps):
+        _progress.epoch(step + 1, steps, "step")
         batch = sampler(rng, batch_size)
         loss = loss_of(model, batch, rng)
         optimizer.zero_grad()
@@ -213,6 +234,17 @@ def format_swap(name, result):
     return (f"  {name:<24} {result['accuracy']:6.1%}  [{low:.1%}, {high:.1%}]  "
             f"(relation {result['relation']:.1%}, attribute {result['attribute']:.1%}; "
             f"n = {result['n']})")
+
+
+def compare_swap(name_a, a, name_b, b):
+    """One sentence on two swap_test results: which is higher, and whether their 95% Wilson
+    intervals are disjoint (a difference shown) or overlap (none shown at this n)."""
+    (low_a, high_a), (low_b, high_b) = a["ci"], b["ci"]
+    disjoint = high_b < low_a or high_a < low_b
+    order = "above" if a["accuracy"] > b["accuracy"] else "below"
+    return (f"{name_a} {a['accuracy']:.1%} vs {name_b} {b['accuracy']:.1%} on {a['n']} images: "
+            + (f"{name_a} is {order} {name_b} (the 95% intervals are disjoint)" if disjoint else
+               "the 95% intervals overlap, no difference shown"))
 
 
 def format_retrieval(name, result):

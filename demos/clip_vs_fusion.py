@@ -66,10 +66,15 @@ def main(argv=None):
                                               rerank=albef.match_score)
     print(vl.format_retrieval("CLIP", results["retrieval_clip"]))
     print(vl.format_retrieval("ALBEF ITC", results["retrieval_albef"]))
-    # flat numbers for the tour's summary line
-    results.update({"clip_swap": results["swap_seen_clip"]["accuracy"],
-                    "albef_itm_swap": results["swap_seen_albef_itm"]["accuracy"],
-                    "swap_images": results["swap_seen_albef_itm"]["n"]})
+    results["verdict"] = vl.compare_swap("ALBEF ITM", results["swap_seen_albef_itm"], "CLIP",
+                                         results["swap_seen_clip"])
+    print(results["verdict"])
+    # flat numbers for the tour's summary line and the README row
+    itm, clip_swap = results["swap_seen_albef_itm"], results["swap_seen_clip"]
+    results.update({"clip_swap": clip_swap["accuracy"], "albef_itm_swap": itm["accuracy"],
+                    "swap_images": itm["n"], "clip_swap_low": clip_swap["ci"][0],
+                    "clip_swap_high": clip_swap["ci"][1], "albef_itm_swap_low": itm["ci"][0],
+                    "albef_itm_swap_high": itm["ci"][1]})
     return results
 
 

@@ -48,6 +48,9 @@ def main(argv=None):
         print(f"  {'':<24} {1e3 * seconds:.0f} ms per training step, {parameters} parameters")
     results["step_cost_ratio"] = results["vilt_ms_per_step"] / results["albef_ms_per_step"]
     print(f"a ViLT step costs {results['step_cost_ratio']:.2f}x an ALBEF step")
+    results["verdict"] = vl.compare_swap("ViLT ITM", results["vilt_swap"], "ALBEF ITM",
+                                         results["albef_swap"])
+    print(results["verdict"])
     return results
 
 

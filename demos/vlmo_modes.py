@@ -52,6 +52,9 @@ def main(argv=None):
                              ("clip", "CLIP (cosine)", vl.clip_pair_score(clip))):
         results[f"swap_{key}"] = vl.swap_test(score, data["seen"], tokenizer)
         print(vl.format_swap(name, results[f"swap_{key}"]))
+    results["verdict"] = vl.compare_swap("VLMo fusion", results["swap_vlmo"], "CLIP",
+                                         results["swap_clip"])
+    print(results["verdict"])
     return results
 
 

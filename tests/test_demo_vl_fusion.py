@@ -6,6 +6,7 @@ learned in seconds (retrieval of the right objects). The full-size numbers are i
 README's demo table.
 """
 
+import numpy as np
 import pytest
 
 from tinygrad_course.data import scenes
@@ -29,6 +30,8 @@ def test_quick_clip_vs_fusion_measures_the_swap_test_and_retrieves_objects():
     for split in ("seen", "held_out"):
         for model in ("clip", "albef_itc", "albef_itm"):
             _check_swap(r[f"swap_{split}_{model}"], n)
+    assert r["verdict"].startswith("ALBEF ITM") and f"on {n} images" in r["verdict"]
+    assert (r["clip_swap_low"], r["clip_swap_high"]) == tuple(r["swap_seen_clip"]["ci"])
     # measured after 60 steps: CLIP 41.7%, ALBEF ITC 52.5%: a dual encoder's score is about
     # chance on captions with the same words
     for model in ("clip", "albef_itc"):
@@ -46,7 +49,7 @@ def test_quick_albef_ablation_sets_the_noise_rate_and_measures_every_arm():
 
     r = albef_ablation.main(["--quick"])
     assert r["noise_rate"] == 0.3 and abs(r["noisy_captions"] - 0.3) < 0.06
-    for arm in ("random", "hard", "no_mod", "mod"):
+    for arm in ("random", "hard", "hard_swaps", "no_mod", "mod"):
         _check_swap(r[f"swap_{arm}"], 120)
     for key in ("mlm_image", "mlm_blank"):
         assert 0.0 <= r[key] <= 1.0
@@ -72,3 +75,29 @@ def test_quick_vlmo_modes_measures_one_model_both_ways():
         retrieval = r[f"retrieval_{key}"]
         assert retrieval["n"] == 120
         assert 0.0 <= retrieval["i2t"][1] <= retrieval["i2t"][5] <= 1.0
+
+
+def test_compare_swap_says_a_difference_is_shown_only_when_the_intervals_are_disjoint():
+    from demos import _vision_language as vl
+
+    def result(correct, n=1000):
+        return {"accuracy": correct / n, "n": n, "ci": scenes.wilson_interval(correct, n)}
+
+    # 55% vs 49% on 1000 images: [51.9%, 58.1%] and [45.9%, 52.1%] overlap
+    assert "overlap, no difference shown" in vl.compare_swap("A", result(550), "B", result(490))
+    # 60% vs 49%: disjoint, in either order
+    assert "A is above B" in vl.compare_swap("A", result(600), "B", result(490))
+    assert "B is below A" in vl.compare_swap("B", result(490), "A", result(600))
+
+
+def test_swap_negatives_of_the_training_data_are_false_captions_with_the_same_words():
+    from demos import _vision_language as vl
+
+    data = vl.make_data(quick=True, noise_rate=0.3)
+    swapped = vl.swap_negative_ids(data)
+    ids = data["ids"]
+    for kind in scenes.SWAP_KINDS:
+        assert swapped[kind].shape == ids.shape
+        # the same multiset of token ids as image i's caption, in another order
+        np.testing.assert_array_equal(np.sort(swapped[kind], axis=1), np.sort(ids, axis=1))
+        assert (swapped[kind] != ids).any(axis=1).all()

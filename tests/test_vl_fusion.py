@@ -86,6 +86,28 @@ def test_the_caption_says_where_each_object_is_drawn():
                 "below": row_gap < -4}[relation], data["captions"][i]
 
 
+def test_swap_negatives_are_false_captions_with_the_same_words_of_both_kinds():
+    data = scenes.make_scenes(200, seed=4)
+    captions, kinds = scenes.swap_negatives(data, rng=0)
+    assert set(kinds) == set(scenes.SWAP_KINDS)
+    negatives = {"first": [], "second": [], "relation": data["relation"],
+                 "with_sizes": data["with_sizes"]}
+    for i, (false, kind) in enumerate(zip(captions, kinds)):
+        assert sorted(false.split()) == sorted(data["captions"][i].split())
+        first, second = data["first"][i], data["second"][i]
+        assert false == scenes.swapped_caption(first, second, data["relation"][i], kind,
+                                               data["with_sizes"][i])
+        if kind == "relation":
+            first, second = second, first
+        else:
+            first, second = (second[0],) + first[1:], (first[0],) + second[1:]
+        negatives["first"].append(first)
+        negatives["second"].append(second)
+    # what each generated caption says is false of its own image
+    assert not np.diag(scenes.caption_matches(data, negatives)).any()
+    assert scenes.swap_negatives(data, rng=0) == (captions, kinds)
+
+
 def test_same_seed_same_scenes():
     a, b = scenes.make_swap_test(20, seed=5), scenes.make_swap_test(20, seed=5)
     np.testing.assert_array_equal(a["images"], b["images"])
@@ -263,6 +285,29 @@ def test_with_alpha_zero_momentum_distillation_reduces_to_the_plain_losses():
                               teacher=teacher, alpha=0.4, special_ids=SPECIAL)
     assert with_alpha["itc"].item() != pytest.approx(plain["itc"].item(), rel=1e-4)
     assert with_alpha["itm"].item() == pytest.approx(plain["itm"].item(), rel=1e-7)
+
+
+def test_structured_negatives_add_one_itm_negative_per_image():
+    model = tiny_albef()
+    data = scenes.make_scenes(4, image_size=8, seed=2)
+    images, ids = data["images"], TOKENIZER(data["captions"])
+    swapped = TOKENIZER(scenes.swap_negatives(data, rng=1)[0])
+    plain = model.losses(images, ids, np.random.default_rng(0), TOKENIZER.mask_id,
+                         special_ids=SPECIAL)
+    extra = model.losses(images, ids, np.random.default_rng(0), TOKENIZER.mask_id,
+                         special_ids=SPECIAL, structured_negatives=swapped)
+    with tg.no_grad():
+        logits = model.itm_logits(model.image_encoder(images), model.text_encoder(swapped),
+                                  swapped)
+    swap_loss = itm_loss(logits, tg.tensor(np.zeros(4, dtype=np.int64))).item()
+    # the mean over 3N sampled pairs and N generated negatives (label 0)
+    assert extra["itm"].item() == pytest.approx((3 * plain["itm"].item() + swap_loss) / 4,
+                                                rel=1e-5)
+    for key in ("itc", "mlm"):
+        assert extra[key].item() == pytest.approx(plain[key].item(), rel=1e-7)
+    with pytest.raises(ShapeError, match="structured_negatives"):
+        model.losses(images, ids, np.random.default_rng(0), TOKENIZER.mask_id,
+                     structured_negatives=swapped[:3])
 
 
 def _gradcheck_parameter(model, path, loss_of):

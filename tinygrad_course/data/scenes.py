@@ -175,6 +175,20 @@ def swapped_caption(first, second, relation, kind, with_sizes=False):
     raise ValueError(f"swapped_caption: kind must be one of {SWAP_KINDS}, got {kind!r}")
 
 
+def swap_negatives(scene_dict, rng=None):
+    """One generated false caption per scene, with its caption's words: a relation or an
+    attribute swap (swapped_caption), the kind drawn at random for each scene. These are the
+    structured hard negatives of NegCLIP (Yuksekgonul et al. 2023), built from the scene
+    description instead of a parser. scene_dict: a make_scenes dict. Returns (captions, kinds),
+    two lists of str."""
+    rng = numpy.random.default_rng(rng)
+    kinds = [SWAP_KINDS[i] for i in rng.integers(len(SWAP_KINDS), size=len(scene_dict["first"]))]
+    captions = [swapped_caption(f, s, r, k, z) for f, s, r, k, z in zip(
+        scene_dict["first"], scene_dict["second"], scene_dict["relation"], kinds,
+        scene_dict["with_sizes"])]
+    return captions, kinds
+
+
 def make_swap_test(n, split="train", image_size=24, seed=0):
     """n images, each with its true caption and one swapped caption of the same words.
 

@@ -14,6 +14,8 @@ The loss of one batch is L = L_itc + L_itm + L_mlm:
     L_itm = H(y_itm, p_itm)    over N positive pairs and 2N negatives: for each image a
             caption drawn with probability softmax(s_i)_j (j != i), for each caption an
             image drawn the same way: hard negatives, the pairs ITC finds most confusable
+            (optional, not in the paper: N more negatives (image n, a generated false caption
+            of image n), NegCLIP's structured negatives; ``losses(structured_negatives=...)``)
     L_mlm = H(y_mlm, p_mlm)    at the masked positions only (15% of the words; of those 80%
             become [mask], 10% a random word, 10% stay), the image present
 
@@ -272,13 +274,16 @@ class ALBEF(Module):
         return tuple(x.numpy() for x in (u, w) if x is not None)
 
     def losses(self, images, ids, rng, mask_id, teacher=None, alpha=0.0, negatives="hard",
-               mask_prob=0.15, special_ids=(0,), positives=None):
+               mask_prob=0.15, special_ids=(0,), positives=None, structured_negatives=None):
         """The three losses of one batch (the module docstring), as a dict of 0-d tensors
         with their sum under "loss". ``teacher``: the momentum model (needed if alpha > 0).
         negatives: "hard" (sampled by ITC similarity) or "random" (uniform). positives (N, N)
         bool: pairs i != j that match too ("a red circle left of a blue square" is true of an
         image captioned "a blue square right of a red circle"), never drawn as negatives
-        (default: identical captions only)."""
+        (default: identical captions only). structured_negatives (N, T) ids, optional: caption
+        n is known to be false of image n (a generated swap, data/scenes.swap_negatives); each
+        adds one more ITM negative (image n, caption n), N more pairs labelled 0. This is not
+        ALBEF's recipe but NegCLIP's structured negatives fed to the ITM head (an ablation)."""
         if negatives not in ("hard", "random"):
             raise ValueError(f"ALBEF.losses: negatives must be 'hard' or 'random', got "
                              f"{negatives!r}")
@@ -312,7 +317,17 @@ class ALBEF(Module):
         pair_texts = concatenate([text_tokens, text_tokens, text_tokens[text_for_image]],
                                  axis=0)
         pair_ids = numpy.concatenate([ids, ids, ids[text_for_image]])
-        labels = numpy.concatenate([numpy.ones(n, numpy.int64), numpy.zeros(2 * n, numpy.int64)])
+        if structured_negatives is not None:
+            structured_negatives = numpy.asarray(structured_negatives)
+            if structured_negatives.shape != ids.shape:
+                raise ShapeError(f"ALBEF.losses: structured_negatives must have the ids' shape "
+                                 f"{ids.shape}, got {structured_negatives.shape}")
+            pair_images = concatenate([pair_images, image_tokens], axis=0)
+            pair_texts = concatenate([pair_texts, self.text_encoder(structured_negatives)],
+                                     axis=0)
+            pair_ids = numpy.concatenate([pair_ids, structured_negatives])
+        labels = numpy.zeros(len(pair_ids), numpy.int64)
+        labels[:n] = 1  # the n positive pairs come first
         itm = itm_loss(self.itm_logits(pair_images, pair_texts, pair_ids),
                        tensor(labels, device=logits.device))
 
