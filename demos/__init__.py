@@ -45,6 +45,7 @@ DEMOS = [
     "caption_samples",
     "lora_finetune",
     "connectors_vqa",
+    "any_resolution",
 ]
 
 # Distributed training on MPI: each runs under mpiexec with the ranks it is meant for

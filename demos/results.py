@@ -343,6 +343,15 @@ ROWS = {
         "{flamingo_final_xattn_gates|first:+.2f}, {flamingo_final_xattn_gates|last:+.2f}); with "
         "LoRA: LLaVA {llava_lora_held_out:.0%} ({llava_lora_seen:.0%}), Flamingo "
         "{flamingo_lora_held_out:.0%} ({flamingo_lora_seen:.0%})",
+    "any_resolution":
+        "{side}x{side} canvases of small shapes, a 24x24 frozen ViT, Flamingo on the frozen KJV "
+        "GPT ({steps} steps): shape / colour answers right with one downscaled view "
+        "{single_shape:.0%} / {single_colour:.0%} ({single_tokens} image tokens), with tiles + a "
+        "global view {tiled_shape:.0%} / {tiled_colour:.0%} ({tiled_tokens}), the same "
+        "resampled to {resampled_tokens} tokens {resampled_shape:.0%} / "
+        "{resampled_colour:.0%}; an MLP projector's LM tokens grow with the side "
+        "({projector_tokens|first} at {sides|first} px, {projector_tokens|last} at "
+        "{sides|last}), the resampler's stay {resampled_tokens}",
 }
 
 # One line per figure file (as saved by demos/_plotting.save): what to look at in it.
@@ -442,6 +451,10 @@ CAPTIONS = {
     "shape pairs, each connector against the text-only baseline and the most frequent answer "
     "(black dash). Right: Flamingo's gates tanh(alpha) open from exactly 0 as training finds "
     "the image useful.",
+    "any_resolution.png": "Left: answers right per question type with one downscaled view, "
+    "with tiles + a global view, and with those resampled to 8 tokens: the shape of a 6-pixel "
+    "object needs the tiles. Right: image tokens per image against the image's side: one LM "
+    "token per feature grows with the area, the resampler stays at 8.",
 }
 
 
