@@ -150,15 +150,13 @@ def drop_private_out(nodes, escaping):
                 and set(node.kwargs) == {"out"} and isinstance(out, tuple) and len(out) == 1
                 and out[0].var == root_of[out[0].var]):
             temporary = out[0].var
-            others = [v for v in aliases[temporary] if v != node.var]
-            if (temporary not in escaping and all(p <= position for v in others
-                                                  for p in readers.get(v, ()))):
+            no_views = set(aliases[temporary]) <= {temporary, node.var}
+            if (no_views and temporary not in escaping
+                    and all(p <= position for p in readers.get(temporary, ()))):
                 node = Node("call", node.op, node.args, {}, shape=node.shape, dtype=node.dtype,
                             nbytes=node.nbytes)
-                node.var = nodes[position].var
-                node.root = node.var
+                node.var = node.root = nodes[position].var  # now a fresh value of its own
         rewritten.append(node)
-    _reroot(rewritten)
     return rewritten
 
 
@@ -216,17 +214,6 @@ def _aliases(nodes):
             aliases.setdefault(node.root, []).append(node.var)
             aliases.setdefault(node.var, aliases[node.root] if node.root != node.var else [])
     return aliases
-
-
-def _reroot(nodes):
-    """Recompute roots after a rewrite made a value fresh: views follow their input."""
-    root_of = {}
-    for node in nodes:
-        if node.var is None:
-            continue
-        if node.root != node.var and node.root in root_of:
-            node.root = root_of[node.root]
-        root_of[node.var] = node.root
 
 
 # ----- 3. memory planning --------------------------------------------------------------------
