@@ -257,3 +257,47 @@ COMPILE_ENTRY_POINTS = [
 def test_compile_entry_points_work_sanely_or_raise_a_named_error(entry, bad):
     test_bad_input_either_works_sanely_or_raises_a_named_tensor_error.hypothesis.inner_test(
         entry, bad)
+
+
+# ----- issue 26: connectors between a frozen vision encoder and a frozen LM, VQA data ----------
+def _tiny_lm():
+    from tinygrad_course.models.gpt import GPT
+    return GPT(11, 16, d_model=8, nhead=2, num_layers=1, seed=0)
+
+
+def _connectors():
+    from tinygrad_course.models import connectors
+    return connectors
+
+
+def _vqa():
+    from tinygrad_course.data import vqa
+    return vqa
+
+
+CONNECTOR_ENTRY_POINTS = [
+    ("make_vqa", lambda v: _vqa().make_vqa(v, seed=0)),
+    ("make_vqa", lambda v: _vqa().make_vqa(2, grid=v, seed=0)),
+    ("make_vqa", lambda v: _vqa().make_vqa(2, max_objects=v, seed=0)),
+    ("PerceiverResampler", lambda v: _connectors().PerceiverResampler(3, 4, 2, nhead=2,
+                                                                      seed=0)(v)),
+    ("GatedCrossAttentionBlock", lambda v: _connectors().GatedCrossAttentionBlock(
+        4, 3, nhead=2, seed=0)(tg.zeros(2, 5, 4), v)),
+    ("MLPProjector", lambda v: _connectors().MLPProjector(3, 8, seed=0)(v)),
+    ("PrefixLM", lambda v: _connectors().PrefixLM(
+        _tiny_lm(), _connectors().MLPProjector(3, 8, seed=0))(v, tg.zeros(2, 4, 3))),
+    ("FlamingoLM", lambda v: _connectors().FlamingoLM(_tiny_lm(), 3, nhead=2, seed=0)(
+        v, tg.zeros(2, 4, 3))),
+    ("any_resolution_views", lambda v: _connectors().any_resolution_views(v, 2)),
+    ("downscale", lambda v: _connectors().downscale(v, 2)),
+    ("ViewEmbedding", lambda v: _connectors().ViewEmbedding(4, 3, seed=0)(v)),
+]
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("entry", CONNECTOR_ENTRY_POINTS, ids=lambda e: e[0])
+@pytest.mark.parametrize("bad", BAD, ids=repr)
+def test_every_connector_entry_point_works_sanely_or_raises_a_named_error(entry, bad):
+    """Every pair (11 entry points x 32 bad values, 18 s): cheap enough to try them all."""
+    test_bad_input_either_works_sanely_or_raises_a_named_tensor_error.hypothesis.inner_test(
+        entry, bad)

@@ -136,12 +136,15 @@ def make_vqa(n, split="train", grid=1, max_objects=3, types=QUESTION_TYPES, seed
     Returns a dict: images (n, 3, 24 grid, 24 grid) float32; question, answer, kind (lists of
     str); objects (list of lists of (colour, shape, (row, col)), the focus first).
     """
+    if isinstance(n, bool) or not isinstance(n, (int, numpy.integer)) or n < 0:
+        raise ArgumentError(f"make_vqa: n must be a non-negative integer, got {n!r}")
     if split not in _SPLITS:
         raise ArgumentError(f"make_vqa: split must be one of {_SPLITS}, got {split!r}")
-    if not isinstance(grid, (int, numpy.integer)) or grid < 1:
+    if isinstance(grid, bool) or not isinstance(grid, (int, numpy.integer)) or grid < 1:
         raise ArgumentError(f"make_vqa: grid must be a positive integer, got {grid!r}")
     cells = [(r, c) for r in range(2 * grid) for c in range(2 * grid)]
-    if not isinstance(max_objects, (int, numpy.integer)) or not 1 <= max_objects <= len(cells):
+    if isinstance(max_objects, bool) or not isinstance(max_objects, (int, numpy.integer)) or \
+            not 1 <= max_objects <= len(cells):
         raise ArgumentError(f"make_vqa: max_objects must be 1 to {len(cells)} (one per cell), "
                             f"got {max_objects!r}")
     unknown = [t for t in types if t not in QUESTION_TYPES]

@@ -55,7 +55,7 @@ from ..nn.module import Module, ModuleList, Parameter
 from ..nn.normalization import LayerNorm
 from ..ops.elementwise import gelu
 from ..ops.movement import concatenate
-from ..tensor import as_tensor, zeros
+from ..tensor import as_tensor, host_array, zeros
 
 
 class FeedForward(Module):
@@ -218,7 +218,7 @@ def _check_ids(name, ids):
     return ids
 
 
-def _run_with_inserted(lm, ids, tokens, insert_at):
+def _run_with_inserted(name, lm, ids, tokens, insert_at):
     """The LM on the text ``ids`` (N, T) with ``tokens`` (N, P, d_model) placed before text
     position ``insert_at`` (0: in front of everything). Returns logits (N, T, vocab) with
     logits[:, t] predicting ids[:, t + 1]: the prediction of ids[:, insert_at] comes from the
@@ -226,10 +226,10 @@ def _run_with_inserted(lm, ids, tokens, insert_at):
     others from the text's own positions."""
     T, P = ids.shape[1], tokens.shape[1]
     if not 0 <= insert_at <= T:
-        raise ShapeError(f"connectors: insert_at must be in 0..{T} (the text's length), got "
+        raise ShapeError(f"{name}: insert_at must be in 0..{T} (the text's length), got "
                          f"{insert_at}")
     if tokens.shape[0] != ids.shape[0]:
-        raise ShapeError(f"connectors: {tokens.shape[0]} images for {ids.shape[0]} texts")
+        raise ShapeError(f"{name}: {tokens.shape[0]} images for {ids.shape[0]} texts")
     text = lm.token_embedding(ids)
     logits = _lm_run(lm, concatenate([text[:, :insert_at], tokens, text[:, insert_at:]], axis=1))
     if insert_at == 0:
@@ -261,7 +261,7 @@ class PrefixLM(Module):
 
     def forward(self, ids, features, insert_at=0):
         ids = _check_ids("PrefixLM", ids)
-        return _run_with_inserted(self.lm, ids, self.connector(features), insert_at)
+        return _run_with_inserted("PrefixLM", self.lm, ids, self.connector(features), insert_at)
 
     def image_tokens(self, num_features):
         return self.connector.image_tokens(num_features)
@@ -324,7 +324,7 @@ class TextOnlyLM(Module):
     def forward(self, ids, features=None, insert_at=0):
         ids = _check_ids("TextOnlyLM", ids)
         tokens = self.prompt.unsqueeze(0).broadcast_to(ids.shape[0], *self.prompt.shape)
-        return _run_with_inserted(self.lm, ids, tokens, insert_at)
+        return _run_with_inserted("TextOnlyLM", self.lm, ids, tokens, insert_at)
 
     def image_tokens(self, num_features):
         return 0
@@ -333,7 +333,7 @@ class TextOnlyLM(Module):
 # ----- any resolution ------------------------------------------------------------------------
 
 def _check_images(name, images, tile_size):
-    images = numpy.asarray(images)
+    images = host_array(images, name)
     if images.ndim != 4:
         raise ShapeError(f"{name}: images must be (N, C, H, W), got shape {images.shape}")
     H, W = images.shape[2:]
