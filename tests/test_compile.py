@@ -534,3 +534,33 @@ def test_writing_into_an_array_the_tracer_does_not_follow_is_refused():
 
     with pytest.raises(TraceError, match="does not follow"):
         tg.compile(step)()
+
+
+@cpu_only
+def test_a_parameter_passed_as_an_argument_is_read_once():
+    model = mlp()
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    weight = model[0].weight
+
+    def step(w, x, y):
+        opt.zero_grad()
+        loss = tg.functional.cross_entropy(model(x), y) + (w * w).sum() * 1e-3
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    reference = mlp()
+    ref_opt = optim.SGD(reference.parameters(), lr=0.1)
+
+    def ref_step(w, x, y):
+        ref_opt.zero_grad()
+        loss = tg.functional.cross_entropy(reference(x), y) + (w * w).sum() * 1e-3
+        loss.backward()
+        ref_opt.step()
+        return loss.item()
+
+    compiled = tg.compile(step, use_numexpr=False)
+    x, y = data(8)
+    for _ in range(3):
+        assert compiled(weight, x, y) == ref_step(reference[0].weight, x, y)
+    assert_same_parameters(reference, model)

@@ -121,6 +121,8 @@ def _label(source, slots, names):
 
 def _traced_arguments(value, traced_input, restore, path):
     if isinstance(value, Tensor):
+        if isinstance(value.data, trace.TracedArray):
+            return value  # also a piece of state (a parameter passed as an argument)
         restore.append((value, "data", value.data))
         value.data = traced_input(value.data, ("arg", f"{path}.data"))
         return value
