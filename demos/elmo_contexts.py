@@ -291,7 +291,7 @@ def main(argv=None):
     train_tokens = [tokens[i] for i in train_idx if tokens[i]]
     vocab = Vocab(train_tokens, min_count=2, specials=("</s>",))
     sequences = [vocab.encode(t) if t else np.zeros(0, np.int64) for t in tokens]
-    hidden, output_size, lm_epochs = (32, 500, 1) if quick else (64, 1000, 1)
+    hidden, output_size, lm_epochs = (32, 500, 3) if quick else (64, 1000, 1)
     print(f"KJV, lower-cased: {len(train_tokens)} training verses "
           f"({sum(map(len, train_tokens))} words), vocabulary {len(vocab)} (min count 2)")
 
