@@ -564,3 +564,21 @@ def test_a_parameter_passed_as_an_argument_is_read_once():
     for _ in range(3):
         assert compiled(weight, x, y) == ref_step(reference[0].weight, x, y)
     assert_same_parameters(reference, model)
+
+
+@cpu_only
+def test_an_error_while_tracing_leaves_plain_arrays_behind():
+    model = mlp()
+    opt = optim.SGD(model.parameters(), lr=0.1)
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = tg.functional.cross_entropy(model(x), y)
+        loss.backward()
+        raise RuntimeError("the step failed")
+
+    with pytest.raises(RuntimeError, match="the step failed"):
+        tg.compile(step)(*data(8))
+    assert all(type(p.data) is numpy.ndarray for p in model.parameters())
+    assert all(type(p.grad.data) is numpy.ndarray for p in model.parameters())
+    make_step(model, opt)(*data(8))  # eager training goes on
