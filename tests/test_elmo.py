@@ -4,9 +4,10 @@ each one predicts, context-dependence against word2vec, determinism; the elmo_co
 
 import numpy as np
 import pytest
+from test_api_fuzz import BAD
 
 import tinygrad_course as tg
-from tinygrad_course.errors import ArgumentError, ShapeError
+from tinygrad_course.errors import ArgumentError, ShapeError, TensorError
 from tinygrad_course.gradcheck import gradcheck
 from tinygrad_course.models.elmo import (
     BiLM,
@@ -202,6 +203,23 @@ def test_both_language_models_learn_a_deterministic_sequence():
 def test_bilm_refuses_bad_input_by_name(ids, lengths):
     with pytest.raises(ShapeError, match="BiLM"):
         _model().layers(ids, lengths)
+
+
+FUZZED = [("ScalarMix", lambda v: ScalarMix(3)(v)), ("ScalarMix", lambda v: ScalarMix(v)),
+          ("BiLM", lambda v: _model().layers(v, [2, 2])),
+          ("BiLM", lambda v: _model().losses(np.ones((2, 3), dtype=np.int64), v)),
+          ("pad_batch", lambda v: pad_batch(v))]
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("name, call", FUZZED)
+def test_every_bad_input_of_the_api_fuzz_list_works_or_raises_a_named_error(name, call):
+    """tests/test_api_fuzz.py's BAD values: a sane result or a TensorError naming the entry."""
+    for bad in BAD:
+        try:
+            call(bad)
+        except TensorError as err:
+            assert name in str(err), f"{name} with {bad!r}: {err}"
 
 
 def test_bilm_refuses_a_bad_configuration():

@@ -44,7 +44,7 @@ import numpy
 
 from .. import functional as F
 from ..autograd import no_grad
-from ..errors import ArgumentError, DTypeError, ShapeError
+from ..errors import ArgumentError, DTypeError, ShapeError, TensorError
 from ..nn import LSTM, Embedding, Linear, Module, ModuleList, init
 from ..nn.module import Parameter
 from ..nn.recurrent import lengths_to_mask
@@ -116,10 +116,27 @@ class ScalarMix(Module):
         return f"{self.num_layers}"
 
 
+def _host_integers(value, name, what, ndim):
+    """``value`` as a host integer array with ``ndim`` axes, or ShapeError naming ``name``."""
+    try:
+        host = numpy.asarray(value.numpy() if isinstance(value, Tensor) else value)
+    except (TensorError, TypeError, ValueError) as err:
+        raise ShapeError(f"{name}: {what} must be an integer array, got "
+                         f"{type(value).__name__}") from err
+    if host.ndim != ndim or host.dtype.kind not in "iu":
+        raise ShapeError(f"{name}: {what} must be a {ndim}-d integer array, got dtype "
+                         f"{host.dtype} and shape {host.shape}")
+    return host
+
+
 def pad_batch(sequences):
     """Token-id sequences -> (ids int64 (B, T) padded with 0, lengths int64 (B,))."""
+    if not isinstance(sequences, (list, tuple)) or not sequences:
+        raise ShapeError(f"pad_batch: needs a non-empty list of token-id sequences, got "
+                         f"{type(sequences).__name__}")
+    sequences = [_host_integers(s, "pad_batch", "each sequence", 1) for s in sequences]
     lengths = numpy.array([len(s) for s in sequences], dtype=numpy.int64)
-    if len(lengths) == 0 or lengths.min() < 1:
+    if lengths.min() < 1:
         raise ShapeError("pad_batch: needs at least one sequence, each with at least one token")
     ids = numpy.zeros((len(sequences), int(lengths.max())), dtype=numpy.int64)
     for row, sequence in enumerate(sequences):
@@ -174,16 +191,13 @@ class BiLM(Module):
             hidden_size, output_size, generator=rng, device=device)
 
     def _check(self, ids, lengths):
-        ids = numpy.asarray(ids.numpy() if isinstance(ids, Tensor) else ids)
-        if ids.ndim != 2 or ids.dtype.kind not in "iu" or ids.size == 0:
-            raise ShapeError(f"BiLM: ids must be a non-empty integer array (B, T), got dtype "
-                             f"{ids.dtype} and shape {ids.shape}")
-        if ids.min() < 0 or ids.max() >= self.vocab_size:
-            raise ShapeError(f"BiLM: ids must be in [0, {self.vocab_size}), got "
-                             f"{ids.min()} .. {ids.max()}")
-        lengths = numpy.asarray(lengths)
-        if lengths.shape != ids.shape[:1] or lengths.dtype.kind not in "iu" or (
-                lengths.min() < 1 or lengths.max() > ids.shape[1]):
+        ids = _host_integers(ids, "BiLM", "ids (B, T)", 2)
+        if ids.size == 0 or ids.min() < 0 or ids.max() >= self.vocab_size:
+            raise ShapeError(f"BiLM: ids must be a non-empty (B, T) array of ids in [0, "
+                             f"{self.vocab_size}), got shape {ids.shape}"
+                             + (f", values {ids.min()} .. {ids.max()}" if ids.size else ""))
+        lengths = _host_integers(lengths, "BiLM", "lengths", 1)
+        if lengths.shape != ids.shape[:1] or lengths.min() < 1 or lengths.max() > ids.shape[1]:
             raise ShapeError(f"BiLM: lengths must be {ids.shape[0]} integers in [1, "
                              f"{ids.shape[1]}], got {lengths!r}")
         return ids, lengths.astype(numpy.int64)
