@@ -3,9 +3,9 @@
 The model: the King James char GPT of demos/_pretrained_lm.py, pretrained on every verse
 except the book of Proverbs (cached after the first run). The new text: Proverbs, cut by
 characters into fine-tuning text (the first 80%), a validation slice (the next 10%, to pick
-each method's learning rate) and the held-out test text (the last 10%, scored once at the
-end). Each method starts from the same pretrained weights and trains the same number of
-steps on the same batches (AdamW, windows of 128 characters):
+each method's learning rate among three) and the held-out test text (the last 10%, scored
+once at the end). Each method starts from the same pretrained weights and trains the same
+number of steps on the same batches (AdamW, windows of 128 characters):
 
     frozen        no training: what pretraining alone gives on Proverbs
     full          every parameter trains
@@ -39,7 +39,8 @@ ALPHA = 8
 TARGETS = ("out_proj", "linear1", "linear2")
 QUICK = dict(steps=40, batch=8, every=20, lrs={"full": (1e-3,), "lora": (1e-2,)},
              forgetting_characters=2_000)
-FULL = dict(steps=300, batch=16, every=50, lrs={"full": (3e-4, 1e-3), "lora": (3e-3, 1e-2)},
+FULL = dict(steps=300, batch=16, every=50,
+            lrs={"full": (1e-4, 3e-4, 1e-3), "lora": (1e-3, 3e-3, 1e-2)},
             forgetting_characters=10_000)
 
 
@@ -162,7 +163,8 @@ def main(argv=None):
     plt = None if args.no_plot else _plotting.pyplot()
     if plt is not None:
         fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
-        names = [n for n in results if n != "frozen"]
+        names = sorted((n for n in results if n != "frozen"),
+                       key=lambda n: results[n]["trainable"])
         counts = [results[n]["trainable"] for n in names]
         left.plot(counts, [results[n]["test_bits"] for n in names], "o-",
                   label=f"{BOOK}, held out")
@@ -174,6 +176,7 @@ def main(argv=None):
             left.annotate(name, (count, results[name]["test_bits"]), textcoords="offset points",
                           xytext=(0, 6), ha="center", fontsize=8)
         left.set_xscale("log")
+        left.margins(x=0.15)
         left.set_xlabel("trainable parameters")
         left.set_ylabel("bits per character")
         left.legend(fontsize=8)
