@@ -41,6 +41,7 @@ DEMOS = [
     "albef_ablation",
     "vilt_vs_albef",
     "vlmo_modes",
+    "blip_capfilt",
     "coca_tradeoff",
     "caption_samples",
     "lora_finetune",

@@ -343,6 +343,18 @@ ROWS = {
         "{flamingo_final_xattn_gates|first:+.2f}, {flamingo_final_xattn_gates|last:+.2f}); with "
         "LoRA: LLaVA {llava_lora_held_out:.0%} ({llava_lora_seen:.0%}), Flamingo "
         "{flamingo_lora_held_out:.0%} ({flamingo_lora_seen:.0%})",
+    "blip_capfilt":
+        "BLIP (ITC + ITM + LM, {steps} steps) on {train_images:,} relational scenes, "
+        "{wrong_fraction:.0%} of the captions another image's: its ITM filter finds the wrong "
+        "ones with precision {filter_web/precision:.0%}, recall {filter_web/recall:.0%}; its "
+        "synthetic captions are {synthetic_true:.0%} true ({synthetic_objects_right:.0%} name the "
+        "two objects right), {synthetic_kept:,} kept "
+        "({synthetic_kept_true:.0%} of them true); the cleaned set has {cleaned_pairs:,} pairs, "
+        "{cleaned_wrong_fraction:.0%} wrong. Held-out images, trained on the noisy set vs "
+        "after CapFilt: image->text R@1 {noisy/i2t_r1:.0%} vs {capfilt/i2t_r1:.0%}, "
+        "text->image {noisy/t2i_r1:.0%} vs {capfilt/t2i_r1:.0%}, caption exact match "
+        "{noisy/exact_match:.0%} vs {capfilt/exact_match:.0%}, token accuracy "
+        "{noisy/token_accuracy:.0%} vs {capfilt/token_accuracy:.0%}",
     "any_resolution":
         "{side}x{side} canvases of small shapes, a 24x24 frozen ViT, Flamingo on the frozen KJV "
         "GPT ({steps} steps): shape / colour answers right with one downscaled view "
@@ -451,6 +463,10 @@ CAPTIONS = {
     "shape pairs, each connector against the text-only baseline and the most frequent answer "
     "(black dash). Right: Flamingo's gates tanh(alpha) open from exactly 0 as training finds "
     "the image useful.",
+    "blip_capfilt.png": "Left: the filter's p(match) of the true and the wrong web captions "
+    "(log counts), the threshold dotted: the wrong captions left of it are the ones removed, "
+    "the true ones left of it are lost. Right: the model trained on the noisy set and the one "
+    "trained after CapFilt, side by side on held-out images.",
     "any_resolution.png": "Left: answers right per question type with one downscaled view, "
     "with tiles + a global view, and with those resampled to 8 tokens: the shape of a 6-pixel "
     "object needs the tiles. Right: image tokens per image against the image's side: one LM "

@@ -274,3 +274,55 @@ def test_the_same_seed_gives_the_same_model_captions_and_scores():
     other_losses, _, other_scores = _train_and_caption(1)
     assert other_losses != losses and not np.array_equal(other_scores, scores)
 
+
+
+def test_uniform_negatives_are_an_option_and_a_wrong_name_raises():
+    images, words = tiny_batch(4, seed=8)
+    model = tiny_blip()
+    hard = model.losses(images, words, TOKENIZER, np.random.default_rng(0))
+    uniform = model.losses(images, words, TOKENIZER, np.random.default_rng(0),
+                           negatives="random")
+    for key in ("itc", "lm"):  # only the ITM pairs differ
+        assert uniform[key].item() == pytest.approx(hard[key].item(), rel=1e-7)
+    with pytest.raises(ArgumentError, match="negatives"):
+        model.losses(images, words, TOKENIZER, np.random.default_rng(0), negatives="easy")
+
+
+# ----- the demo's reading of captions ------------------------------------------------------------
+def test_the_demo_reads_what_a_caption_says_and_which_captions_imply_which():
+    from demos import blip_capfilt
+    data = scenes.make_scenes(50, seed=9)
+    for i, caption in enumerate(data["captions"]):
+        left, right, layout, sizes = blip_capfilt.parse_caption(caption)
+        references = blip_capfilt.true_captions(data, i)
+        assert caption in references and len(references) == 4
+        exact, accuracy = blip_capfilt.caption_scores(sorted(references), {
+            key: [value[i]] * 4 for key, value in data.items()})
+        assert exact.all() and (accuracy == 1).all()
+        assert layout == data["layout"][i]
+        assert (sizes is None) == (not data["with_sizes"][i])
+    assert blip_capfilt.parse_caption("a red red circle above a blue square") is None
+    assert blip_capfilt.parse_caption("a small red circle above a blue square") is None
+    captions = ["a small red circle left of a large blue square",
+                "a blue square right of a red circle", "a red circle left of a blue square",
+                "a large red circle left of a large blue square", "red red red"]
+    implied = blip_capfilt.caption_positives(captions)
+    np.testing.assert_array_equal(implied, [[1, 1, 1, 0, 0], [0, 1, 1, 0, 0], [0, 1, 1, 0, 0],
+                                            [0, 1, 1, 1, 0], [0, 0, 0, 0, 1]])
+    exact, accuracy = blip_capfilt.caption_scores(
+        ["a red circle left of a blue cross"], {key: [value] for key, value in zip(
+            ("first", "second", "relation"), (("red", "circle", "small"),
+                                              ("blue", "square", "large"), "left of"))})
+    assert not exact[0] and accuracy[0] == pytest.approx(7 / 8)  # all but "cross"
+
+
+def test_the_demo_runs_quick():
+    from demos import blip_capfilt
+    result = blip_capfilt.main(["--quick"])
+    assert result["train_images"] == 600 and 0.3 < result["wrong_fraction"] < 0.45
+    for key in ("precision", "recall"):
+        assert 0 <= result["filter_web"][key] <= 1
+    assert result["web_kept"] + result["synthetic_kept"] == result["cleaned_pairs"]
+    for name in ("noisy", "capfilt"):
+        if result[name] is not None:
+            assert 0 <= result[name]["exact_match"] <= result[name]["token_accuracy"] <= 1

@@ -55,7 +55,13 @@ from ..nn.module import Module, ModuleList, Parameter
 from ..nn.normalization import LayerNorm
 from ..ops.similarity import similarity_logits
 from ..tensor import Tensor, tensor
-from .albef import identical_rows, itc_loss, itm_loss, sample_hard_negatives
+from .albef import (
+    identical_rows,
+    itc_loss,
+    itm_loss,
+    sample_hard_negatives,
+    sample_random_negatives,
+)
 from .bert import IGNORE
 from .clip import CaptionTokenizer, l2_normalize
 from .decoding import generate
@@ -276,12 +282,18 @@ class BLIP(Module):
         return self.lm_head(self.text(dec_ids, "decoder", image_tokens))
 
     # the objectives
-    def losses(self, images, words, tokenizer, rng, positives=None, teacher=None, alpha=0.0):
+    def losses(self, images, words, tokenizer, rng, positives=None, teacher=None, alpha=0.0,
+               negatives="hard"):
         """L_itc + L_itm + L_lm of one batch (module docstring), a dict of 0-d tensors with
         their sum under "loss". words (N, W) word ids (tokenizer.words). positives (N, N)
         bool: pairs i != j that match too, never drawn as ITM negatives (default: identical
         captions). teacher, alpha: a momentum model (albef.momentum_copy) whose ITC softmax
-        softens the ITC targets, as BLIP's momentum encoder does (alpha = 0: none)."""
+        softens the ITC targets, as BLIP's momentum encoder does (alpha = 0: none).
+        negatives: "hard" (drawn in proportion to the ITC similarity) or "random" (uniform,
+        the ablation)."""
+        if negatives not in ("hard", "random"):
+            raise ArgumentError(f"BLIP.losses: negatives must be 'hard' or 'random', got "
+                                f"{negatives!r}")
         words = _word_ids(words, "BLIP.losses")
         n = len(words)
         positives = identical_rows(words) if positives is None else positives
@@ -298,7 +310,11 @@ class BLIP(Module):
                 soft_t2i = teacher_logits.T.softmax(axis=1).numpy()
         itc = itc_loss(logits, soft_i2t, soft_t2i, alpha)
 
-        text_for_image, image_for_text = sample_hard_negatives(logits.numpy(), rng, positives)
+        if negatives == "hard":
+            text_for_image, image_for_text = sample_hard_negatives(logits.numpy(), rng,
+                                                                   positives)
+        else:
+            text_for_image, image_for_text = sample_random_negatives(n, rng, positives)
         # n true pairs, then (image_for_text[j], caption j), then (image i, text_for_image[i])
         pair_images = image_tokens[numpy.concatenate([numpy.arange(n), image_for_text,
                                                       numpy.arange(n)])]
