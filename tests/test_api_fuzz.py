@@ -21,6 +21,7 @@ from tinygrad_course import functional as F
 from tinygrad_course import nn, optim
 from tinygrad_course.data.loader import DataLoader, TensorDataset
 from tinygrad_course.errors import TensorError
+from tinygrad_course.models.blip import filter_captions, lm_loss
 from tinygrad_course.models.caption_decoder import caption_loss
 from tinygrad_course.models.coca import coca_loss
 from tinygrad_course.models.decoding import beam_search, generate, greedy_decode
@@ -231,6 +232,10 @@ DECODING_ENTRY_POINTS = [
     ("caption_loss", lambda v: caption_loss(tg.zeros(2, 3, 5), v)),
     ("coca_loss", lambda v: coca_loss(v, tg.tensor(1.0))),
     ("coca_loss", lambda v: coca_loss(tg.tensor(1.0), tg.tensor(1.0), lambda_cap=v)),
+    ("lm_loss", lambda v: lm_loss(v, np.ones((2, 3), np.int64))),
+    ("lm_loss", lambda v: lm_loss(tg.zeros(2, 3, 5), v)),
+    ("filter_captions", lambda v: filter_captions(v)),
+    ("filter_captions", lambda v: filter_captions([0.2, 0.7], threshold=v)),
 ]
 
 

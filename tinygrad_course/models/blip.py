@@ -43,11 +43,12 @@ step 1 as it is.)
 """
 
 import math
+import numbers
 
 import numpy
 
 from ..autograd import no_grad
-from ..errors import ArgumentError, ShapeError
+from ..errors import ArgumentError, DTypeError, ShapeError, TensorError
 from ..functional import cross_entropy
 from ..nn.attention import MultiheadAttention
 from ..nn.linear import Linear
@@ -149,10 +150,19 @@ def lm_loss(logits, targets):
     if not isinstance(logits, Tensor) or logits.ndim != 3:
         raise ShapeError(f"lm_loss: logits must have shape (N, T, V), got "
                          f"{getattr(logits, 'shape', type(logits).__name__)}")
-    targets = numpy.asarray(targets.numpy() if isinstance(targets, Tensor) else targets)
+    try:
+        targets = numpy.asarray(targets.numpy() if isinstance(targets, Tensor) else targets)
+    except (TypeError, ValueError, TensorError) as error:
+        raise ShapeError(f"lm_loss: targets must be an (N, T) array of token ids, got "
+                         f"{type(targets).__name__} ({error})") from None
     n, length, vocab = logits.shape
     if targets.shape != (n, length):
         raise ShapeError(f"lm_loss: targets must have shape {(n, length)}, got {targets.shape}")
+    if not numpy.issubdtype(targets.dtype, numpy.integer):
+        raise DTypeError(f"lm_loss: targets must be integer token ids, got {targets.dtype}")
+    if ((targets != IGNORE) & ((targets < 0) | (targets >= vocab))).any():
+        raise ArgumentError(f"lm_loss: targets must be ids in [0, {vocab}) or IGNORE "
+                            f"({IGNORE})")
     if (targets == IGNORE).all():
         raise ValueError("lm_loss: every target is IGNORE (no word to predict)")
     return cross_entropy(logits.reshape(n * length, vocab),
@@ -368,7 +378,7 @@ def filter_captions(match_probability, threshold=0.5):
     A caption scored at or above the threshold is never removed."""
     try:
         p = numpy.asarray(match_probability, dtype=numpy.float64)
-    except (TypeError, ValueError) as error:
+    except (TypeError, ValueError, TensorError) as error:
         raise ArgumentError(f"filter_captions: match_probability must be numbers, got "
                             f"{type(match_probability).__name__} ({error})") from None
     if p.ndim != 1:
@@ -376,8 +386,9 @@ def filter_captions(match_probability, threshold=0.5):
     if not (numpy.isfinite(p).all() and ((p >= 0) & (p <= 1)).all()):
         raise ArgumentError("filter_captions: match_probability must hold probabilities in "
                             "[0, 1]")
-    if not 0.0 <= threshold <= 1.0:
-        raise ArgumentError(f"filter_captions: threshold must be in [0, 1], got {threshold}")
+    if not isinstance(threshold, numbers.Real) or not 0.0 <= threshold <= 1.0:
+        raise ArgumentError(f"filter_captions: threshold must be a number in [0, 1], got "
+                            f"{threshold!r}")
     return p >= threshold
 
 
