@@ -461,15 +461,15 @@ CAPTIONS = {
     "the validation curves, all from the frozen model's value (LoRA's exactly: B = 0).",
     "connectors_vqa.png": "Left: exact-match accuracy per question type on held-out colour + "
     "shape pairs, each connector against the text-only baseline and the most frequent answer "
-    "(black dash). Right: Flamingo's gates tanh(alpha) open from exactly 0 as training finds "
-    "the image useful.",
+    "(black dash). Right: Flamingo's gates tanh(alpha) move away from exactly 0 (the frozen "
+    "LM) as training finds the image useful.",
     "blip_capfilt.png": "Left: the filter's p(match) of the true and the wrong web captions "
     "(log counts), the threshold dotted: the wrong captions left of it are the ones removed, "
     "the true ones left of it are lost. Right: the model trained on the noisy set and the one "
     "trained after CapFilt, side by side on held-out images.",
     "any_resolution.png": "Left: answers right per question type with one downscaled view, "
-    "with tiles + a global view, and with those resampled to 8 tokens: the shape of a 6-pixel "
-    "object needs the tiles. Right: image tokens per image against the image's side: one LM "
+    "with tiles + a global view, and with those resampled to 8 tokens (black dash: always the "
+    "most frequent answer). Right: image tokens per image against the image's side: one LM "
     "token per feature grows with the area, the resampler stays at 8.",
 }
 
