@@ -310,8 +310,9 @@ ROWS = {
         "{cap_2/held_out/caption_correct:.1%}, next-token accuracy "
         "{cap_0/held_out/token_accuracy:.1%} / {cap_0.5/held_out/token_accuracy:.1%} / "
         "{cap_1/held_out/token_accuracy:.1%} / {cap_2/held_out/token_accuracy:.1%} (seen pairs: "
-        "zero-shot {cap_0/seen/zero_shot:.1%} / {cap_2/seen/zero_shot:.1%}, captions "
-        "{cap_2/seen/caption_correct:.1%} at lambda_cap 0 / 2)",
+        "zero-shot {cap_0/seen/zero_shot:.1%} / {cap_2/seen/zero_shot:.1%}, captions true "
+        "{cap_0/seen/caption_correct:.1%} / {cap_2/seen/caption_correct:.1%} at lambda_cap 0 / "
+        "2; one seed each)",
     "caption_samples":
         "image-grounded text decoder (ViT + 2 layers of causal self-attention and "
         "cross-attention), {steps} steps; greedy / beam search ({beam_size} beams) captions "
