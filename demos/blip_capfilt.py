@@ -17,6 +17,11 @@ captions were kept and how many of those are true, and for both models retrieval
 images (greedy captions; a caption is exact when it is one of the image's four true
 captions: either order of the objects, with or without sizes).
 
+Captioner and filter are one model here (there is no clean set to fine-tune them apart, as
+the paper does on COCO): the setting in which the paper reports confirmation bias, a filter
+lenient with the captions its own decoder wrote. Compare the share of synthetic captions
+kept with the share of them that are true, and with the share of web captions kept.
+
 The ITM negatives are drawn uniformly, not by ITC similarity as in ALBEF and BLIP: on these
 scenes ITC soon tells colours and shapes apart, so its hard negatives are the same two
 objects in another arrangement, which this budget cannot learn (issue 24: ALBEF's ITM stays
