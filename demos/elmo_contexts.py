@@ -41,8 +41,13 @@ width of an ELMo vector (128). Then:
 What to expect of a biLM this small (2 x 64 units, one epoch on 700,000 words, a word-level
 input): its token layer learns rare words (most names) from few gradient steps, where
 word2vec gives each word 5 epochs of its own, and the paper's character CNN would spell them
-out. The full run's numbers (demos/RESULTS.md) say how that trade comes out; the demo
-reports them as measured.
+out. Measured at full size (one seed; demos/RESULTS.md): alone, frozen ELMo features tag
+worse than word2vec's (F1 0.939 vs 0.952, ambiguous words 0.802 vs 0.873; the tagger puts
+0.70 of the mix on the token layer), but beside word2vec they add to it (0.968, ambiguous
+0.888), the way the paper uses them; and the left-to-right tagger loses 0.009 / 0.022 to the
+BiLSTM on word2vec and 0.002 / -0.002 on ELMo, whose backward LM supplies the right context.
+The sense-labelled words' nearest use has the same sense 84% of the time against 56% by
+chance (mean cosine between uses 0.90).
 """
 
 import argparse
