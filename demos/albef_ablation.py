@@ -15,6 +15,11 @@ On the relational scenes of demos/clip_vs_fusion.py (data/scenes.py), three comp
      with the image and with the image blanked (background only): the gap is what the
      fusion encoder reads from the image.
 
+What the full run measured (500 steps per arm, 1000 swap-test images): every ITM arm at
+chance (random 50.7%, hard 52.6%, hard + swap negatives 51.8%, all 95% intervals holding
+50%); distillation kept retrieval under 30% noise (image->text R@5 61% with, 43% without);
+the masked colour/shape word is found 65% of the time with the image and 24% with it blanked.
+
     python -m demos.albef_ablation            full run (a few minutes)
     python -m demos.albef_ablation --quick    seconds
 """
