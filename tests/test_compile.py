@@ -582,3 +582,16 @@ def test_an_error_while_tracing_leaves_plain_arrays_behind():
     assert all(type(p.data) is numpy.ndarray for p in model.parameters())
     assert all(type(p.grad.data) is numpy.ndarray for p in model.parameters())
     make_step(model, opt)(*data(8))  # eager training goes on
+
+
+@cpu_only
+def test_the_example_in_docs_compile_md_prints_the_code_shown_there():
+    """docs/compile.md shows a step and the step.code it gives: run it, compare."""
+    from pathlib import Path
+
+    page = (Path(__file__).parent.parent / "docs" / "compile.md").read_text()
+    example, shown = (block.split("```")[0].strip("\n") for block in page.split("```python")[1:3])
+    namespace = {}
+    exec(example.replace("print(step.code)", ""), namespace)  # noqa: S102 - our own docs
+    assert shown.startswith("def compiled_step(args, kwargs):")
+    assert namespace["step"].code.strip("\n") == shown
