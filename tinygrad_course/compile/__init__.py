@@ -147,10 +147,11 @@ class CompiledStep:
 
     @property
     def stats(self):
-        """Counts of the latest program: nodes traced / after dead-code elimination, kernels
-        after fusion (how many fused), bytes of intermediates per step before planning (every
-        value allocated) and after (pool buffers, allocated once, plus what still allocates
-        per step), and the trace time."""
+        """Counts of the latest program: nodes traced, after simplification, after dead-code
+        elimination; kernels after fusion (how many fused, how many numexpr); bytes of
+        intermediates per step before planning (every value the traced step allocated),
+        the pool (buffers allocated once) and what still allocates per step after planning;
+        the time to trace and build; how many programs were traced."""
         compiled = self._latest()
         program, plan = compiled.program, compiled.plan
         fresh = [n for n in compiled.before if n.fresh and n.nbytes]
@@ -160,6 +161,7 @@ class CompiledStep:
                                                            or n.var not in plan.buffer_of))
         return {
             "nodes_traced": len(program.nodes),
+            "nodes_after_simplify": compiled.nodes_after_simplify,
             "nodes_after_simplify_and_dce": len(compiled.before),
             "kernels": len(compiled.schedule),
             "fused_kernels": sum(1 for i in compiled.schedule if not isinstance(i, Node)),
@@ -203,6 +205,7 @@ def build(program, slots, passes_on, use_numexpr):
     nodes = list(program.nodes)
     if "simplify" in passes_on:
         nodes = passes.simplify(nodes, program)
+    after_simplify = len(nodes)
     escaping = program.escaping_vars()
     if "dce" in passes_on:
         nodes = passes.eliminate_dead_code(nodes, escaping)
@@ -227,4 +230,5 @@ def build(program, slots, passes_on, use_numexpr):
     exec(code, namespace)  # noqa: S102 - the text was generated above, from the trace
     compiled = CompiledProgram(program, schedule, plan, numexpr_kernels, code,
                                namespace["compiled_step"], before, 0.0)
+    compiled.nodes_after_simplify = after_simplify
     return compiled
