@@ -58,9 +58,10 @@ def compile(fn, *, passes=ALL_PASSES, state=(), use_numexpr=None, cache_size=8):
 class CompiledProgram:
     """One traced program, for one guard: its source, its function and its numbers."""
 
-    def __init__(self, program, schedule, plan, fused, code, function, before, trace_seconds):
+    def __init__(self, program, schedule, plan, numexpr_kernels, code, function, before,
+                 trace_seconds):
         self.program, self.schedule, self.plan = program, schedule, plan
-        self.fused, self.code, self.function = fused, code, function
+        self.numexpr_kernels, self.code, self.function = numexpr_kernels, code, function
         self.before, self.trace_seconds = before, trace_seconds
 
 
@@ -74,14 +75,17 @@ class CompiledStep:
         self.programs = {}  # guard -> CompiledProgram, oldest first
         self.traces = 0
         self.fallbacks = 0  # replays that found a value check changed and ran eagerly
-        self._roots_key, self._slots = None, None
+        self._roots_key, self._slots, self._roots = None, None, None
         self.last = None
 
     def _current_slots(self):
+        """The state slots, searched again only when the closure or globals hold other
+        objects than at the last call (the objects are kept, so their ids stay theirs)."""
         roots = find_roots(self.fn, self.extra_state)
         key = tuple(id(obj) for _, obj in roots)
         if key != self._roots_key:
             self._roots_key, self._slots = key, Slots(roots)
+            self._roots = roots
         return self._slots
 
     def __call__(self, *args, **kwargs):
@@ -165,7 +169,7 @@ class CompiledStep:
             "nodes_after_simplify_and_dce": len(compiled.before),
             "kernels": len(compiled.schedule),
             "fused_kernels": sum(1 for i in compiled.schedule if not isinstance(i, Node)),
-            "numexpr_kernels": len(compiled.fused),
+            "numexpr_kernels": len(compiled.numexpr_kernels),
             "nodes_in_fused_kernels": sum(len(i.members) for i in compiled.schedule
                                           if not isinstance(i, Node)),
             "intermediate_bytes_before": sum(n.nbytes for n in fresh),
