@@ -40,7 +40,7 @@ from tinygrad_course.models.connectors import trainable_parameters
 from tinygrad_course.nn.module import Module
 
 QUICK = dict(train=600, test=120, steps=50)
-FULL = dict(train=3000, test=250, steps=300)
+FULL = dict(train=3000, test=250, steps=600)
 GRID, MAX_OBJECTS, QUERIES = 2, 4, 8
 TYPES = ("shape", "colour")
 SIDES = (24, 48, 72, 96, 192)

@@ -43,7 +43,7 @@ from tinygrad_course.models.connectors import trainable_parameters
 from tinygrad_course.nn import lora
 
 QUICK = dict(train=800, test=150, steps=60, lora_steps=30)
-FULL = dict(train=4000, test=250, steps=300, lora_steps=200)
+FULL = dict(train=4000, test=250, steps=600, lora_steps=400)
 QUERIES = 8
 # Adam's step size: the prefix connectors steer the LM only through its frozen attention
 # (weak gradients) and take a larger one; Flamingo's blocks sit in the residual stream.
