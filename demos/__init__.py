@@ -47,6 +47,7 @@ DEMOS = [
     "lora_finetune",
     "connectors_vqa",
     "any_resolution",
+    "compile_fusion",
 ]
 
 # Distributed training on MPI: each runs under mpiexec with the ranks it is meant for
