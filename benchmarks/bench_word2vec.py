@@ -119,6 +119,7 @@ def setup_step():
         "autograd": autograd_step,
         "_work": (BATCH, "pairs"),
         "_rtol": 1e-4,
+        "_compile": "autograd",  # sgd_step returns float(loss): tg.compile refuses it
     }
     try:
         steps["torch"] = _torch_step(reference, inputs, targets)

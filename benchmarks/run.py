@@ -16,6 +16,16 @@ comparable loss (e.g. gensim's word2vec). Keys starting with "_" are options, no
 
     "_work": (count, "words")   each step processes ``count`` units: the table adds units/s
     "_rtol": 1e-3               loss tolerance for this workload (default 1e-4, float32)
+    "_compile": "autograd"      which step the "compiled" column compiles (default
+                                "tinygrad_course"; word2vec's hand-fused step returns a float
+                                computed outside the engine, so it compiles "autograd")
+
+The "compiled" column (issue 23) is ``tg.compile`` of the eager tinygrad_course step, built
+from a SECOND call of setup() so that it trains its own copy of the weights (the eager and
+the compiled step must not update the same parameters between the loss checks). Its first
+two calls trace (the first has no gradients or optimiser state yet); the table's "compile s"
+is the time those traces took (tracing runs the step eagerly, then the passes and the code
+generation). ``--no-compiled`` leaves the column out.
 
 How it measures:
 1. Correctness first. The losses of the first two calls must agree with NumPy's (relative
@@ -70,7 +80,16 @@ GOALS = {  # tinygrad_course / hand-written NumPy, same run (issue 10)
     "clip_step": 1.10,
     "lenet_b64": 1.10,  # issue 21
 }
-ORDER = ("tinygrad_course", "numpy", "torch")
+COMPILED = "compiled"
+COMPILED_GOALS = {  # tg.compile(step) / hand-written NumPy, same run (issue 23)
+    "mlp_b8": 0.90,
+    "mlp_b128": 1.00,
+    "encoder_block": 0.95,
+    "clip_step": 0.95,
+    "lstm": 1.00,
+    "gru": 1.00,
+}
+ORDER = ("tinygrad_course", COMPILED, "numpy", "torch")
 DEFAULT_RTOL = 1e-4
 
 
@@ -240,14 +259,52 @@ def paired_ratio(rounds, a, b):
     return statistics.median(ratios), lower, upper
 
 
-def run_workload(name, setup, warmup, blocks, block_time, clock=time.perf_counter):
-    """Check losses, then time; returns a result dict (``error`` set when it was not timed)."""
+def compiled_step(setup, options):
+    """``tg.compile`` of the eager step (options["_compile"], default "tinygrad_course") of a
+    fresh setup(), so that it trains its own weights; None when the workload has no such
+    step."""
+    import tinygrad_course as tg
+
+    eager = setup().get(options.get("_compile", "tinygrad_course"))
+    return None if eager is None else tg.compile(eager)
+
+
+def first_two_losses(impl, step, result):
+    """[loss of call 1, loss of call 2]; for the compiled step these two calls trace, and a
+    step that tg.compile refuses is recorded in result["compile_error"] (None returned)."""
+    if impl != COMPILED:
+        return [step(), step()]
+    from tinygrad_course.errors import TensorError
+
+    try:
+        losses = [step(), step()]
+    except TensorError as err:  # e.g. a value the trace cannot follow: reported, not timed
+        result["compile_error"] = f"{type(err).__name__}: {err}"
+        return None
+    result["compile_seconds"] = sum(p.trace_seconds for p in step.programs.values())
+    result["compile_stats"] = step.stats
+    return losses
+
+
+def run_workload(name, setup, warmup, blocks, block_time, clock=time.perf_counter,
+                 compiled=True):
+    """Check losses, then time; returns a result dict (``error`` set when it was not timed).
+    ``compiled``: add the tg.compile column (see the module docstring)."""
     made = setup()
     options = {k: v for k, v in made.items() if k.startswith("_")}
     steps = {k: v for k, v in made.items() if not k.startswith("_")}
-    steps = dict(sorted(steps.items(), key=lambda kv: (ORDER + (kv[0],)).index(kv[0])))
     result = {"name": name, "times": {}, "work": options.get("_work"), "error": None}
-    losses = {impl: [step(), step()] for impl, step in steps.items()}
+    if compiled:
+        step = compiled_step(setup, options)
+        if step is not None:
+            steps[COMPILED] = step
+    steps = dict(sorted(steps.items(), key=lambda kv: (ORDER + (kv[0],)).index(kv[0])))
+    losses = {}
+    for impl, step in steps.items():
+        values = first_two_losses(impl, step, result)
+        if values is not None:
+            losses[impl] = values
+    steps = {impl: step for impl, step in steps.items() if impl in losses}
     result["losses"] = losses
     try:
         check_losses(losses, options.get("_rtol", DEFAULT_RTOL))
@@ -272,7 +329,10 @@ def format_table(results):
     for r in results:
         impls += [i for i in r["times"] if i not in impls]
     impls.sort(key=lambda i: (ORDER + (i,)).index(i))
+    with_compiled = any(COMPILED in r["times"] or r.get("compile_error") for r in results)
     header = ["workload"] + [f"{i} ms" for i in impls] + ["tg/numpy", "goal", "tg/torch"]
+    if with_compiled:
+        header += ["compiled/numpy", "compiled goal", "compile s"]
     rows = []
     for r in results:
         if r["error"]:
@@ -295,6 +355,8 @@ def format_table(results):
         else:
             row.append(f"<= {goal:.2f} " + ("ok" if vs_numpy <= goal else "ABOVE"))
         row.append("-" if vs_torch is None else f"{vs_torch:.2f}")
+        if with_compiled:
+            row += compiled_cells(r)
         rows.append(row)
     widths = [max(len(str(row[c])) for row in [header] + rows if c < len(row))
               for c in range(len(header))]
@@ -306,6 +368,22 @@ def format_table(results):
         else:
             lines.append("| " + " | ".join(str(c).ljust(w) for c, w in zip(row, widths)) + " |")
     return "\n".join(lines)
+
+
+def compiled_cells(result):
+    """[compiled / numpy (paired), its goal, compile seconds] for one result's row."""
+    if result.get("compile_error"):
+        return ["not compiled: " + result["compile_error"].splitlines()[0], "-", "-"]
+    vs_numpy = ratio(result, COMPILED, "numpy")
+    goal = COMPILED_GOALS.get(result["name"])
+    cells = ["-" if vs_numpy is None else f"{vs_numpy:.2f}"]
+    if goal is None or vs_numpy is None:
+        cells.append("-")
+    else:
+        cells.append(f"<= {goal:.2f} " + ("ok" if vs_numpy <= goal else "ABOVE"))
+    seconds = result.get("compile_seconds")
+    cells.append("-" if seconds is None else f"{seconds:.2f}")
+    return cells
 
 
 def parse_args(argv):
@@ -322,6 +400,8 @@ def parse_args(argv):
     parser.add_argument("--malloc", choices=("default", "keep"), default="default")
     parser.add_argument("--clock", choices=tuple(CLOCKS), default="cpu",
                         help="cpu: process CPU time (default, one thread); wall: perf_counter")
+    parser.add_argument("--no-compiled", dest="compiled", action="store_false",
+                        help="leave out the tg.compile column")
     parser.add_argument("--list", action="store_true", help="list the workloads and exit")
     args = parser.parse_args(argv)
     quick = args.quick
@@ -351,7 +431,7 @@ def main(argv=None):
     results = []
     for name in chosen:
         result = run_workload(name, found[name][1], args.warmup, args.blocks, args.block_time,
-                              CLOCKS[args.clock])
+                              CLOCKS[args.clock], args.compiled)
         results.append(result)
         status = result["error"] or ", ".join(
             f"{i} {t * 1e3:.3f} ms ({result['faults'][i]:.0f} page faults)"
@@ -361,6 +441,13 @@ def main(argv=None):
         if paired:
             status += (f"; tg/numpy per round: median {paired[0]:.3f}, quartiles "
                        f"{paired[1]:.3f}-{paired[2]:.3f}")
+        paired = None if result["error"] else paired_ratio(result["rounds"], COMPILED, "numpy")
+        if paired:
+            status += (f"; compiled/numpy per round: median {paired[0]:.3f}, quartiles "
+                       f"{paired[1]:.3f}-{paired[2]:.3f}, compile "
+                       f"{result['compile_seconds']:.2f} s")
+        if result.get("compile_error"):
+            status += f"; not compiled: {result['compile_error']}"
         print(f"  {name}: {status}", flush=True)
     print()
     print(format_table(results))

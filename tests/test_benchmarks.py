@@ -59,3 +59,37 @@ def test_workload_selection_by_name_and_module():
     assert run.select(found, ["mlp"]) == ["mlp_b128", "mlp_b8"]
     with pytest.raises(SystemExit, match="no workload"):
         run.select(found, ["no_such_workload"])
+
+
+def test_compiled_column_is_timed_and_reports_its_compile_time(capsys):
+    """tg.compile of the eager step, with its own weights: its losses pass the same check."""
+    (result,) = run.main(TINY + ["mlp_b8"])
+    assert run.COMPILED in result["times"] and result["times"][run.COMPILED] > 0
+    assert result["losses"][run.COMPILED] == pytest.approx(result["losses"]["numpy"],
+                                                           rel=run.DEFAULT_RTOL)
+    assert result["compile_seconds"] > 0 and result["compile_stats"]["traces"] == 2
+    assert "compiled/numpy" in capsys.readouterr().out
+    (plain,) = run.main(TINY + ["--no-compiled", "mlp_b8"])
+    assert run.COMPILED not in plain["times"]
+
+
+def test_a_step_the_compiler_refuses_is_reported_and_the_others_timed():
+    """A branch on an array's value cannot be traced: the row says why, eager is timed."""
+    import tinygrad_course as tg
+
+    weights = bench_mlp.initial_weights()
+    x, y = bench_mlp.batch(8)
+
+    def setup():
+        eager = bench_mlp.make_tinygrad(weights, x, y)
+        probe = tg.tensor(x, device="cpu")
+
+        def branching_step():
+            return eager() if float(probe.data.sum()) != 0.0 else 0.0
+        return {"tinygrad_course": branching_step, "numpy": bench_mlp.make_numpy(weights, x, y)}
+
+    result = run.run_workload("branching", setup, warmup=1, blocks=1, block_time=0.001)
+    assert result["error"] is None and run.COMPILED not in result["times"]
+    assert "ValueDependentError" in result["compile_error"]
+    assert {"tinygrad_course", "numpy"} <= set(result["times"])
+    assert "not compiled: ValueDependentError" in run.format_table([result])
