@@ -68,6 +68,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small run, seconds")
     parser.add_argument("--steps", type=int, default=None, help="training steps per model")
+    parser.add_argument("--swap-steps", type=int, default=None,
+                        help="training steps of the hard + swap negatives arm (default: --steps)")
     parser.add_argument("--noise-rate", type=float, default=0.3,
                         help="fraction of training captions replaced by a wrong one")
     args = parser.parse_args(argv)
@@ -80,11 +82,13 @@ def main(argv=None):
 
     print(f"1. ITM negatives ({steps} steps each): swap-test accuracy, seen pairs [95% Wilson]")
     models = {}
-    for key, name, options in (
-            ("random", "random negatives", dict(negatives="random")),
-            ("hard", "hard negatives", dict(negatives="hard")),
-            ("hard_swaps", "hard + swap negatives", dict(negatives="hard", swap_negatives=True))):
-        models[key], _ = train_albef(clean, steps, **options)
+    swap_steps = args.swap_steps or steps
+    for key, name, arm_steps, options in (
+            ("random", "random negatives", steps, dict(negatives="random")),
+            ("hard", "hard negatives", steps, dict(negatives="hard")),
+            ("hard_swaps", f"hard + swap negatives ({swap_steps} steps)", swap_steps,
+             dict(negatives="hard", swap_negatives=True))):
+        models[key], _ = train_albef(clean, arm_steps, **options)
         results[f"swap_{key}"] = vl.swap_test(models[key].match_score, clean["seen"], tokenizer)
         print(vl.format_swap(name, results[f"swap_{key}"]))
 

@@ -47,7 +47,7 @@ def test_quick_clip_vs_fusion_measures_the_swap_test_and_retrieves_objects():
 def test_quick_albef_ablation_sets_the_noise_rate_and_measures_every_arm():
     from demos import albef_ablation
 
-    r = albef_ablation.main(["--quick"])
+    r = albef_ablation.main(["--quick", "--swap-steps", "20"])  # the swap arm's own length
     assert r["noise_rate"] == 0.3 and abs(r["noisy_captions"] - 0.3) < 0.06
     for arm in ("random", "hard", "hard_swaps", "no_mod", "mod"):
         _check_swap(r[f"swap_{arm}"], 120)
