@@ -96,6 +96,26 @@ def test_add_weighted_rows_adds_repeated_rows(device):
     np.testing.assert_allclose(backend.to_numpy(on_device[0]), expected, rtol=1e-6, atol=1e-6)
 
 
+@pytest.mark.parametrize("layout", ["C", "F", "strided view", "float64"])
+def test_add_weighted_rows_writes_into_any_numpy_table(layout):
+    # C-contiguous tables are added into in place by scipy's kernel; other layouts take the
+    # sparse product. Both must change the caller's array (not a copy) by the same sums.
+    rng = np.random.default_rng(1)
+    rows = rng.integers(0, 40, (25, 6))
+    weights = rng.standard_normal((25, 6)).astype(np.float32)
+    vectors = rng.standard_normal((25, 5)).astype(np.float32)
+    dtype = np.float64 if layout == "float64" else np.float32
+    order = "F" if layout == "F" else "C"
+    storage = np.asarray(rng.standard_normal((40, 10)), dtype=dtype, order=order)
+    table = storage[:, ::2] if layout == "strided view" else storage[:, :5].copy(order=order)
+    expected = table.astype(np.float64)
+    np.add.at(expected, rows.ravel(), (weights[:, :, None] * vectors[:, None, :]).reshape(-1, 5))
+    add_weighted_rows(np, table, rows, weights, vectors)
+    np.testing.assert_allclose(table, expected, rtol=1e-5, atol=1e-5)
+    if layout == "strided view":
+        np.testing.assert_array_equal(storage[:, ::2], table)  # the view's base moved too
+
+
 # ----- the loss: autograd and by hand -------------------------------------------------------------
 def minibatch(model, sg, seed=0, batch=16, negative=3):
     rng = np.random.default_rng(seed)
