@@ -223,10 +223,12 @@ def _loss_sum(xp, scores, weight):
     return (weight * _softplus(xp, scores)).sum() - scores[:, 0].sum()
 
 
-# Examples per slice of a minibatch when scoring: a slice's (4096, 1 + K, d) float32 gather
-# (~10 MB for K = 5, d = 100) stays in cache between its two reads; bigger batches are scored
-# slice by slice (the tables change only after the whole batch, so the step is the same).
-_SLICE = 4096
+# Examples per slice of a minibatch when scoring: a slice's (1024, 1 + K, d) float32 gather
+# (~2.4 MB for K = 5, d = 100) stays in a core's L2 cache between its two reads; a batch is
+# scored slice by slice (the tables change only after the whole batch, so the step is the
+# same). Measured on Word2Vec.fit (Zipf corpus, batch 4096): slices of 1024 ~10 % faster
+# than one slice of 4096 (~10 MB, out of L2).
+_SLICE = 1024
 
 
 # ----- the model ------------------------------------------------------------------------------
@@ -319,13 +321,14 @@ class Word2Vec(Module):
         w_in, w_out = self.in_embed.weight.data, self.out_embed.weight.data
         dtype = w_in.dtype
         hidden, in_share, weight = self._hidden(xp, inputs, targets, input_mask)
-        slices = [self._scores_and_gradient(xp, w_out, hidden[s:s + _SLICE],
-                                            targets[s:s + _SLICE], weight[s:s + _SLICE])
-                  for s in range(0, targets.shape[0], _SLICE)]
-        scores, sigma, g, grad_hidden = (
-            slices[0] if len(slices) == 1 else (xp.concatenate(p) for p in zip(*slices)))
+        scores, sigma, g = (xp.empty(targets.shape, dtype=dtype) for _ in range(3))
+        grad_hidden = xp.empty(hidden.shape, dtype=dtype)
+        for s in range(0, targets.shape[0], _SLICE):
+            part = slice(s, s + _SLICE)
+            scores[part], sigma[part], g[part], grad_hidden[part] = self._scores_and_gradient(
+                xp, w_out, hidden[part], targets[part], weight[part])
         loss = _loss_sum(xp, scores, weight)
-        hidden_sq = (hidden * hidden).sum(axis=1)                               # |h_b|^2 (B,)
+        hidden_sq = xp.einsum("bd,bd->b", hidden, hidden)                       # |h_b|^2 (B,)
         out_sq = xp.einsum("vd,vd->v", w_out, w_out)                            # |u_w|^2 (V,)
         out_weight = -lr * g                                                    # (B, 1+K)
         in_weight = -lr * in_share                                              # (B, C)
@@ -368,7 +371,7 @@ class Word2Vec(Module):
         dL/dh = sum_t g_t u_t) while it is still in cache.
         """
         context = xp.take(w_out, targets, axis=0)                               # (b, 1+K, d)
-        scores = xp.matmul(context, hidden[:, :, None])[:, :, 0]                # (b, 1+K)
+        scores = xp.einsum("btd,bd->bt", context, hidden)                       # (b, 1+K)
         sigma = 0.5 * xp.tanh(0.5 * scores) + 0.5                               # sigma(s)
         g = sigma * weight
         g[:, 0] -= 1.0                                                # sigma(s) - y, y = (1, 0..0)
