@@ -51,6 +51,15 @@ def test_noise_distribution_and_its_table():
         noise_distribution(np.zeros(3))
 
 
+def test_noise_table_ids_fit_its_dtype_for_big_vocabularies():
+    # uint16 up to 65,536 words (ids 0..65535); beyond, int32 must hold the last id exactly
+    for words, dtype in ((2 ** 16, np.uint16), (2 ** 16 + 1, np.int32)):
+        p = np.full(words, 1.0 / words)
+        table = noise_table(p, 4 * words)
+        assert table.dtype == dtype
+        np.testing.assert_array_equal(np.bincount(table, minlength=words), np.full(words, 4))
+
+
 @given(st.lists(st.integers(1, 6), min_size=1, max_size=6), st.integers(1, 4),
        st.integers(0, 1000))
 def test_context_windows_stay_in_the_sentence_and_the_drawn_reach(lengths, window, seed):
