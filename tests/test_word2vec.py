@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 import tinygrad_course as tg
 from tinygrad_course import backend
 from tinygrad_course.errors import TensorError, TrainingDivergedError
+from tinygrad_course.models import word2vec as word2vec_module
 from tinygrad_course.models.word2vec import (
     Word2Vec,
     WordVectors,
@@ -105,10 +106,13 @@ def test_add_weighted_rows_adds_repeated_rows(device):
     np.testing.assert_allclose(backend.to_numpy(on_device[0]), expected, rtol=1e-6, atol=1e-6)
 
 
-@pytest.mark.parametrize("layout", ["C", "F", "strided view", "float64"])
-def test_add_weighted_rows_writes_into_any_numpy_table(layout):
+@pytest.mark.parametrize("layout", ["C", "F", "strided view", "float64", "C, no scipy kernel"])
+def test_add_weighted_rows_writes_into_any_numpy_table(layout, monkeypatch):
     # C-contiguous tables are added into in place by scipy's kernel; other layouts take the
-    # sparse product. Both must change the caller's array (not a copy) by the same sums.
+    # sparse product (as do all tables when scipy's private kernel is missing). All must change
+    # the caller's array (not a copy) by the same sums.
+    if layout == "C, no scipy kernel":
+        monkeypatch.setattr(word2vec_module, "_csc_matvecs", None)
     rng = np.random.default_rng(1)
     rows = rng.integers(0, 40, (25, 6))
     weights = rng.standard_normal((25, 6)).astype(np.float32)

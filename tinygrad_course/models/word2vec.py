@@ -101,13 +101,17 @@ import time
 
 import numpy
 import scipy.sparse
-from scipy.sparse import _sparsetools  # the C kernels behind scipy.sparse products
 
 from .. import backend
 from .. import functional as F
 from ..errors import TrainingDivergedError
 from ..nn import Embedding, Module, init
 from ..tensor import tensor
+
+try:  # a private scipy name (the C kernel behind sparse products): fall back if it moves
+    from scipy.sparse._sparsetools import csc_matvecs as _csc_matvecs
+except ImportError:  # pragma: no cover - depends on the scipy version
+    _csc_matvecs = None
 
 
 # ----- corpus preparation (host) --------------------------------------------------------------
@@ -187,9 +191,9 @@ def add_weighted_rows(xp, table, rows, weights, vectors):
         entries = (weights.ravel().astype(table.dtype, copy=False),
                    rows.ravel().astype(index, copy=False), column_starts)
         vectors = numpy.ascontiguousarray(vectors, dtype=table.dtype)
-        if table.flags.c_contiguous:
+        if table.flags.c_contiguous and _csc_matvecs is not None:
             # Y must be the table itself (a view): the kernel writes into the array it gets
-            _sparsetools.csc_matvecs(table.shape[0], batch, table.shape[1], column_starts,
+            _csc_matvecs(table.shape[0], batch, table.shape[1], column_starts,
                                      entries[1], entries[0], vectors.ravel(),
                                      table.reshape(-1))
         else:
