@@ -24,7 +24,7 @@ from tinygrad_course.errors import TensorError
 from tinygrad_course.models.blip import filter_captions, lm_loss
 from tinygrad_course.models.caption_decoder import caption_loss
 from tinygrad_course.models.coca import coca_loss
-from tinygrad_course.models.decoding import beam_search, generate, greedy_decode
+from tinygrad_course.models.decoding import beam_search, generate, greedy_decode, nucleus_sample
 from tinygrad_course.optim import lr_scheduler
 from tinygrad_course.text import Vocab, encode_documents, hashed_bag_of_words, tokenize
 
@@ -228,6 +228,8 @@ DECODING_ENTRY_POINTS = [
     ("beam_search", lambda v: beam_search(_uniform_lm, [[2]], 3, 1, beam_size=v)),
     ("beam_search", lambda v: beam_search(_uniform_lm, [[2]], 3, 1, length_penalty=v)),
     ("generate", lambda v: generate(_uniform_lm, [[2]], 3, 1, beam_size=v)),
+    ("nucleus_sample", lambda v: nucleus_sample(_uniform_lm, v, 3, 1, rng=0)),
+    ("nucleus_sample", lambda v: nucleus_sample(_uniform_lm, [[2]], 3, 1, top_p=v, rng=0)),
     ("caption_loss", lambda v: caption_loss(v, np.ones((2, 4), np.int64))),
     ("caption_loss", lambda v: caption_loss(tg.zeros(2, 3, 5), v)),
     ("coca_loss", lambda v: coca_loss(v, tg.tensor(1.0))),

@@ -8,7 +8,7 @@ import pytest
 
 import tinygrad_course as tg
 from tinygrad_course.errors import TensorError
-from tinygrad_course.models.decoding import beam_search, generate, greedy_decode
+from tinygrad_course.models.decoding import beam_search, generate, greedy_decode, nucleus_sample
 
 PAD, EOS = 0, 1
 
@@ -202,7 +202,61 @@ def test_a_tensor_result_and_a_tensor_prefix_are_accepted():
     (lambda m: beam_search(m, [[2]], 4, EOS, length_penalty=np.nan), "beam_search"),
     (lambda m: beam_search(lambda ids: m(ids)[:1], [[2]], 4, EOS, 3), "beam_search"),
     (lambda m: greedy_decode(lambda ids: m(ids) * np.nan, [[2]], 4, EOS), "greedy_decode"),
+    (lambda m: nucleus_sample(m, [[2]], 4, EOS, top_p=0.0), "nucleus_sample"),
+    (lambda m: nucleus_sample(m, [[2]], 4, EOS, top_p=1.5), "nucleus_sample"),
+    (lambda m: nucleus_sample(m, [[2]], 4, EOS, top_p=np.nan), "nucleus_sample"),
+    (lambda m: nucleus_sample(m, [[2]], 4, PAD), "nucleus_sample"),
 ])
 def test_bad_input_raises_a_named_error(call, name):
     with pytest.raises(TensorError, match=name):
         call(TreeModel(vocab=5))
+
+
+# ----- nucleus (top-p) sampling ------------------------------------------------------------------
+FIRST_STEP = {(): {2: 0.5, 3: 0.3, 4: 0.15, EOS: 0.05}}  # then EOS for sure
+
+
+@pytest.mark.parametrize("top_p, drawn", [
+    (0.5, {2: 1.0}),                          # the mass before 3 is 0.5: not < 0.5
+    (0.7, {2: 0.5 / 0.8, 3: 0.3 / 0.8}),
+    (0.95, {2: 0.5 / 0.95, 3: 0.3 / 0.95, 4: 0.15 / 0.95}),
+    (1.0, {2: 0.5, 3: 0.3, 4: 0.15, EOS: 0.05}),
+])
+def test_nucleus_sampling_draws_the_renormalised_nucleus_and_nothing_outside_it(top_p, drawn):
+    n = 20000
+    tokens, scores = nucleus_sample(TableModel(FIRST_STEP), np.full((n, 1), 4), 3, EOS,
+                                    top_p=top_p, rng=0)
+    first = tokens[:, 0]
+    assert set(np.unique(first)) == set(drawn)
+    for token, p in drawn.items():  # binomial standard error <= 0.0036 at n = 20000
+        assert abs((first == token).mean() - p) < 0.015
+    # each sequence is its first token then EOS (or EOS alone), scored under the model
+    ends = np.where(first == EOS, tokens[:, 0], tokens[:, 1])
+    assert (ends == EOS).all()
+    expected = np.log([FIRST_STEP[()][t] for t in first])
+    np.testing.assert_allclose(scores, expected)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_tiny_nucleus_is_greedy_decoding(seed):
+    model = TreeModel(vocab=6, seed=seed, eos_boost=0.5)
+    prefix = np.array([[2], [3], [4]])
+    expected, expected_scores = greedy_decode(model, prefix, 5, EOS)
+    tokens, scores = nucleus_sample(model, prefix, 5, EOS, top_p=1e-9, rng=seed)
+    np.testing.assert_array_equal(tokens, expected)
+    np.testing.assert_allclose(scores, expected_scores)
+
+
+def test_nucleus_sampling_repeats_with_its_seed_varies_without_and_pads_after_eos():
+    model = TreeModel(vocab=6, seed=3, eos_boost=0.5)
+    prefix = np.full((200, 1), 2)
+    a, _ = nucleus_sample(model, prefix, 6, EOS, top_p=0.9, rng=7)
+    b, _ = nucleus_sample(model, prefix, 6, EOS, top_p=0.9, rng=7)
+    c, _ = nucleus_sample(model, prefix, 6, EOS, top_p=0.9, rng=8)
+    np.testing.assert_array_equal(a, b)
+    assert (a != c).any()
+    assert len({unpadded(row) for row in a}) > 5  # the same prefix, many captions
+    for row in a:
+        ended = np.cumsum(row == EOS) > 0
+        after = np.concatenate([[False], ended[:-1]])
+        assert (row[after] == PAD).all() and (row[~after] != PAD).all()

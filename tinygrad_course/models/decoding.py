@@ -35,6 +35,12 @@ beam_search     keeps the beam_size best partial sequences by their summed log-p
                 A length penalty alpha ranks the final beams by score / length^alpha (alpha 0:
                 the plain log-probability, which favours short sequences; alpha 1: the mean
                 log-probability per token).
+nucleus_sample  top-p sampling: y_t is drawn from the nucleus, the smallest set of the most
+                likely tokens whose probabilities sum to >= top_p, renormalised (tokens sorted
+                by p descending, ties to the lower id; token k of that order is in the nucleus
+                when the mass before it is < top_p). Diverse where search is not: BLIP's
+                captioner samples so that its synthetic captions vary. top_p -> 0 keeps only
+                the argmax (greedy decoding); top_p = 1 samples the model's own distribution.
 """
 
 import numpy
@@ -174,6 +180,51 @@ def beam_search(next_log_probs, prefix, max_length, eos_id, beam_size=4, pad_id=
     ranking = scores / numpy.maximum(lengths, 1.0) ** length_penalty if length_penalty else scores
     winner = numpy.arange(batch) * k + ranking.reshape(batch, k).argmax(axis=1)
     return _trim(tokens[winner], pad_id), scores[winner]
+
+
+def _check_top_p(top_p, name):
+    if isinstance(top_p, bool) or not isinstance(top_p, (int, float, numpy.integer,
+                                                         numpy.floating)) or \
+            not 0.0 < top_p <= 1.0:
+        raise ArgumentError(f"{name}: top_p must be a number in (0, 1], got {top_p!r}")
+
+
+def nucleus_sample(next_log_probs, prefix, max_length, eos_id, top_p=0.9, rng=None, pad_id=0):
+    """y_t ~ p(v | prefix + y_<t) restricted to its top-p nucleus and renormalised (the module
+    docstring), until eos_id or max_length tokens.
+
+    prefix (batch, t0) int; rng a numpy Generator or a seed (one uniform number per row and
+    step, so the same seed gives the same sequences). Returns (tokens (batch, T) int64 without
+    the prefix, pad_id after each eos_id; scores (batch,) float64, the summed log-probabilities
+    of the tokens drawn under the model, before the nucleus renormalisation)."""
+    prefix = _check_prefix(prefix, "nucleus_sample")
+    _check_options("nucleus_sample", max_length, eos_id, pad_id)
+    _check_top_p(top_p, "nucleus_sample")
+    rng = numpy.random.default_rng(rng)
+    batch = prefix.shape[0]
+    rows = numpy.arange(batch)
+    tokens = numpy.full((batch, max_length), pad_id, dtype=numpy.int64)
+    scores = numpy.zeros(batch)
+    ended = numpy.zeros(batch, dtype=bool)
+    for t in range(max_length):
+        log_probs = _log_probs(next_log_probs, numpy.concatenate([prefix, tokens[:, :t]], 1),
+                               eos_id, pad_id, "nucleus_sample")
+        order = numpy.argsort(-log_probs, axis=1, kind="stable")          # (B, V) likeliest first
+        p = numpy.exp(numpy.take_along_axis(log_probs, order, axis=1))
+        mass_before = numpy.cumsum(p, axis=1) - p
+        p = numpy.where(mass_before < top_p, p, 0.0)                      # the nucleus
+        cdf = numpy.cumsum(p / p.sum(axis=1, keepdims=True), axis=1)
+        u = rng.random(batch)
+        # the first sorted token whose cdf exceeds u; rounding can leave cdf[-1] a hair
+        # below u, so the index is held inside the nucleus
+        pick = numpy.minimum((cdf <= u[:, None]).sum(axis=1), (p > 0).sum(axis=1) - 1)
+        choice = order[rows, pick]
+        tokens[:, t] = numpy.where(ended, pad_id, choice)
+        scores += numpy.where(ended, 0.0, log_probs[rows, choice])
+        ended |= choice == eos_id
+        if ended.all():
+            break
+    return _trim(tokens, pad_id), scores
 
 
 def generate(next_log_probs, prefix, max_length, eos_id, beam_size=1, pad_id=0,
