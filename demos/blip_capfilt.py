@@ -1,26 +1,28 @@
-"""BLIP's caption-and-filter: a model that cleans its own noisy training captions.
+"""BLIP's caption-and-filter, as the paper does it: a clean set fine-tunes captioner and filter.
 
 On the relational scenes of data/scenes.py (issue 24's captions: "a small red circle left of
-a large blue square"), 40% of the training images get the caption of another image (a "web"
-caption that is wrong). Two BLIPs (models/blip.py: ITC + ITM + LM) are trained for the same
-number of steps and measured on held-out clean images:
+a large blue square"), a small clean set (10% of the training scenes, chosen at random, with
+their true captions: the human-annotated COCO of the paper) and a "web" set (the other 90%,
+of whose captions 40% are another image's: wrong). Three BLIPs (models/blip.py: ITC + ITM +
+LM) are trained for the same number of steps from scratch and measured on held-out images:
 
-  1. noisy:   trained on the noisy pairs as they are;
-  2. CapFilt: the noisy model writes a synthetic caption for every training image (greedy
-     decoding), its ITM head keeps the web and synthetic captions with p_match >= 0.5, and a
-     new BLIP is trained from scratch on the kept pairs.
+  1. noisy:         trained on the web pairs only;
+  2. noisy + clean: trained on the web and the clean pairs (the same data CapFilt gets: the
+                    fair baseline). This is also the pre-trained model of the recipe;
+  3. CapFilt:       two copies of model 2 are fine-tuned on the clean set, the captioner with
+                    LM alone and the filter with ITC + ITM; the captioner writes a synthetic
+                    caption for every web image by nucleus sampling (top_p 0.9, as the paper;
+                    --top-p 0 for greedy decoding), the filter keeps the web and synthetic
+                    captions with p_match >= 0.5, and a new BLIP is trained from scratch on
+                    the clean pairs + the kept ones.
 
-It prints the noise rate, the filter's precision and recall at finding the wrong web
-captions (the demo knows which ones are wrong: scenes.caption_matches), how many synthetic
-captions were kept and how many of those are true, and for both models retrieval recall@1
-(ITC, and ITC's top 8 re-ranked by ITM) and caption exact match / token accuracy on held-out
-images (greedy captions; a caption is exact when it is one of the image's four true
-captions: either order of the objects, with or without sizes).
-
-Captioner and filter are one model here (there is no clean set to fine-tune them apart, as
-the paper does on COCO): the setting in which the paper reports confirmation bias, a filter
-lenient with the captions its own decoder wrote. Compare the share of synthetic captions
-kept with the share of them that are true, and with the share of web captions kept.
+It prints the filter's precision and recall at finding the wrong web captions (the demo knows
+which ones are wrong: scenes.caption_matches), before and after its fine-tuning; how many
+synthetic captions are true and how many were kept (and how many of those are true); the
+cleaned set's wrong fraction; and for each model retrieval recall@1 (ITC, and ITC's top 8
+re-ranked by ITM) and caption exact match / token accuracy on held-out images (greedy
+captions; a caption is exact when it is one of the image's four true captions: either order
+of the objects, with or without sizes).
 
 The ITM negatives are drawn uniformly, not by ITC similarity as in ALBEF and BLIP: on these
 scenes ITC soon tells colours and shapes apart, so its hard negatives are the same two
@@ -37,11 +39,12 @@ are read from the captions' words alone (caption_positives).
 """
 
 import argparse
+import copy
 import time
 
 import numpy as np
 
-from demos import _plotting, _progress
+from demos import _plotting
 from demos import _vision_language as vl
 from tinygrad_course.data import scenes
 from tinygrad_course.models.blip import BLIP, BLIPTokenizer, capfilt, caption_images
@@ -138,6 +141,9 @@ def caption_scores(generated, scene_dict):
 
 
 # ----- the experiment --------------------------------------------------------------------------
+OBJECTIVES = ("itc", "itm", "lm")
+
+
 def truly_wrong(train, source, chunk=250):
     """(N,) bool: the caption of scene source[i] is false of image i."""
     wrong = []
@@ -148,25 +154,47 @@ def truly_wrong(train, source, chunk=250):
     return np.concatenate(wrong)
 
 
-def train_blip(train, image_index, words, tokenizer, steps, lr, seed=0):
-    """A BLIP trained on the pairs (train image image_index[m], words[m]) for ``steps``
-    AdamW steps of 32 pairs drawn uniformly, with uniform ITM negatives (see main)."""
+def split_clean(n, clean_fraction, seed):
+    """(clean, web): disjoint sorted indices of the n training images, round(clean_fraction
+    n) of them (at random, at least one batch of 32 when n allows) clean."""
+    if not 0.0 < clean_fraction < 1.0:
+        raise ValueError(f"blip_capfilt: clean_fraction must be in (0, 1), got {clean_fraction}")
+    order = np.random.default_rng(seed + 200).permutation(n)
+    size = min(max(round(clean_fraction * n), 32), n - 32)
+    return np.sort(order[:size]), np.sort(order[size:])
+
+
+def train_blip(model, train, image_index, words, tokenizer, steps, lr, seed=0,
+               objectives=OBJECTIVES):
+    """``model`` trained in place on the pairs (train image image_index[m], words[m]) for
+    ``steps`` AdamW steps of 32 pairs drawn uniformly, with uniform ITM negatives (see the
+    module docstring), on the sum of the named objectives (a sub-tuple of OBJECTIVES: the
+    captioner is fine-tuned on ("lm",), the filter on ("itc", "itm")). Returns (model,
+    seconds per step)."""
     if len(words) < 32:
         raise ValueError(f"blip_capfilt: {len(words)} training pairs, fewer than one batch "
                          f"of 32")
-    model = build_blip(tokenizer, seed=seed)
+    if not objectives or set(objectives) - set(OBJECTIVES):
+        raise ValueError(f"blip_capfilt: objectives must be some of {OBJECTIVES}, got "
+                         f"{objectives!r}")
     captions = [tokenizer.caption(row) for row in words]
     images = train["images"]
-    step = iter(range(1, steps + 1))
 
     def loss_of(m, batch, rng):
-        _progress.epoch(next(step), steps, "step")
-        return m.losses(images[image_index[batch]], words[batch], tokenizer, rng,
-                        positives=caption_positives([captions[b] for b in batch]),
-                        negatives="random")["loss"]
+        terms = m.losses(images[image_index[batch]], words[batch], tokenizer, rng,
+                         positives=caption_positives([captions[b] for b in batch]),
+                         negatives="random")
+        return sum((terms[name] for name in objectives[1:]), terms[objectives[0]])
 
     _, seconds = vl.train(model, loss_of, len(words), steps, lr=lr, seed=seed)
     return model, seconds
+
+
+def fine_tuned(model, train, clean, clean_words, tokenizer, steps, lr, seed, objectives):
+    """A copy of ``model`` fine-tuned on the clean pairs on ``objectives`` (the original is
+    left as it is)."""
+    return train_blip(copy.deepcopy(model), train, clean, clean_words, tokenizer, steps, lr,
+                      seed, objectives)[0]
 
 
 def evaluate(model, test, tokenizer, n_retrieval):
@@ -190,9 +218,12 @@ def filter_quality(wrong, keep):
             "recall": float((removed & wrong).sum() / max(wrong.sum(), 1))}
 
 
+MODELS = (("noisy", "noisy"), ("noisy_clean", "noisy + clean"), ("capfilt", "CapFilt"))
+
+
 def plot(results, p_web, wrong, threshold):
-    """Left: the filter's p_match of the right and the wrong web captions. Right: the two
-    models' held-out measures side by side."""
+    """Left: the fine-tuned filter's p_match of the right and the wrong web captions. Right:
+    the three models' held-out measures side by side."""
     plt = _plotting.pyplot()
     if plt is None:
         return None
@@ -201,17 +232,15 @@ def plot(results, p_web, wrong, threshold):
     left.hist(p_web[~wrong], bins, alpha=0.6, label="true web captions")
     left.hist(p_web[wrong], bins, alpha=0.6, label="wrong web captions")
     left.axvline(threshold, color="black", linestyle=":", label="threshold")
-    left.set(xlabel="filter's p(match)", ylabel="captions", yscale="log",
+    left.set(xlabel="fine-tuned filter's p(match)", ylabel="captions", yscale="log",
              title="what the ITM filter sees")
     left.legend()
     keys = ("i2t_r1", "t2i_r1", "i2t_r1_rerank", "exact_match", "token_accuracy")
     labels = ("image->text\nR@1", "text->image\nR@1", "image->text\nR@1 + ITM", "caption\nexact",
               "caption\ntoken acc.")
     x = np.arange(len(keys))
-    for offset, name in ((-0.2, "noisy"), (0.2, "capfilt")):
-        if results.get(name) is None:
-            continue
-        right.bar(x + offset, [results[name][k] for k in keys], 0.4, label=name)
+    for offset, (name, label) in zip((-0.27, 0.0, 0.27), MODELS):
+        right.bar(x + offset, [results[name][k] for k in keys], 0.27, label=label)
     right.set(xticks=x, ylim=(0, 1), title="held-out images")
     right.set_xticklabels(labels, fontsize=8)
     right.legend()
@@ -222,74 +251,106 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small run, seconds")
     parser.add_argument("--steps", type=int, default=None, help="training steps per model")
+    parser.add_argument("--finetune-steps", type=int, default=None,
+                        help="fine-tuning steps of the captioner and of the filter")
     parser.add_argument("--noise-rate", type=float, default=0.4,
                         help="fraction of training captions replaced by another image's")
+    parser.add_argument("--clean-fraction", type=float, default=0.1,
+                        help="fraction of the training scenes given their true caption")
     parser.add_argument("--threshold", type=float, default=0.5, help="the filter's p_match cut")
+    parser.add_argument("--top-p", type=float, default=0.9,
+                        help="the captioner's nucleus; 0: greedy decoding")
     parser.add_argument("--lr", type=float, default=3e-4, help="AdamW's peak learning rate")
+    parser.add_argument("--finetune-lr", type=float, default=1e-4,
+                        help="AdamW's peak learning rate when fine-tuning")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     steps = args.steps or (40 if args.quick else 700)
+    finetune_steps = args.finetune_steps or (20 if args.quick else 200)
     start = time.perf_counter()
     data = vl.make_data(args.quick, noise_rate=args.noise_rate, seed=args.seed)
     train, source = data["train"], data["source"]
     test = data["seen"] if not args.quick else vl.subset(data["seen"], np.arange(60))
     tokenizer = BLIPTokenizer(scenes.scene_vocabulary(), vl.MAX_WORDS)
-    n = len(source)
-    web_words = tokenizer([train["captions"][j] for j in source])
-    wrong = truly_wrong(train, source)
-    results = {"steps": steps, "train_images": n, "noise_rate": args.noise_rate,
-               "wrong_fraction": float(wrong.mean()), "threshold": args.threshold}
-    print(f"{n} training images, {len(data['noisy'])} captions replaced "
-          f"(noise rate {args.noise_rate:.0%}); {wrong.mean():.1%} of the web captions are "
-          f"false of their image")
+    clean, web = split_clean(len(source), args.clean_fraction, args.seed)
+    clean_words = tokenizer([train["captions"][i] for i in clean])
+    web_words = tokenizer([train["captions"][j] for j in source[web]])
+    wrong = truly_wrong(train, source)[web]  # of the web captions
+    results = {"steps": steps, "finetune_steps": finetune_steps,
+               "train_images": len(source), "clean_pairs": len(clean), "web_pairs": len(web),
+               "noise_rate": args.noise_rate, "wrong_fraction": float(wrong.mean()),
+               "threshold": args.threshold, "top_p": args.top_p}
+    print(f"{len(source)} training images: {len(clean)} clean (their true captions), "
+          f"{len(web)} web captions of which {wrong.mean():.1%} are false of their image "
+          f"(noise rate {args.noise_rate:.0%})")
 
-    noisy, seconds = train_blip(train, np.arange(n), web_words, tokenizer, steps, args.lr,
-                                 args.seed)
-    cleaned = capfilt(noisy, noisy, train["images"], web_words, tokenizer, args.threshold)
+    def fresh_blip():
+        return build_blip(tokenizer, seed=args.seed)
+
+    both = np.concatenate([web, clean])
+    models = {"noisy": train_blip(fresh_blip(), train, web, web_words, tokenizer, steps,
+                                  args.lr, args.seed)[0]}
+    models["noisy_clean"], seconds = train_blip(
+        fresh_blip(), train, both, np.concatenate([web_words, clean_words]), tokenizer, steps,
+        args.lr, args.seed)
+    captioner = fine_tuned(models["noisy_clean"], train, clean, clean_words, tokenizer,
+                           finetune_steps, args.finetune_lr, args.seed, ("lm",))
+    filter_model = fine_tuned(models["noisy_clean"], train, clean, clean_words, tokenizer,
+                              finetune_steps, args.finetune_lr, args.seed, ("itc", "itm"))
+    web_images = train["images"][web]
+    p_before = np.concatenate([
+        models["noisy_clean"].match_probability(web_images[i:i + 500], web_words[i:i + 500],
+                                                tokenizer) for i in range(0, len(web), 500)])
+    cleaned = capfilt(captioner, filter_model, web_images, web_words, tokenizer,
+                      args.threshold, top_p=args.top_p or None, rng=args.seed)
+    web_train = vl.subset(train, web)
     synthetic_text = [tokenizer.caption(row) for row in cleaned["synthetic"]]
-    synthetic_exact, _ = caption_scores(synthetic_text, train)
+    synthetic_exact, _ = caption_scores(synthetic_text, web_train)
     keep_web, keep_synthetic = cleaned["keep_web"], cleaned["keep_synthetic"]
+    kept_wrong = (wrong & keep_web).sum() + (~synthetic_exact & keep_synthetic).sum()
+    cleaned_pairs = len(clean) + len(cleaned["words"])
+    results["filter_web_before"] = filter_quality(wrong, p_before >= args.threshold)
     results["filter_web"] = filter_quality(wrong, keep_web)
     results["filter_synthetic"] = filter_quality(~synthetic_exact, keep_synthetic)
     results.update({
         "web_kept": int(keep_web.sum()), "synthetic_kept": int(keep_synthetic.sum()),
         "synthetic_true": float(synthetic_exact.mean()),
-        "synthetic_objects_right": float(names_the_objects(synthetic_text, train).mean()),
+        "synthetic_objects_right": float(names_the_objects(synthetic_text, web_train).mean()),
+        "synthetic_distinct": len(set(synthetic_text)),
         "synthetic_kept_true": (float(synthetic_exact[keep_synthetic].mean())
-                                if keep_synthetic.any() else None),
-        "cleaned_pairs": len(cleaned["words"]),
-        "cleaned_wrong_fraction": float(((wrong & keep_web).sum()
-                                         + (~synthetic_exact & keep_synthetic).sum())
-                                        / max(len(cleaned["words"]), 1))})
-    print(f"CapFilt (captioner and filter: the noisy model, p_match >= {args.threshold}):")
-    print(f"  web captions kept {keep_web.sum()} of {n}; as a detector of the wrong ones the "
-          f"filter has precision {results['filter_web']['precision']:.1%}, recall "
-          f"{results['filter_web']['recall']:.1%}")
-    kept_true = results["synthetic_kept_true"]
+                                if keep_synthetic.any() else 0.0),
+        "cleaned_pairs": cleaned_pairs,
+        "cleaned_wrong_fraction": float(kept_wrong / cleaned_pairs),
+        "noisy_clean_wrong_fraction": float(wrong.sum() / len(both))})
+    decoding = f"nucleus top_p {args.top_p}" if args.top_p else "greedy"
+    print(f"CapFilt (captioner: LM, filter: ITC + ITM, each fine-tuned {finetune_steps} steps "
+          f"on the clean set from the noisy + clean model; {decoding}; p_match >= "
+          f"{args.threshold}):")
+    for key, label in (("filter_web_before", "before fine-tuning"),
+                       ("filter_web", "after fine-tuning")):
+        print(f"  filter {label:<19}: finds the wrong web captions with precision "
+              f"{results[key]['precision']:.1%}, recall {results[key]['recall']:.1%}")
+    print(f"  web captions kept {keep_web.sum()} of {len(web)}")
     print(f"  synthetic captions: {synthetic_exact.mean():.1%} true (the two objects right: "
-          f"{results['synthetic_objects_right']:.1%}); kept "
-          f"{keep_synthetic.sum()} of {n}"
-          + ("" if kept_true is None else f", {kept_true:.1%} of them true"))
-    print(f"  cleaned set: {len(cleaned['words'])} pairs, "
-          f"{results['cleaned_wrong_fraction']:.1%} wrong (was {wrong.mean():.1%})")
+          f"{results['synthetic_objects_right']:.1%}; {results['synthetic_distinct']} distinct); "
+          f"kept {keep_synthetic.sum()} of {len(web)}, {results['synthetic_kept_true']:.1%} of "
+          f"them true")
+    print(f"  cleaned set: {len(clean)} clean + {len(cleaned['words'])} kept = {cleaned_pairs} "
+          f"pairs, {results['cleaned_wrong_fraction']:.1%} wrong (noisy + clean: "
+          f"{results['noisy_clean_wrong_fraction']:.1%})")
+    models["capfilt"] = train_blip(
+        fresh_blip(), train, np.concatenate([clean, web[cleaned["image_index"]]]),
+        np.concatenate([clean_words, cleaned["words"]]), tokenizer, steps, args.lr,
+        args.seed)[0]
 
     n_retrieval = min(500, len(test["captions"]))
     print(f"held-out images ({steps} steps each; retrieval among {n_retrieval}, captions of "
           f"{len(test['captions'])}):")
-    print(f"  {'':<9} {'i->t R@1':>9} {'t->i R@1':>9} {'+ITM i->t':>10} {'exact':>7} "
+    print(f"  {'':<14} {'i->t R@1':>9} {'t->i R@1':>9} {'+ITM i->t':>10} {'exact':>7} "
           f"{'tokens':>7}")
-    models = [("noisy", noisy)]
-    if len(cleaned["words"]) >= 32:
-        models.append(("capfilt", train_blip(train, cleaned["image_index"], cleaned["words"],
-                                             tokenizer, steps, args.lr, args.seed)[0]))
-    else:  # a model that has not learnt to match yet (a --quick run) removes everything
-        results["capfilt"] = None
-        print(f"  (the filter kept {len(cleaned['words'])} pairs, fewer than a batch: no "
-              f"retraining)")
-    for name, model in models:
-        results[name] = evaluate(model, test, tokenizer, n_retrieval)
-        r = results[name]
-        print(f"  {name:<9} {r['i2t_r1']:9.1%} {r['t2i_r1']:9.1%} {r['i2t_r1_rerank']:10.1%} "
+    for name, label in MODELS:
+        results[name] = r = evaluate(models[name], test, tokenizer, n_retrieval)
+        print(f"  {label:<14} {r['i2t_r1']:9.1%} {r['t2i_r1']:9.1%} {r['i2t_r1_rerank']:10.1%} "
               f"{r['exact_match']:7.1%} {r['token_accuracy']:7.1%}   e.g. {r['samples'][0]!r}")
     results["seconds_per_step"] = seconds
     results["seconds"] = time.perf_counter() - start

@@ -354,17 +354,22 @@ ROWS = {
         "LoRA: LLaVA {llava_lora_held_out:.0%} ({llava_lora_seen:.0%}), Flamingo "
         "{flamingo_lora_held_out:.0%} ({flamingo_lora_seen:.0%})",
     "blip_capfilt":
-        "BLIP (ITC + ITM + LM, {steps} steps) on {train_images:,} relational scenes, "
-        "{wrong_fraction:.0%} of the captions another image's: its ITM filter finds the wrong "
-        "ones with precision {filter_web/precision:.0%}, recall {filter_web/recall:.0%}; its "
-        "synthetic captions are {synthetic_true:.0%} true ({synthetic_objects_right:.0%} name the "
-        "two objects right), {synthetic_kept:,} kept "
-        "({synthetic_kept_true:.0%} of them true); the cleaned set has {cleaned_pairs:,} pairs, "
-        "{cleaned_wrong_fraction:.0%} wrong. Held-out images, trained on the noisy set vs "
-        "after CapFilt: image->text R@1 {noisy/i2t_r1:.0%} vs {capfilt/i2t_r1:.0%}, "
-        "text->image {noisy/t2i_r1:.0%} vs {capfilt/t2i_r1:.0%}, caption exact match "
-        "{noisy/exact_match:.0%} vs {capfilt/exact_match:.0%}, token accuracy "
-        "{noisy/token_accuracy:.0%} vs {capfilt/token_accuracy:.0%}",
+        "BLIP (ITC + ITM + LM, {steps} steps) on {train_images:,} relational scenes: "
+        "{clean_pairs:,} clean (true captions), {web_pairs:,} web captions {wrong_fraction:.0%} "
+        "wrong. CapFilt as the paper: the noisy + clean model fine-tuned {finetune_steps} steps "
+        "on the clean set as captioner (LM) and filter (ITC + ITM). The filter finds the wrong "
+        "web captions with precision {filter_web/precision:.0%}, recall {filter_web/recall:.0%} "
+        "(before fine-tuning {filter_web_before/precision:.0%}, "
+        "{filter_web_before/recall:.0%}); nucleus-sampled (top_p {top_p}) synthetic captions "
+        "{synthetic_true:.0%} true ({synthetic_objects_right:.0%} name the two objects right), "
+        "{synthetic_kept:,} kept ({synthetic_kept_true:.0%} of them true); the cleaned set has "
+        "{cleaned_pairs:,} pairs, {cleaned_wrong_fraction:.0%} wrong (noisy + clean: "
+        "{noisy_clean_wrong_fraction:.0%}). Held-out images, noisy / noisy + clean / CapFilt: "
+        "image->text R@1 {noisy/i2t_r1:.0%} / {noisy_clean/i2t_r1:.0%} / {capfilt/i2t_r1:.0%}, "
+        "text->image {noisy/t2i_r1:.0%} / {noisy_clean/t2i_r1:.0%} / {capfilt/t2i_r1:.0%}, "
+        "caption exact match {noisy/exact_match:.0%} / {noisy_clean/exact_match:.0%} / "
+        "{capfilt/exact_match:.0%}, token accuracy {noisy/token_accuracy:.0%} / "
+        "{noisy_clean/token_accuracy:.0%} / {capfilt/token_accuracy:.0%}",
     "any_resolution":
         "{side}x{side} canvases of small shapes, a 24x24 frozen ViT, Flamingo on the frozen KJV "
         "GPT ({steps} steps): shape / colour answers right with one downscaled view "
@@ -473,10 +478,10 @@ CAPTIONS = {
     "shape pairs, each connector against the text-only baseline and the most frequent answer "
     "(black dash). Right: Flamingo's gates tanh(alpha) move away from exactly 0 (the frozen "
     "LM) as training finds the image useful.",
-    "blip_capfilt.png": "Left: the filter's p(match) of the true and the wrong web captions "
-    "(log counts), the threshold dotted: the wrong captions left of it are the ones removed, "
-    "the true ones left of it are lost. Right: the model trained on the noisy set and the one "
-    "trained after CapFilt, side by side on held-out images.",
+    "blip_capfilt.png": "Left: the fine-tuned filter's p(match) of the true and the wrong web "
+    "captions (log counts), the threshold dotted: the wrong captions left of it are the ones "
+    "removed, the true ones left of it are lost. Right: the models trained on the noisy web "
+    "set, on web + clean, and after CapFilt, side by side on held-out images.",
     "any_resolution.png": "Left: answers right per question type with one downscaled view, "
     "with tiles + a global view, and with those resampled to 8 tokens (black dash: always the "
     "most frequent answer). Right: image tokens per image against the image's side: one LM "

@@ -212,6 +212,30 @@ def test_the_captioner_writes_greedy_decoding_up_to_eos():
     assert caption_images(model, images, TOKENIZER, beam_size=3).shape == (5, 10)
 
 
+def test_the_captioner_samples_from_a_nucleus_when_given_top_p():
+    model = tiny_blip(seed=6)
+    images, _ = tiny_batch(40, seed=5)
+    greedy = caption_images(model, images, TOKENIZER)
+    # a nucleus of one token is the argmax: greedy decoding, whatever the seed
+    np.testing.assert_array_equal(
+        caption_images(model, images, TOKENIZER, top_p=1e-9, rng=3, chunk=7), greedy)
+    sampled = caption_images(model, images, TOKENIZER, top_p=0.9, rng=1, chunk=7)
+    np.testing.assert_array_equal(
+        caption_images(model, images, TOKENIZER, top_p=0.9, rng=1, chunk=7), sampled)
+    assert (sampled != greedy).any(axis=1).sum() > 10  # an untrained model's nucleus is wide
+    for row in sampled:  # padding only after the words, never a role token
+        ids = row.tolist()
+        end = ids.index(0) if 0 in ids else len(ids)
+        assert not set(ids[:end]) & {0, 1, TOKENIZER.cls_id, TOKENIZER.enc_id,
+                                      TOKENIZER.dec_id, TOKENIZER.eos_id}
+        assert set(ids[end:]) <= {0}
+    out = capfilt(model, tiny_blip(seed=8), images, greedy, TOKENIZER, chunk=7, top_p=0.9,
+                  rng=1)
+    np.testing.assert_array_equal(out["synthetic"], sampled)
+    with pytest.raises(ArgumentError, match="caption_images"):
+        caption_images(model, images, TOKENIZER, beam_size=3, top_p=0.9)
+
+
 # ----- CapFilt ----------------------------------------------------------------------------------
 @settings(max_examples=60, deadline=None)
 @given(p=st.lists(st.floats(0.0, 1.0), min_size=1, max_size=40), threshold=st.floats(0.0, 1.0))
@@ -316,13 +340,53 @@ def test_the_demo_reads_what_a_caption_says_and_which_captions_imply_which():
     assert not exact[0] and accuracy[0] == pytest.approx(7 / 8)  # all but "cross"
 
 
+def _parameters(model):
+    return {name: p.numpy().copy() for name, p in model.named_parameters()}
+
+
+def test_the_demo_fine_tunes_a_copy_on_the_named_objectives_only():
+    """The captioner (LM) never moves the ITC projections or the ITM head, the filter
+    (ITC + ITM) never moves the LM head, and the pre-trained model stays as it was."""
+    from demos import blip_capfilt
+    images, words = tiny_batch(32, seed=10)
+    train, index = {"images": images}, np.arange(32)
+    pretrained = tiny_blip(seed=3)
+    before = _parameters(pretrained)
+    roles = {("lm",): ("lm_head.",), ("itc", "itm"): ("image_projection.", "text_projection.",
+                                                      "logit_scale", "itm_head.")}
+    for objectives, trained in roles.items():
+        model = blip_capfilt.fine_tuned(pretrained, train, index, words, TOKENIZER, steps=2,
+                                        lr=1e-2, seed=0, objectives=objectives)
+        after = _parameters(model)
+        moved = {name for name in before if not np.array_equal(before[name], after[name])}
+        for prefixes in roles.values():
+            own = {name for name in before if name.startswith(prefixes)}
+            assert (own <= moved) if prefixes == trained else not (own & moved), objectives
+    for name, value in _parameters(pretrained).items():
+        np.testing.assert_array_equal(value, before[name])
+    with pytest.raises(ValueError, match="objectives"):
+        blip_capfilt.train_blip(pretrained, train, index, words, TOKENIZER, 1, 1e-3,
+                                objectives=("mlm",))
+
+
+def test_the_demo_splits_a_clean_set_apart_from_the_web_set():
+    from demos import blip_capfilt
+    clean, web = blip_capfilt.split_clean(8000, 0.1, seed=0)
+    assert len(clean) == 800 and len(web) == 7200
+    np.testing.assert_array_equal(np.sort(np.concatenate([clean, web])), np.arange(8000))
+    assert len(blip_capfilt.split_clean(100, 0.1, seed=0)[0]) == 32  # at least one batch
+    with pytest.raises(ValueError, match="clean_fraction"):
+        blip_capfilt.split_clean(100, 1.0, seed=0)
+
+
 def test_the_demo_runs_quick():
     from demos import blip_capfilt
     result = blip_capfilt.main(["--quick"])
     assert result["train_images"] == 600 and 0.3 < result["wrong_fraction"] < 0.45
-    for key in ("precision", "recall"):
-        assert 0 <= result["filter_web"][key] <= 1
-    assert result["web_kept"] + result["synthetic_kept"] == result["cleaned_pairs"]
-    for name in ("noisy", "capfilt"):
-        if result[name] is not None:
-            assert 0 <= result[name]["exact_match"] <= result[name]["token_accuracy"] <= 1
+    assert result["clean_pairs"] + result["web_pairs"] == 600
+    for key in ("filter_web", "filter_web_before", "filter_synthetic"):
+        assert 0 <= result[key]["precision"] <= 1 and 0 <= result[key]["recall"] <= 1
+    assert result["clean_pairs"] + result["web_kept"] + result["synthetic_kept"] == \
+        result["cleaned_pairs"]
+    for name in ("noisy", "noisy_clean", "capfilt"):
+        assert 0 <= result[name]["exact_match"] <= result[name]["token_accuracy"] <= 1

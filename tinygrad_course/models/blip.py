@@ -31,15 +31,15 @@ CapFilt (Captioning and Filtering) on a web-like set of (image, caption) pairs, 
 captions are wrong:
     1. train BLIP on the noisy pairs;
     2. the captioner (its decoder role) writes a synthetic caption for every training image
-       (caption_images: greedy or beam search, models/decoding.py);
+       (caption_images: greedy, beam search or nucleus sampling, models/decoding.py);
     3. the filter (its ITM head) scores every web and synthetic caption against its image,
        p_match = softmax(itm logits)[1], and removes those with p_match < threshold
        (filter_captions);
     4. train a new BLIP on the kept pairs (an image may keep both of its captions, one, or
        none).
-(In the paper the captioner and the filter are first fine-tuned, each on its own objective,
-on a small human-annotated set (COCO); here there is no clean set, so both are the model of
-step 1 as it is.)
+capfilt takes the captioner and the filter as two models: as in the paper they can be the model
+of step 1 fine-tuned apart on a small human-annotated set (COCO there), the captioner with LM
+and the filter with ITC + ITM (demos/blip_capfilt.py does both), or that model as it is.
 """
 
 import math
@@ -65,7 +65,7 @@ from .albef import (
 )
 from .bert import IGNORE
 from .clip import CaptionTokenizer, l2_normalize
-from .decoding import generate
+from .decoding import generate, nucleus_sample
 from .fusion import MLMHead, WordEmbedding
 from .vit import ViT
 from .vlmo import FeedForward
@@ -392,21 +392,32 @@ def filter_captions(match_probability, threshold=0.5):
     return p >= threshold
 
 
-def caption_images(captioner, images, tokenizer, beam_size=1, chunk=500):
+def caption_images(captioner, images, tokenizer, beam_size=1, chunk=500, top_p=None, rng=None):
     """The captioner's synthetic captions: (N, max_words) word ids, one caption per image,
     decoded from [dec] (never writing padding, an unknown word or a role token) by greedy
-    decoding (beam_size 1) or beam search (models/decoding.py)
+    decoding (beam_size 1), beam search, or nucleus sampling when top_p is given (drawn with
+    rng, a numpy Generator or seed, chunk by chunk: the same seed and chunk give the same
+    captions; models/decoding.py)
     for at most max_words words and [eos]. A caption that never ends is cut at max_words;
     the generated [eos] and what follows become padding."""
+    if top_p is not None and beam_size != 1:
+        raise ArgumentError(f"caption_images: nucleus sampling (top_p={top_p!r}) draws one "
+                            f"caption, it has no beam (got beam_size {beam_size!r})")
+    rng = numpy.random.default_rng(rng) if top_p is not None else None
     images = numpy.asarray(images)
     out = numpy.zeros((len(images), tokenizer.max_words), dtype=numpy.int64)
     for start in range(0, len(images), chunk):
         part = slice(start, start + chunk)
         with no_grad():
             image_tokens = captioner.encode_image(images[part])
-        tokens = generate(captioner.next_log_probs(image_tokens, tokenizer.not_words),
-                          numpy.full((image_tokens.shape[0], 1), tokenizer.dec_id),
-                          tokenizer.max_words + 1, tokenizer.eos_id, beam_size=beam_size)
+        next_word = captioner.next_log_probs(image_tokens, tokenizer.not_words)
+        start_ids = numpy.full((image_tokens.shape[0], 1), tokenizer.dec_id)
+        if top_p is None:
+            tokens = generate(next_word, start_ids, tokenizer.max_words + 1, tokenizer.eos_id,
+                              beam_size=beam_size)
+        else:
+            tokens = nucleus_sample(next_word, start_ids, tokenizer.max_words + 1,
+                                    tokenizer.eos_id, top_p=top_p, rng=rng)[0]
         ended = numpy.cumsum(tokens == tokenizer.eos_id, axis=1) > 0
         words = numpy.where(ended, 0, tokens)[:, :tokenizer.max_words]
         out[part, :words.shape[1]] = words
@@ -414,10 +425,11 @@ def caption_images(captioner, images, tokenizer, beam_size=1, chunk=500):
 
 
 def capfilt(captioner, filter_model, images, web_words, tokenizer, threshold=0.5, beam_size=1,
-            chunk=500):
+            chunk=500, top_p=None, rng=None):
     """Captioning and Filtering (module docstring, steps 2 and 3) of N (image, web caption)
-    pairs: the captioner writes one synthetic caption per image, the filter keeps each web
-    and synthetic caption whose p_match >= threshold.
+    pairs: the captioner writes one synthetic caption per image (caption_images, with
+    beam_size or top_p and rng), the filter keeps each web and synthetic caption whose
+    p_match >= threshold.
 
     Returns a dict: synthetic (N, W) word ids; p_web, p_synthetic (N,) the filter's match
     probabilities; keep_web, keep_synthetic (N,) bool; and the cleaned set, image_index (M,)
@@ -425,7 +437,7 @@ def capfilt(captioner, filter_model, images, web_words, tokenizer, threshold=0.5
     images, web_words = numpy.asarray(images), _word_ids(web_words, "capfilt")
     if len(images) != len(web_words):
         raise ShapeError(f"capfilt: {len(images)} images but {len(web_words)} web captions")
-    synthetic = caption_images(captioner, images, tokenizer, beam_size, chunk)
+    synthetic = caption_images(captioner, images, tokenizer, beam_size, chunk, top_p, rng)
     p_web, p_synthetic = (numpy.concatenate([
         filter_model.match_probability(images[i:i + chunk], words[i:i + chunk], tokenizer)
         for i in range(0, len(images), chunk)]) for words in (web_words, synthetic))
