@@ -113,6 +113,23 @@ def test_new_batch_size_traces_again():
 
 
 @cpu_only
+def test_same_objects_with_a_new_shape_or_dtype_trace_again():
+    """The guard's fast path (equal to the last call's guard) must still see a closure
+    tensor whose array was replaced by one of another shape or dtype, and go back to the
+    first program when the first shape returns."""
+    x = tg.tensor(numpy.arange(6, dtype=numpy.float32).reshape(2, 3), device="cpu")
+    step = tg.compile(lambda: (x * 2.0).sum().item())
+    assert [step(), step()] == [30.0, 30.0] and step.traces == 1
+    x.data = numpy.ones((4, 3), numpy.float32)  # same tensor object, new shape
+    assert step() == 24.0 and step.traces == 2
+    x.data = numpy.ones((4, 3), numpy.float64)  # same shape, new dtype
+    assert step() == 24.0 and step.traces == 3
+    assert step.last.program.values[step.last.program.nodes[0].var].dtype == numpy.float64
+    x.data = numpy.arange(6, dtype=numpy.float32).reshape(2, 3)
+    assert step() == 30.0 and step.traces == 3  # the first program, from the cache
+
+
+@cpu_only
 def test_branch_on_a_loss_value_is_refused_while_tracing():
     model = mlp()
     opt = optim.SGD(model.parameters(), lr=0.1)

@@ -76,6 +76,7 @@ class CompiledStep:
         self.traces = 0
         self.fallbacks = 0  # replays that found a value check changed and ran eagerly
         self._roots_key, self._slots, self._roots = None, None, None
+        self._last_guard = None  # the guard of the last call, compared before hashing
         self.last = None
 
     def _current_slots(self):
@@ -93,10 +94,16 @@ class CompiledStep:
         guard = (tuple(argument_spec(a) for a in args),
                  tuple((k, argument_spec(v)) for k, v in sorted(kwargs.items())),
                  slots.signature())
-        compiled = self.programs.get(guard)
-        if compiled is None:
-            return self._trace(guard, slots, args, kwargs)
-        self.last = compiled
+        # A training loop calls with the same guard every time. Comparing with the last
+        # guard is the dict's own test (==) without hashing every shape, dtype and stride,
+        # and it is quick: the tensors' part is the very same tuple while the arrays are.
+        if guard == self._last_guard and self.last is not None:
+            compiled = self.last
+        else:
+            compiled = self.programs.get(guard)
+            if compiled is None:
+                return self._trace(guard, slots, args, kwargs)
+            self._last_guard, self.last = guard, compiled
         try:
             return compiled.function(args, kwargs)
         except GuardFailed:  # a value check went the other way: nothing was written yet
@@ -112,7 +119,7 @@ class CompiledStep:
             self.programs.pop(next(iter(self.programs)))
         self.programs[guard] = compiled
         self.traces += 1
-        self.last = compiled
+        self._last_guard, self.last = guard, compiled
         return result
 
     # ----- what a student looks at -----------------------------------------------------------
