@@ -130,6 +130,31 @@ def test_same_objects_with_a_new_shape_or_dtype_trace_again():
 
 
 @cpu_only
+def test_reductions_run_as_ufunc_reduce_and_match_eager_bitwise():
+    """The code calls add.reduce, maximum.reduce, ... where the engine called x.sum(...),
+    numpy.max(...): the same computation, so the results are equal bit for bit, also after
+    the input changed in place."""
+    rng = numpy.random.default_rng(3)
+    x = tg.tensor(rng.standard_normal((5, 7)).astype(numpy.float32), device="cpu")
+
+    def reductions():
+        return [(x.sum(axis=1) * x.max(axis=0).sum()).numpy().copy(), x.min().item(),
+                x.prod(axis=0).numpy().copy(), x.mean(axis=1).numpy().copy()]
+
+    step = tg.compile(reductions)
+    step()
+    for name in ("add.reduce(", "maximum.reduce(", "minimum.reduce(", "multiply.reduce("):
+        assert name in step.code, name
+    for _ in range(3):
+        x.data *= rng.standard_normal((5, 7)).astype(numpy.float32)
+        compiled, eager = step(), reductions()
+        assert step.traces == 1
+        assert compiled[1] == eager[1]
+        for c, e in zip(compiled[:1] + compiled[2:], eager[:1] + eager[2:]):
+            assert c.dtype == e.dtype and numpy.array_equal(c, e)
+
+
+@cpu_only
 def test_branch_on_a_loss_value_is_refused_while_tracing():
     model = mlp()
     opt = optim.SGD(model.parameters(), lr=0.1)

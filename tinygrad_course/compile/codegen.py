@@ -11,6 +11,11 @@ third tensor of the state, ``v5 = S[1]['exp_avg']`` for optimiser state), runs t
 stores the new state (``T[2].data = v40``; nothing when the value was computed straight
 into the live array) and returns the step's result. Buffers ``b0, b1, ...`` are allocated
 once, when the function is built.
+
+Reductions of arrays are written as the ufunc's reduce they run: ``x.sum(axis=1)`` becomes
+``add.reduce(x, axis=1)`` and ``numpy.max(x, axis=1)`` ``maximum.reduce(x, axis=1)``. NumPy's
+method and function reach that very call through a Python wrapper (numpy/_core/_methods.py,
+fromnumeric.py) that costs about a microsecond per call, a step's fixed cost at small sizes.
 """
 
 import inspect
@@ -31,6 +36,17 @@ _INFIX = {operator.add: "+", operator.sub: "-", operator.mul: "*", operator.true
           operator.ipow: "**"}
 
 
+# x.method(...) and numpy.function(x, ...) on an ndarray that are ufunc.reduce calls: NumPy's
+# wrappers pass (x, axis, dtype, out, keepdims, ...) on to this reduce (the method all/any with
+# dtype None, as here; the functions all/any pass dtype=bool, so they are left as they are).
+# Their default axis is None where reduce's is 0, so the axis is always written.
+_REDUCING_METHODS = {"sum": numpy.add, "prod": numpy.multiply, "max": numpy.maximum,
+                     "min": numpy.minimum, "all": numpy.logical_and, "any": numpy.logical_or}
+_REDUCING_FUNCTIONS = {numpy.sum: numpy.add, numpy.prod: numpy.multiply,
+                       numpy.max: numpy.maximum, numpy.min: numpy.minimum,
+                       numpy.amax: numpy.maximum, numpy.amin: numpy.minimum}
+
+
 def new_tensor(array):
     """The tensor a replay stores as a gradient or returns (no graph: compiled outputs are
     detached, as torch.compile's are when the step ends in an optimiser update)."""
@@ -42,6 +58,7 @@ class Source:
 
     def __init__(self):
         self.lines, self.namespace, self._names = [], {}, {}
+        self.values = []  # the traced values (program.values), to see what a call ran on
 
     def name_of(self, obj, hint):
         """The name ``obj`` is bound to in the generated function's globals."""
@@ -101,8 +118,34 @@ class Source:
         return ", ".join(rendered) if rendered else "()"
 
 
+def reduce_ufunc(source, node):
+    """The ufunc whose reduce ``node`` is (see _REDUCING_METHODS), else None: the call must
+    reduce a traced ndarray (not a NumPy scalar or a subclass) and pass at most the axis by
+    position (the methods' and functions' later positions differ from reduce's)."""
+    if node.kind == "method":
+        ufunc = _REDUCING_METHODS.get(node.op)
+    elif node.kind == "call":
+        ufunc = next((u for f, u in _REDUCING_FUNCTIONS.items() if node.op is f), None)
+    else:
+        return None
+    if ufunc is None or not node.args or not isinstance(node.args[0], Ref) or len(node.args) > 2:
+        return None
+    var = node.args[0].var
+    traced = source.values[var] if var < len(source.values) else None
+    return ufunc if type(traced) is numpy.ndarray else None
+
+
 def call_text(source, node, out=None):
     """The expression that performs ``node`` (with ``out=`` when a buffer is given)."""
+    ufunc = reduce_ufunc(source, node)
+    if ufunc is not None:
+        args = [source.render(a) for a in node.args]
+        kwargs = [f"{k}={source.render(v)}" for k, v in node.kwargs.items()]
+        if len(args) == 1 and "axis" not in node.kwargs:
+            kwargs.insert(0, "axis=None")
+        if out is not None:
+            kwargs.append(f"out={out}")
+        return f"{source.name_of(ufunc, ufunc.__name__)}.reduce({', '.join(args + kwargs)})"
     if node.kind == "random":  # name the generator before its arguments' constants
         generator = node.args[0]
         if generator is random.default_generator:
@@ -179,6 +222,7 @@ def generate(program, schedule, plan, slots, numexpr_kernels=None):
     """Source text and namespace of ``compiled_step(args, kwargs)``."""
     numexpr_kernels = numexpr_kernels or {}
     source = Source()
+    source.values = program.values
     source.namespace.update(T=slots.tensors, O=slots.optimizers, new_tensor=new_tensor,
                             empty=numpy.empty)
     lines = ["def compiled_step(args, kwargs):"]
