@@ -19,6 +19,7 @@ traced again.
 
 import functools
 import numbers
+import operator
 
 import numpy
 
@@ -129,17 +130,19 @@ class Slots:
         Computed on every call, so the tensors' part is reused when every tensor holds the
         very arrays it held at the last call (a replay updates them in place); the arrays
         are kept referenced, so an id cannot be taken over by another array meanwhile."""
-        arrays = [t.data for t in self.tensors]
-        arrays += [None if t.grad is None else t.grad.data for t in self.tensors]
-        if self._last_arrays is None or len(arrays) != len(self._last_arrays) or not all(
-                a is b for a, b in zip(arrays, self._last_arrays)):
+        tensors = self.tensors
+        arrays = [t.data for t in tensors]
+        arrays += [None if t.grad is None else t.grad.data for t in tensors]
+        last = self._last_arrays  # (map(is_) is the quick form of all(a is b for ...))
+        if last is None or len(arrays) != len(last) or not all(map(operator.is_, arrays, last)):
             self._last_arrays, self._tensor_part = arrays, self._tensor_signature()
         parts = [self._tensor_part]
         for opt in self.optimizers:
-            parts.append(tuple(_settings(g) for g in opt.param_groups))
+            parts.append(tuple(map(_settings, opt.param_groups)))
+            states = opt.state
             for param in opt._params():
-                state = opt.state.get(param)
-                parts.append(None if state is None else
+                state = states.get(param)
+                parts.append(None if state is None else () if not state else
                              tuple((k, _entry_spec(v)) for k, v in state.items()))
         parts.append(tuple(m.training for m in self.modules))
         return tuple(parts)
