@@ -14,7 +14,9 @@ LM) are trained for the same number of steps from scratch and measured on held-o
                     caption for every web image by nucleus sampling (top_p 0.9, as the paper;
                     --top-p 0 for greedy decoding), the filter keeps the web and synthetic
                     captions with p_match >= 0.5, and a new BLIP is trained from scratch on
-                    the clean pairs + the kept ones.
+                    the clean pairs + the kept ones;
+  4. filter only:   the same without the synthetic captions: the clean pairs + the kept web
+                    pairs (what the fine-tuned filter alone buys when the captioner is weak).
 
 It prints the filter's precision and recall at finding the wrong web captions (the demo knows
 which ones are wrong: scenes.caption_matches), before and after its fine-tuning; how many
@@ -218,12 +220,13 @@ def filter_quality(wrong, keep):
             "recall": float((removed & wrong).sum() / max(wrong.sum(), 1))}
 
 
-MODELS = (("noisy", "noisy"), ("noisy_clean", "noisy + clean"), ("capfilt", "CapFilt"))
+MODELS = (("noisy", "noisy"), ("noisy_clean", "noisy + clean"), ("capfilt", "CapFilt"),
+          ("filter_only", "filter only"))
 
 
 def plot(results, p_web, wrong, threshold):
     """Left: the fine-tuned filter's p_match of the right and the wrong web captions. Right:
-    the three models' held-out measures side by side."""
+    the four models' held-out measures side by side."""
     plt = _plotting.pyplot()
     if plt is None:
         return None
@@ -239,8 +242,8 @@ def plot(results, p_web, wrong, threshold):
     labels = ("image->text\nR@1", "text->image\nR@1", "image->text\nR@1 + ITM", "caption\nexact",
               "caption\ntoken acc.")
     x = np.arange(len(keys))
-    for offset, (name, label) in zip((-0.27, 0.0, 0.27), MODELS):
-        right.bar(x + offset, [results[name][k] for k in keys], 0.27, label=label)
+    for offset, (name, label) in zip((-0.3, -0.1, 0.1, 0.3), MODELS):
+        right.bar(x + offset, [results[name][k] for k in keys], 0.2, label=label)
     right.set(xticks=x, ylim=(0, 1), title="held-out images")
     right.set_xticklabels(labels, fontsize=8)
     right.legend()
@@ -321,7 +324,10 @@ def main(argv=None):
                                 if keep_synthetic.any() else 0.0),
         "cleaned_pairs": cleaned_pairs,
         "cleaned_wrong_fraction": float(kept_wrong / cleaned_pairs),
-        "noisy_clean_wrong_fraction": float(wrong.sum() / len(both))})
+        "noisy_clean_wrong_fraction": float(wrong.sum() / len(both)),
+        "filter_only_pairs": len(clean) + int(keep_web.sum()),
+        "filter_only_wrong_fraction": float((wrong & keep_web).sum()
+                                            / (len(clean) + keep_web.sum()))})
     decoding = f"nucleus top_p {args.top_p}" if args.top_p else "greedy"
     print(f"CapFilt (captioner: LM, filter: ITC + ITM, each fine-tuned {finetune_steps} steps "
           f"on the clean set from the noisy + clean model; {decoding}; p_match >= "
@@ -337,10 +343,16 @@ def main(argv=None):
           f"them true")
     print(f"  cleaned set: {len(clean)} clean + {len(cleaned['words'])} kept = {cleaned_pairs} "
           f"pairs, {results['cleaned_wrong_fraction']:.1%} wrong (noisy + clean: "
-          f"{results['noisy_clean_wrong_fraction']:.1%})")
+          f"{results['noisy_clean_wrong_fraction']:.1%}); without the synthetic captions: "
+          f"{results['filter_only_pairs']} pairs, {results['filter_only_wrong_fraction']:.1%} "
+          f"wrong")
     models["capfilt"] = train_blip(
         fresh_blip(), train, np.concatenate([clean, web[cleaned["image_index"]]]),
         np.concatenate([clean_words, cleaned["words"]]), tokenizer, steps, args.lr,
+        args.seed)[0]
+    models["filter_only"] = train_blip(
+        fresh_blip(), train, np.concatenate([clean, web[keep_web]]),
+        np.concatenate([clean_words, web_words[keep_web]]), tokenizer, steps, args.lr,
         args.seed)[0]
 
     n_retrieval = min(500, len(test["captions"]))

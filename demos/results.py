@@ -364,12 +364,16 @@ ROWS = {
         "{synthetic_true:.0%} true ({synthetic_objects_right:.0%} name the two objects right), "
         "{synthetic_kept:,} kept ({synthetic_kept_true:.0%} of them true); the cleaned set has "
         "{cleaned_pairs:,} pairs, {cleaned_wrong_fraction:.0%} wrong (noisy + clean: "
-        "{noisy_clean_wrong_fraction:.0%}). Held-out images, noisy / noisy + clean / CapFilt: "
-        "image->text R@1 {noisy/i2t_r1:.0%} / {noisy_clean/i2t_r1:.0%} / {capfilt/i2t_r1:.0%}, "
-        "text->image {noisy/t2i_r1:.0%} / {noisy_clean/t2i_r1:.0%} / {capfilt/t2i_r1:.0%}, "
-        "caption exact match {noisy/exact_match:.0%} / {noisy_clean/exact_match:.0%} / "
-        "{capfilt/exact_match:.0%}, token accuracy {noisy/token_accuracy:.0%} / "
-        "{noisy_clean/token_accuracy:.0%} / {capfilt/token_accuracy:.0%}",
+        "{noisy_clean_wrong_fraction:.0%}; clean + kept web captions only: "
+        "{filter_only_pairs:,} pairs, {filter_only_wrong_fraction:.0%} wrong). Held-out images, "
+        "noisy / noisy + clean / CapFilt / filter only: image->text R@1 {noisy/i2t_r1:.0%} / "
+        "{noisy_clean/i2t_r1:.0%} / {capfilt/i2t_r1:.0%} / {filter_only/i2t_r1:.0%}, "
+        "text->image {noisy/t2i_r1:.0%} / {noisy_clean/t2i_r1:.0%} / {capfilt/t2i_r1:.0%} / "
+        "{filter_only/t2i_r1:.0%}, caption exact match {noisy/exact_match:.0%} / "
+        "{noisy_clean/exact_match:.0%} / {capfilt/exact_match:.0%} / "
+        "{filter_only/exact_match:.0%}, token accuracy {noisy/token_accuracy:.0%} / "
+        "{noisy_clean/token_accuracy:.0%} / {capfilt/token_accuracy:.0%} / "
+        "{filter_only/token_accuracy:.0%}",
     "any_resolution":
         "{side}x{side} canvases of small shapes, a 24x24 frozen ViT, Flamingo on the frozen KJV "
         "GPT ({steps} steps): shape / colour answers right with one downscaled view "
@@ -481,7 +485,8 @@ CAPTIONS = {
     "blip_capfilt.png": "Left: the fine-tuned filter's p(match) of the true and the wrong web "
     "captions (log counts), the threshold dotted: the wrong captions left of it are the ones "
     "removed, the true ones left of it are lost. Right: the models trained on the noisy web "
-    "set, on web + clean, and after CapFilt, side by side on held-out images.",
+    "set, on web + clean, after CapFilt, and on clean + the kept web captions only, side by "
+    "side on held-out images.",
     "any_resolution.png": "Left: answers right per question type with one downscaled view, "
     "with tiles + a global view, and with those resampled to 8 tokens (black dash: always the "
     "most frequent answer). Right: image tokens per image against the image's side: one LM "

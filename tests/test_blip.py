@@ -388,5 +388,6 @@ def test_the_demo_runs_quick():
         assert 0 <= result[key]["precision"] <= 1 and 0 <= result[key]["recall"] <= 1
     assert result["clean_pairs"] + result["web_kept"] + result["synthetic_kept"] == \
         result["cleaned_pairs"]
-    for name in ("noisy", "noisy_clean", "capfilt"):
+    assert result["filter_only_pairs"] == result["clean_pairs"] + result["web_kept"]
+    for name in ("noisy", "noisy_clean", "capfilt", "filter_only"):
         assert 0 <= result[name]["exact_match"] <= result[name]["token_accuracy"] <= 1
