@@ -6,6 +6,7 @@ The compiler generates NumPy code, so it runs on the "cpu" device only: on the s
 on another device raises DeviceError."""
 
 import os
+import re
 
 import numpy
 import pytest
@@ -152,6 +153,41 @@ def test_reductions_run_as_ufunc_reduce_and_match_eager_bitwise():
         assert compiled[1] == eager[1]
         for c, e in zip(compiled[:1] + compiled[2:], eager[:1] + eager[2:]):
             assert c.dtype == e.dtype and numpy.array_equal(c, e)
+
+
+def test_one_hot_row_sum_equals_the_gather_plus_zero_bit_for_bit():
+    """The identity passes.gather_one_hot rests on: for one-hot rows H of labels y and ANY
+    float L (signed zeros, inf, NaN included), (H * where(H != 0, L, 0)).sum(axis=1) is
+    L[rows, y] + 0.0 bit for bit."""
+    rng = numpy.random.default_rng(5)
+    specials = numpy.array([0.0, -0.0, numpy.inf, -numpy.inf, numpy.nan, 1e-45, -3.0],
+                           numpy.float32)
+    for classes in (2, 3, 10, 17):
+        labels = rng.integers(0, classes, size=64)
+        table = rng.standard_normal((64, classes)).astype(numpy.float32)
+        table[rng.random(table.shape) < 0.3] = rng.choice(specials, size=1)[0]
+        table[numpy.arange(64), labels] = numpy.resize(specials, 64)  # specials at the labels
+        hits = (labels.reshape(64, 1) == numpy.arange(classes)).astype(numpy.float32)
+        row_sum = (hits * numpy.where(hits != 0, table, 0)).sum(axis=1)
+        gathered = table[numpy.arange(64), labels] + 0.0
+        assert row_sum.tobytes() == gathered.tobytes()
+
+
+@cpu_only
+def test_cross_entropy_of_labels_gathers_and_checks_the_labels_on_every_replay():
+    """The compiled MLP step reads the labels' log-probabilities with one gather (no
+    where/multiply/sum over the one-hot rows), equals eager bit for bit, and a label out of
+    range still fails the range check the gather's proof rests on."""
+    eager_losses, compiled_losses, eager_model, model, step = run_pair(
+        lambda params: optim.SGD(params, lr=0.1), batch=8)
+    assert compiled_losses == eager_losses
+    assert_same_parameters(eager_model, model)
+    assert "where(" not in step.code
+    assert re.search(r"v\d+ = v\d+\[k(_\d+)?, v\d+\]\n", step.code)  # L[rows, y]
+    x, _ = data(8)
+    with pytest.raises(tg.TensorError):
+        step(x, tg.tensor(numpy.full(8, 5), device="cpu"))  # class 5 of 5
+    assert step.fallbacks == 1
 
 
 @cpu_only

@@ -215,7 +215,7 @@ def build(program, slots, passes_on, use_numexpr):
     """Run the passes that are on and generate the program's function."""
     nodes = list(program.nodes)
     if "simplify" in passes_on:
-        nodes = passes.simplify(nodes, program)
+        nodes = passes.gather_one_hot(passes.simplify(nodes, program), program)
     after_simplify = len(nodes)
     escaping = program.escaping_vars()
     if "dce" in passes_on:

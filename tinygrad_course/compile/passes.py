@@ -2,7 +2,8 @@
 
 0. ``simplify``             folds what does not depend on the inputs (aranges, masks of
                             ones, checks on them) into constants and drops views that
-                            change nothing (x.reshape(x.shape)).
+                            change nothing (x.reshape(x.shape)); ``gather_one_hot``
+                            turns a sum over one-hot rows into a gather.
 1. ``eliminate_dead_code``  drops calls whose value nothing reads (and that write nothing).
 2. ``fuse_elementwise``     groups chains of elementwise ufuncs into one kernel each.
 3. ``plan_memory``          gives every intermediate a buffer from a pool, reused once the
@@ -13,6 +14,8 @@ Every pass keeps the order of the calls that remain: values are not single-assig
 in-place call writes memory that views share), so moving a call is only allowed where no
 write to the memory it reads happens in between (see ``_no_write_between``).
 """
+
+import operator
 
 import numpy
 
@@ -78,6 +81,113 @@ def _with_args(node, args, kwargs):
     copy = Node(node.kind, node.op, args, kwargs, node.var, node.shape, node.dtype, node.root,
                 node.writes, node.source, node.nbytes)
     return copy
+
+
+def gather_one_hot(nodes, program):
+    """A sum over one-hot rows becomes a gather (part of ``simplify``).
+
+    Cross-entropy of class labels y (B,) over C classes builds the one-hot matrix
+    H = (y.reshape(B, 1) == arange(C)).astype(float) and reduces
+
+        loss_rows = (H * where(H != 0, L, 0)).sum(axis=1)     4 passes over (B, C)
+
+    (L: the log-probabilities). When every label is a class, each row of H holds one 1 and
+    C - 1 zeros, so the row sum adds L[b, y_b] (1 * x = x) and +0s: the result is exactly
+    L[b, y_b] + 0, i.e. L[b, y_b] except that a -0 becomes +0 (C >= 2). That is a gather,
+    ``L[arange(B), y] + 0.0``, as the hand-written step does, bit for bit the same for every
+    L (NaN and inf included). The rewrite needs the proof in the program itself: checks that
+    y.min() >= 0 and y.max() < C ran before the sum (the engine makes them on every call,
+    see functional._class_index_targets) and nothing writes y. The other calls of the
+    pattern are left for dead-code elimination (the backward still reads H)."""
+    by_var = {n.var: n for n in nodes if n.var is not None}
+    written = {root for n in nodes for root in n.writes}
+    checked = set()  # (y var, "min >= 0" or "max < C") proven by a check before here
+    kept = []
+    for node in nodes:
+        if node.kind == "check" and node.op == "bool" and node.kwargs.get("outcome") is True:
+            fact = _label_range_fact(by_var, node.args[0])
+            if fact is not None:
+                checked.add(fact)
+        kept += _one_hot_row_sum(node, by_var, written, checked, program.values) or [node]
+    return kept
+
+
+def _label_range_fact(by_var, ref):
+    """(y var, ">= 0") for greater_equal(y.min(), 0), (y var, C) for less(y.max(), C)."""
+    test = by_var.get(ref.var) if isinstance(ref, Ref) else None
+    if test is None or test.kind != "call" or test.kwargs or len(test.args) != 2:
+        return None
+    reduced, bound = test.args
+    source = by_var.get(reduced.var) if isinstance(reduced, Ref) else None
+    if (source is None or source.kind != "method" or source.kwargs or len(source.args) != 1
+            or not isinstance(source.args[0], Ref) or type(bound) is not int):
+        return None
+    if test.op is numpy.greater_equal and source.op == "min" and bound == 0:
+        return (source.args[0].var, ">= 0")
+    if test.op is numpy.less and source.op == "max":
+        return (source.args[0].var, bound)
+    return None
+
+
+def _one_hot_row_sum(node, by_var, written, checked, values):
+    """[gather, + 0] replacing ``node`` when it is the proven pattern, else None."""
+    def producer(arg, kind, op):
+        found = by_var.get(arg.var) if isinstance(arg, Ref) else None
+        if found is None or found.kind != kind or found.op != op or found.writes:
+            return None
+        return found
+
+    if (node.kind != "method" or node.op != "sum" or len(node.args) != 1
+            or node.kwargs.get("axis") not in (1, -1, (1,), (-1,))
+            or set(node.kwargs) - {"axis", "keepdims"} or node.kwargs.get("keepdims")):
+        return None
+    product = producer(node.args[0], "call", numpy.multiply)
+    if product is None or product.kwargs or len(product.args) != 2:
+        return None
+    for hits_ref, masked_ref in (product.args, product.args[::-1]):
+        masked = producer(masked_ref, "call", numpy.where)
+        hits = producer(hits_ref, "method", "astype")
+        if masked is not None and hits is not None:
+            break
+    else:
+        return None
+    if masked.kwargs or len(masked.args) != 3 or masked.args[2] != 0 or type(
+            masked.args[2]) is not int:
+        return None
+    nonzero = producer(masked.args[0], "call", numpy.not_equal)
+    if (nonzero is None or nonzero.kwargs or len(nonzero.args) != 2
+            or not isinstance(nonzero.args[0], Ref) or nonzero.args[0].var != hits.var
+            or nonzero.args[1] != 0 or type(nonzero.args[1]) is not int):
+        return None
+    matches = producer(hits.args[0], "call", numpy.equal)
+    log_q = masked.args[1]
+    if matches is None or matches.kwargs or len(matches.args) != 2 or not isinstance(log_q, Ref):
+        return None
+    column, classes = matches.args
+    labels = producer(column, "method", "reshape")
+    if labels is None or not isinstance(classes, numpy.ndarray) or not isinstance(
+            labels.args[0], Ref):
+        return None
+    y = labels.args[0].var
+    y_value, table = values[y], values[log_q.var]
+    if not (isinstance(y_value, numpy.ndarray) and y_value.ndim == 1
+            and y_value.dtype.kind in "iu" and isinstance(table, numpy.ndarray)
+            and table.ndim == 2 and table.shape[0] == y_value.shape[0]
+            and values[labels.var].shape == (y_value.shape[0], 1)
+            and classes.shape == (table.shape[1],) and table.shape[1] >= 2
+            and numpy.array_equal(classes, numpy.arange(table.shape[1]))
+            and values[hits.var].dtype == table.dtype == values[node.var].dtype
+            and y not in written and by_var[y].root not in written
+            and (y, ">= 0") in checked and (y, table.shape[1]) in checked):
+        return None
+    rows = numpy.arange(y_value.shape[0])
+    picked = len(values)  # a new var: the gathered L[b, y_b] (its traced value recorded)
+    values.append(table[rows, y_value])
+    gather = Node("getitem", operator.getitem, (log_q, (rows, Ref(y))), None, picked,
+                  node.shape, node.dtype, picked, (), None, node.nbytes)
+    plus_zero = Node("call", numpy.add, (Ref(picked), 0.0), None, node.var, node.shape,
+                     node.dtype, node.var, (), None, node.nbytes)
+    return [gather, plus_zero]
 
 
 # ----- 1. dead-code elimination --------------------------------------------------------------
