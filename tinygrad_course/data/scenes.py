@@ -30,6 +30,7 @@ import math
 
 import numpy
 
+from ..errors import ArgumentError, ShapeError
 from .shapes import ALL_COMBINATIONS, COLOUR_NAMES, COLOURS, HELD_OUT, SHAPES, SIZES
 
 RELATIONS = ("left of", "right of", "above", "below")
@@ -49,7 +50,7 @@ def scene_caption(first, second, relation, with_sizes=False):
     first, second: (colour, shape, size) triples; relation: one of RELATIONS, read as
     "first RELATION second"."""
     if relation not in RELATIONS:
-        raise ValueError(f"scene_caption: relation must be one of {RELATIONS}, got "
+        raise ArgumentError(f"scene_caption: relation must be one of {RELATIONS}, got "
                          f"{relation!r}")
     size_of = (lambda obj: obj[2]) if with_sizes else (lambda obj: None)
     return " ".join([_object_phrase(*first[:2], size_of(first)), relation,
@@ -113,6 +114,13 @@ def render_scenes(objects_a, objects_b, layouts, image_size=24, noise=0.03, rng=
     return numpy.clip(images, 0.0, 1.0).astype(numpy.float32)
 
 
+def _check_count(where, name, value, smallest):
+    """Refuse a count that is not an integer >= smallest, naming the entry point."""
+    if isinstance(value, bool) or not isinstance(value, (int, numpy.integer)) \
+            or value < smallest:
+        raise ArgumentError(f"{where}: {name} must be an integer >= {smallest}, got {value!r}")
+
+
 def make_scenes(n, split="train", image_size=24, size_rate=0.5, seed=0):
     """n two-object scenes with captions.
 
@@ -122,9 +130,15 @@ def make_scenes(n, split="train", image_size=24, size_rate=0.5, seed=0):
     caption's objects in caption order, (colour, shape, size) triples); relation (str);
     layout (str); with_sizes (bool array).
     """
-    if split not in ("train", "held_out", "all"):
-        raise ValueError(f"make_scenes: split must be 'train', 'held_out' or 'all', got "
-                         f"{split!r}")
+    _check_count("make_scenes", "n", n, 1)
+    if not isinstance(split, str) or split not in ("train", "held_out", "all"):
+        raise ArgumentError(f"make_scenes: split must be 'train', 'held_out' or 'all', got "
+                            f"{split!r}")
+    _check_count("make_scenes", "image_size", image_size, 1)
+    if isinstance(size_rate, bool) or not isinstance(size_rate, (int, float, numpy.floating)) \
+            or not 0.0 <= size_rate <= 1.0:
+        raise ArgumentError(f"make_scenes: size_rate must be a number in [0, 1], got "
+                            f"{size_rate!r}")
     rng = numpy.random.default_rng(seed)
     seen = [pair for pair in ALL_COMBINATIONS if pair not in HELD_OUT]
     if split == "train":
@@ -172,7 +186,7 @@ def swapped_caption(first, second, relation, kind, with_sizes=False):
     if kind == "attribute":
         return scene_caption((second[0],) + tuple(first[1:]), (first[0],) + tuple(second[1:]),
                              relation, with_sizes)
-    raise ValueError(f"swapped_caption: kind must be one of {SWAP_KINDS}, got {kind!r}")
+    raise ArgumentError(f"swapped_caption: kind must be one of {SWAP_KINDS}, got {kind!r}")
 
 
 def swap_negatives(scene_dict, rng=None):
@@ -211,11 +225,11 @@ def wilson_interval(successes, trials, z=1.96):
 
     Unlike the normal approximation p +- z sqrt(p (1 - p) / n), it stays inside [0, 1] and is
     not empty at p = 0 or 1."""
-    if trials <= 0:
-        raise ValueError(f"wilson_interval: trials must be positive, got {trials}")
-    if not 0 <= successes <= trials:
-        raise ValueError(f"wilson_interval: successes must be in [0, {trials}], got "
-                         f"{successes}")
+    _check_count("wilson_interval", "trials", trials, 1)
+    if isinstance(successes, bool) or not isinstance(successes, (int, numpy.integer)) \
+            or not 0 <= successes <= trials:
+        raise ArgumentError(f"wilson_interval: successes must be in [0, {trials}], got "
+                            f"{successes!r}")
     p = successes / trials
     denominator = 1 + z ** 2 / trials
     centre = (p + z ** 2 / (2 * trials)) / denominator
@@ -263,10 +277,10 @@ def recall_with_matches(similarity, matches, ks=(1, 5)):
     similarity = numpy.asarray(similarity, dtype=numpy.float64)
     matches = numpy.asarray(matches, dtype=bool)
     if similarity.shape != matches.shape:
-        raise ValueError(f"recall_with_matches: similarity {similarity.shape} and matches "
+        raise ShapeError(f"recall_with_matches: similarity {similarity.shape} and matches "
                          f"{matches.shape} must have the same shape")
     if not matches.any(axis=1).all():
-        raise ValueError("recall_with_matches: every query needs at least one true candidate")
+        raise ArgumentError("recall_with_matches: every query needs at least one true candidate")
     best_true = numpy.where(matches, similarity, -numpy.inf).max(axis=1, keepdims=True)
     beaten_by = (~matches & (similarity >= best_true)).sum(axis=1)
     return {k: float((beaten_by < k).mean()) for k in ks}
