@@ -57,3 +57,23 @@ def check_module_gradients(module, *inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed
         legend = ", ".join(f"{i} = {name}" for i, name in enumerate(names))
         raise tg.GradcheckError(f"{type(module).__name__}: {err}\n(gradcheck inputs: {legend})"
                                 ) from err
+
+
+def gradcheck_parameter(model, path, loss_of):
+    """Gradcheck loss_of(model) in float64 as a function of the one parameter at ``path``."""
+    model.double()
+    *owners, attribute = path.split(".")
+    owner = model
+    for name in owners:
+        owner = owner[int(name)] if name.isdigit() else getattr(owner, name)
+    original = getattr(owner, attribute)
+
+    def fn(weight):
+        object.__setattr__(owner, attribute, weight)
+        try:
+            return loss_of(model).reshape(1)
+        finally:
+            object.__setattr__(owner, attribute, original)
+
+    weight = tg.tensor(original.numpy(), dtype=np.float64, requires_grad=True)
+    return tg.gradcheck(fn, weight)

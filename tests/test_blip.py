@@ -3,6 +3,7 @@ transformer and the parameters they share, the captioner, the filter's rule, det
 
 import numpy as np
 import pytest
+from helpers_nn import gradcheck_parameter
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -73,26 +74,6 @@ def test_lm_loss_is_the_mean_next_word_cross_entropy_over_the_words_and_passes_g
         lm_loss(logits, np.full((2, 4), IGNORE))
 
 
-def _gradcheck_parameter(model, path, loss_of):
-    """Gradcheck loss_of(model) in float64 as a function of the one parameter at ``path``."""
-    model.double()
-    *owners, attribute = path.split(".")
-    owner = model
-    for name in owners:
-        owner = owner[int(name)] if name.isdigit() else getattr(owner, name)
-    original = getattr(owner, attribute)
-
-    def fn(weight):
-        object.__setattr__(owner, attribute, weight)
-        try:
-            return loss_of(model).reshape(1)
-        finally:
-            object.__setattr__(owner, attribute, original)
-
-    weight = tg.tensor(original.numpy(), dtype=np.float64, requires_grad=True)
-    return tg.gradcheck(fn, weight)
-
-
 @pytest.mark.parametrize("objective, path", [
     ("itc", "text_projection.weight"),                           # the unimodal role
     ("itm", "text.layers.1.cross_attention.out_proj.weight"),    # the grounded role
@@ -108,7 +89,7 @@ def test_each_blip_objective_passes_gradcheck(objective, path):
         return model.losses(images.astype(np.float64), words, TOKENIZER,
                             np.random.default_rng(0), teacher=teacher, alpha=0.4)[objective]
 
-    assert _gradcheck_parameter(tiny_blip(), path, loss_of)
+    assert gradcheck_parameter(tiny_blip(), path, loss_of)
 
 
 def test_the_loss_is_the_sum_of_the_three_and_distillation_changes_only_itc():

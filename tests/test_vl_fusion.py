@@ -6,6 +6,7 @@ import collections
 
 import numpy as np
 import pytest
+from helpers_nn import gradcheck_parameter
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -310,26 +311,6 @@ def test_structured_negatives_add_one_itm_negative_per_image():
                      structured_negatives=swapped[:3])
 
 
-def _gradcheck_parameter(model, path, loss_of):
-    """Gradcheck loss_of(model) in float64 as a function of the one parameter at ``path``."""
-    model.double()
-    *owners, attribute = path.split(".")
-    owner = model
-    for name in owners:
-        owner = owner[int(name)] if name.isdigit() else getattr(owner, name)
-    original = getattr(owner, attribute)
-
-    def fn(weight):
-        object.__setattr__(owner, attribute, weight)
-        try:
-            return loss_of(model).reshape(1)
-        finally:
-            object.__setattr__(owner, attribute, original)
-
-    weight = tg.tensor(original.numpy(), dtype=np.float64, requires_grad=True)
-    return tg.gradcheck(fn, weight)
-
-
 def test_albef_loss_passes_gradcheck_through_the_fusion_encoder():
     images, ids = tiny_batch(3, seed=1)
     images = images.astype(np.float64)
@@ -341,7 +322,7 @@ def test_albef_loss_passes_gradcheck_through_the_fusion_encoder():
                             teacher=teacher, alpha=0.4, special_ids=SPECIAL)["loss"]
 
     # the cross-attention's output projection: ITM and MLM flow through it
-    assert _gradcheck_parameter(tiny_albef(), "fusion.layers.0.multihead_attn.out_proj.weight",
+    assert gradcheck_parameter(tiny_albef(), "fusion.layers.0.multihead_attn.out_proj.weight",
                                 loss_of)
 
 
@@ -353,7 +334,7 @@ def test_vilt_loss_passes_gradcheck_through_the_modality_embeddings():
         return m.losses(images.astype(np.float64), ids, np.random.default_rng(0),
                         TOKENIZER.mask_id, special_ids=SPECIAL)["loss"]
 
-    assert _gradcheck_parameter(model, "modality", loss_of)
+    assert gradcheck_parameter(model, "modality", loss_of)
 
 
 def tiny_vlmo(seed=0):
@@ -368,7 +349,7 @@ def test_vlmo_loss_passes_gradcheck_through_the_shared_attention():
         return m.losses(images.astype(np.float64), ids, np.random.default_rng(0),
                         TOKENIZER.mask_id, special_ids=SPECIAL)["loss"]
 
-    assert _gradcheck_parameter(tiny_vlmo(), "layers.0.self_attn.out_proj.weight", loss_of)
+    assert gradcheck_parameter(tiny_vlmo(), "layers.0.self_attn.out_proj.weight", loss_of)
 
 
 # ----- VLMo: each token goes to the expert its modality names -----------------------------------
